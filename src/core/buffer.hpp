@@ -16,3 +16,14 @@ inline SharedBuffer makeShared(std::string bytes) {
 }
 
 }  // namespace brigade
+
+namespace brigade {
+
+// A view into bytes kept alive by `owner`: lets a connection's send queue hold a
+// slice of a shared, immutable broadcast frame without copying it.
+struct BufferRef {
+  std::shared_ptr<const void> owner;
+  std::string_view bytes;
+};
+
+}  // namespace brigade

@@ -1,0 +1,153 @@
+#include "http/server.hpp"
+
+#include "http/request_parser.hpp"
+#include "net/loop.hpp"
+
+namespace brigade::http {
+
+std::string errorJson(std::string_view code, std::string_view message) {
+  // Codes and messages here are fixed ASCII strings of the server's own.
+  std::string out = R"({"error":{"code":")";
+  out += code;
+  out += R"(","message":")";
+  out += message;
+  out += "\"}}";
+  return out;
+}
+
+Responder::Responder(net::TcpConnectionPtr connection, HttpConnectionHandler* owner,
+                     bool keepAlive)
+    : connection_(std::move(connection)), owner_(owner), keepAlive_(keepAlive) {}
+
+void Responder::send(Response response) {
+  if (connection_->loop().inLoop()) {
+    write(std::move(response));
+    return;
+  }
+  auto self = shared_from_this();
+  connection_->loop().post([self, r = std::move(response)]() mutable { self->write(std::move(r)); });
+}
+
+void Responder::write(Response response) {
+  if (answered_) return;
+  answered_ = true;
+  onAbort_ = nullptr;
+  if (connection_->closed()) return;
+  for (const auto& header : owner_->options_.defaultHeaders) response.headers.push_back(header);
+  connection_->send(serialize(response, keepAlive_));
+  owner_->finished(keepAlive_);
+}
+
+void Responder::aborted() {
+  answered_ = true;
+  if (auto fn = std::move(onAbort_)) fn();
+}
+
+struct HttpConnectionHandler::ParserBox {
+  explicit ParserBox(size_t maxBody) : parser(maxBody) {}
+  RequestParser parser;
+};
+
+HttpConnectionHandler::HttpConnectionHandler(net::TcpConnection& connection, const Router& router,
+                                             const HttpOptions& options)
+    : connection_(connection),
+      router_(router),
+      options_(options),
+      parser_(std::make_unique<ParserBox>(options.maxBody)) {}
+
+HttpConnectionHandler::~HttpConnectionHandler() = default;
+
+void HttpConnectionHandler::refuse(int status) {
+  const char* code = status == 413 ? "payload_too_large"
+                     : status == 431 ? "headers_too_large"
+                                     : "malformed_request";
+  auto response = Response::json(status, errorJson(code, reasonPhrase(status)));
+  for (const auto& header : options_.defaultHeaders) response.headers.push_back(header);
+  connection_.send(serialize(response, false));
+  connection_.close(true);
+}
+
+size_t HttpConnectionHandler::onData(std::string_view data) {
+  size_t used = 0;
+  while (!current_ && used < data.size() && !connection_.closed()) {
+    auto step = parser_->parser.feed(data.substr(used));
+    used += step.consumed;
+    if (step.state == RequestParser::State::kError) {
+      refuse(step.errorStatus);
+      return data.size();
+    }
+    if (step.state == RequestParser::State::kNeedMore) return used;
+    Request request = parser_->parser.take();
+    request.remoteAddress = connection_.remoteAddress();
+    const Route* route = router_.find(request.path);
+    if (request.isWebSocketUpgrade()) {
+      if (route && route->upgrade) {
+        route->upgrade(std::move(request), connection_.shared_from_this(), data.substr(used));
+        return data.size();  // the connection belongs to the new handler now
+      }
+      refuse(400);
+      return data.size();
+    }
+    current_ = std::make_shared<Responder>(connection_.shared_from_this(), this, request.keepAlive);
+    if (!route || !route->handle) {
+      current_->send(Response::json(404, errorJson("not_found", "no such path")));
+      continue;
+    }
+    auto responder = current_;
+    route->handle(std::move(request), responder);
+  }
+  return used;
+}
+
+void HttpConnectionHandler::finished(bool keepAlive) {
+  current_.reset();
+  if (!keepAlive) {
+    connection_.close(true);
+    return;
+  }
+  connection_.resume();
+}
+
+void HttpConnectionHandler::onClose(std::string_view) {
+  if (auto responder = std::move(current_)) responder->aborted();
+}
+
+void Router::add(std::string path, Route route) {
+  routes_.emplace_back(std::move(path), std::move(route));
+}
+
+const Route* Router::find(std::string_view path) const {
+  const Route* best = nullptr;
+  size_t bestLength = 0;
+  for (const auto& [pattern, route] : routes_) {
+    bool match = pattern.ends_with('/')
+                     ? (path.starts_with(pattern) || path == std::string_view(pattern).substr(
+                                                                 0, pattern.size() - 1))
+                     : path == pattern;
+    if (match && pattern.size() >= bestLength) {
+      best = &route;
+      bestLength = pattern.size();
+    }
+  }
+  return best;
+}
+
+HttpServer::HttpServer(net::LoopGroup& loops, const Router& router, HttpOptions options)
+    : loops_(loops), router_(router), options_(std::move(options)) {}
+
+HttpServer::~HttpServer() { close(); }
+
+void HttpServer::listen(const std::string& host, uint16_t port) {
+  listener_ = std::make_unique<net::Listener>(loops_, [this](const net::TcpConnectionPtr& c) {
+    c->setHandler(std::make_unique<HttpConnectionHandler>(*c, router_, options_));
+  });
+  listener_->listen(host, port);
+}
+
+uint16_t HttpServer::port() const { return listener_ ? listener_->port() : 0; }
+
+void HttpServer::close() {
+  if (listener_) listener_->close();
+}
+
+}  // namespace brigade::http

@@ -1,0 +1,107 @@
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "http/message.hpp"
+#include "net/connection.hpp"
+#include "net/listener.hpp"
+
+namespace brigade::http {
+
+class HttpConnectionHandler;
+
+// The answer side of one request. send() may be called from any thread, once;
+// the bytes are written on the connection's own loop.
+class Responder : public std::enable_shared_from_this<Responder> {
+ public:
+  Responder(net::TcpConnectionPtr connection, HttpConnectionHandler* owner, bool keepAlive);
+
+  void send(Response response);
+  bool answered() const { return answered_; }
+  net::Loop& loop() { return connection_->loop(); }
+  // Runs (on the connection's loop) if the connection closes before the answer.
+  void onAbort(std::function<void()> fn) { onAbort_ = std::move(fn); }
+
+ private:
+  friend class HttpConnectionHandler;
+  void write(Response response);
+  void aborted();
+
+  net::TcpConnectionPtr connection_;
+  HttpConnectionHandler* owner_;
+  bool keepAlive_;
+  bool answered_ = false;
+  std::function<void()> onAbort_;
+};
+using ResponderPtr = std::shared_ptr<Responder>;
+
+struct Route {
+  std::function<void(Request&&, const ResponderPtr&)> handle;
+  // Takes over the connection for a WebSocket upgrade; `leftover` are bytes that
+  // arrived after the request. Optional: without it upgrades get 400.
+  std::function<void(Request&&, const net::TcpConnectionPtr&, std::string_view leftover)> upgrade;
+};
+
+// Routes by path: an entry ending in '/' matches every path under it, others match
+// exactly; the longest match wins.
+class Router {
+ public:
+  void add(std::string path, Route route);
+  const Route* find(std::string_view path) const;
+
+ private:
+  std::vector<std::pair<std::string, Route>> routes_;
+};
+
+struct HttpOptions {
+  size_t maxBody = kDefaultMaxBody;
+  Headers defaultHeaders;  // added to every answer (security headers)
+};
+
+// The error body for requests refused before routing, in the product's error shape.
+std::string errorJson(std::string_view code, std::string_view message);
+
+// HTTP/1.1 server on a loop group, keep-alive, requests answered in order.
+class HttpServer {
+ public:
+  HttpServer(net::LoopGroup& loops, const Router& router, HttpOptions options = {});
+  ~HttpServer();
+  void listen(const std::string& host, uint16_t port);
+  uint16_t port() const;
+  void close();
+
+ private:
+  net::LoopGroup& loops_;
+  const Router& router_;
+  HttpOptions options_;
+  std::unique_ptr<net::Listener> listener_;
+};
+
+// Serves one connection (exposed for in-memory tests).
+class HttpConnectionHandler final : public net::ConnectionHandler {
+ public:
+  HttpConnectionHandler(net::TcpConnection& connection, const Router& router,
+                        const HttpOptions& options);
+  ~HttpConnectionHandler() override;
+  size_t onData(std::string_view data) override;
+  void onClose(std::string_view reason) override;
+
+ private:
+  friend class Responder;
+  void finished(bool keepAlive);
+  void refuse(int status);
+
+  net::TcpConnection& connection_;
+  const Router& router_;
+  const HttpOptions& options_;
+  struct ParserBox;
+  std::unique_ptr<ParserBox> parser_;
+  std::shared_ptr<Responder> current_;
+};
+
+}  // namespace brigade::http

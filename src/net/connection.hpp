@@ -1,0 +1,64 @@
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "core/buffer.hpp"
+
+namespace brigade::net {
+
+class Loop;
+
+// What a connection hands its bytes to. Swapped when a connection changes
+// protocol (HTTP → WebSocket).
+class ConnectionHandler {
+ public:
+  virtual ~ConnectionHandler() = default;
+  // New bytes (with whatever the handler left unconsumed before). Returns how many
+  // it consumed; the rest is kept for the next call.
+  virtual size_t onData(std::string_view data) = 0;
+  // The connection is closed (by either side); no call follows.
+  virtual void onClose(std::string_view reason) = 0;
+  // The send queue fell below the low watermark after having crossed the high one.
+  virtual void onDrain() {}
+};
+
+// Send-queue limits. Above kHighWatermark a connection reports itself not
+// writable (applications may skip volatile messages); above kMaxQueued bytes it is
+// closed: a client too slow to read must not grow the server's memory.
+inline constexpr size_t kHighWatermark = 1 << 20;
+inline constexpr size_t kLowWatermark = 256 << 10;
+inline constexpr size_t kDefaultMaxQueued = 16 << 20;
+
+// A TCP connection owned by one loop. Every method must be called on that loop.
+class TcpConnection : public std::enable_shared_from_this<TcpConnection> {
+ public:
+  virtual ~TcpConnection() = default;
+
+  virtual Loop& loop() = 0;
+  // Queues bytes; they are written at the end of this loop turn, gathered with
+  // everything else queued meanwhile, one write in flight at a time.
+  virtual void send(BufferRef bytes) = 0;
+  void send(std::string bytes) {
+    auto owner = std::make_shared<const std::string>(std::move(bytes));
+    send(BufferRef{owner, *owner});
+  }
+  // Closes after the queued bytes are written (graceful) or at once.
+  virtual void close(bool graceful = true) = 0;
+  virtual bool closed() const = 0;
+  virtual void setHandler(std::unique_ptr<ConnectionHandler> handler) = 0;
+  // Offers the bytes kept unconsumed to the handler again (after it was busy).
+  virtual void resume() = 0;
+  virtual size_t queuedBytes() const = 0;
+  virtual bool writable() const = 0;  // below the high watermark
+  virtual void setMaxQueued(size_t bytes) = 0;
+  virtual const std::string& remoteAddress() const = 0;
+  // Called by the loop's flush phase.
+  virtual void flush() = 0;
+};
+
+using TcpConnectionPtr = std::shared_ptr<TcpConnection>;
+
+}  // namespace brigade::net

@@ -1,0 +1,107 @@
+#include "net/loop.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "net/connection.hpp"
+
+namespace brigade::net {
+
+namespace asio = boost::asio;
+
+// Reads go through one buffer per loop, so an idle connection holds no read buffer.
+constexpr size_t kReadBufferSize = 64 * 1024;
+
+class Loop::TimerHandle {
+ public:
+  explicit TimerHandle(asio::io_context& context) : timer(context) {}
+  asio::steady_timer timer;
+};
+
+Loop::Loop(unsigned index)
+    : index_(index), context_(std::make_unique<asio::io_context>(1)), readBuffer_(kReadBufferSize) {}
+
+Loop::~Loop() {
+  stop();
+  join();
+}
+
+void Loop::post(std::function<void()> fn) { asio::post(*context_, std::move(fn)); }
+
+void Loop::dispatch(std::function<void()> fn) {
+  if (inLoop()) {
+    fn();
+  } else {
+    post(std::move(fn));
+  }
+}
+
+std::shared_ptr<Loop::TimerHandle> Loop::runAfter(int64_t ms, std::function<void()> fn) {
+  auto handle = std::make_shared<TimerHandle>(*context_);
+  handle->timer.expires_after(std::chrono::milliseconds(ms));
+  handle->timer.async_wait([handle, fn = std::move(fn)](const boost::system::error_code& ec) {
+    if (!ec) fn();
+  });
+  return handle;
+}
+
+void Loop::cancel(const std::shared_ptr<TimerHandle>& timer) {
+  if (timer) timer->timer.cancel();
+}
+
+void Loop::requestFlush(std::shared_ptr<TcpConnection> connection) {
+  pendingFlush_.push_back(std::move(connection));
+  if (!flushPosted_) {
+    flushPosted_ = true;
+    // Posted behind the handlers already queued in this turn, so everything they
+    // send is gathered into one write per connection.
+    post([this] { flushAll(); });
+  }
+}
+
+void Loop::flushAll() {
+  flushPosted_ = false;
+  flushing_.swap(pendingFlush_);
+  for (auto& connection : flushing_) connection->flush();
+  flushing_.clear();
+}
+
+void Loop::start() {
+  thread_ = std::thread([this] {
+    threadId_ = std::this_thread::get_id();
+    auto guard = asio::make_work_guard(*context_);
+    context_->run();
+  });
+}
+
+void Loop::stop() { context_->stop(); }
+
+void Loop::join() {
+  if (thread_.joinable()) thread_.join();
+}
+
+LoopGroup::LoopGroup(unsigned count) {
+  if (count == 0) count = 1;
+  for (unsigned i = 0; i < count; ++i) loops_.push_back(std::make_unique<Loop>(i));
+}
+
+LoopGroup::~LoopGroup() { stop(); }
+
+Loop* LoopGroup::current() {
+  for (auto& loop : loops_) {
+    if (loop->inLoop()) return loop.get();
+  }
+  return nullptr;
+}
+
+void LoopGroup::start() {
+  for (auto& loop : loops_) loop->start();
+}
+
+void LoopGroup::stop() {
+  for (auto& loop : loops_) loop->stop();
+  for (auto& loop : loops_) loop->join();
+}
+
+}  // namespace brigade::net

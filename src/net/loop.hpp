@@ -1,0 +1,79 @@
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <thread>
+#include <vector>
+
+namespace boost::asio {
+class io_context;
+}
+
+namespace brigade::net {
+
+class TcpConnection;
+
+// One event loop on one thread. A connection, and every session or socket built
+// on it, belongs to exactly one loop; other threads reach it with post().
+class Loop {
+ public:
+  explicit Loop(unsigned index);
+  ~Loop();
+  Loop(const Loop&) = delete;
+  Loop& operator=(const Loop&) = delete;
+
+  unsigned index() const { return index_; }
+  boost::asio::io_context& context() { return *context_; }
+  bool inLoop() const { return std::this_thread::get_id() == threadId_; }
+
+  // Runs fn on this loop's thread (later, even when called from it).
+  void post(std::function<void()> fn);
+  // Runs fn now when already on this loop, else posts it.
+  void dispatch(std::function<void()> fn);
+  // Runs fn after `ms` milliseconds on this loop. The returned handle cancels it.
+  class TimerHandle;
+  std::shared_ptr<TimerHandle> runAfter(int64_t ms, std::function<void()> fn);
+  static void cancel(const std::shared_ptr<TimerHandle>& timer);
+
+  // Write coalescing: a connection with new output asks to be flushed; all of
+  // them are flushed once, at the end of the current loop turn.
+  void requestFlush(std::shared_ptr<TcpConnection> connection);
+
+  void start();  // runs the loop on a new thread
+  void stop();
+  void join();
+
+  // A scratch buffer shared by every connection of this loop for reads.
+  std::vector<char>& readBuffer() { return readBuffer_; }
+
+ private:
+  void flushAll();
+
+  unsigned index_;
+  std::unique_ptr<boost::asio::io_context> context_;
+  std::thread thread_;
+  std::thread::id threadId_;
+  std::vector<std::shared_ptr<TcpConnection>> pendingFlush_;
+  std::vector<std::shared_ptr<TcpConnection>> flushing_;
+  bool flushPosted_ = false;
+  std::vector<char> readBuffer_;
+};
+
+// The loops of a server: one per core by default.
+class LoopGroup {
+ public:
+  explicit LoopGroup(unsigned count);
+  ~LoopGroup();
+  unsigned size() const { return static_cast<unsigned>(loops_.size()); }
+  Loop& at(unsigned i) { return *loops_[i]; }
+  // The loop of the calling thread, or nullptr when called from elsewhere.
+  Loop* current();
+  void start();
+  void stop();  // stops and joins every loop
+
+ private:
+  std::vector<std::unique_ptr<Loop>> loops_;
+};
+
+}  // namespace brigade::net

@@ -1,0 +1,302 @@
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/socket_base.hpp>
+#include <vector>
+
+#include "core/log.hpp"
+#include "net/connection.hpp"
+#include "net/listener.hpp"
+#include "net/loop.hpp"
+
+namespace brigade::net {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+// Bytes a handler may leave unconsumed (e.g. requests pipelined behind a pending
+// long-poll) before the connection is closed.
+constexpr size_t kMaxUnconsumed = 4 << 20;
+// Buffers gathered into one writev (asio's own per-call maximum is 64).
+constexpr size_t kMaxGather = 64;
+// Reads per readiness event before yielding to other connections of the loop.
+constexpr int kMaxReadsPerWake = 4;
+
+class TcpConnectionImpl final : public TcpConnection {
+ public:
+  TcpConnectionImpl(Loop& loop, tcp::socket socket) : loop_(loop), socket_(std::move(socket)) {
+    boost::system::error_code ec;
+    auto endpoint = socket_.remote_endpoint(ec);
+    if (!ec) remote_ = endpoint.address().to_string();
+  }
+
+  void start() {
+    boost::system::error_code ec;
+    socket_.non_blocking(true, ec);
+    socket_.set_option(tcp::no_delay(true), ec);
+    waitReadable();
+  }
+
+  Loop& loop() override { return loop_; }
+  bool closed() const override { return closed_; }
+  size_t queuedBytes() const override { return queued_; }
+  bool writable() const override { return !overHigh_; }
+  void setMaxQueued(size_t bytes) override { maxQueued_ = bytes; }
+  const std::string& remoteAddress() const override { return remote_; }
+
+  void setHandler(std::unique_ptr<ConnectionHandler> handler) override {
+    if (handler_) retired_.push_back(std::move(handler_));
+    handler_ = std::move(handler);
+    if (!inDispatch_) retired_.clear();
+  }
+
+  void send(BufferRef bytes) override {
+    if (closed_ || closing_ || bytes.bytes.empty()) return;
+    queued_ += bytes.bytes.size();
+    queue_.push_back(std::move(bytes));
+    if (queued_ > maxQueued_) {
+      closeNow("send queue overflow");
+      return;
+    }
+    if (queued_ > kHighWatermark) overHigh_ = true;
+    if (!flushRequested_ && !writeWaiting_) {
+      flushRequested_ = true;
+      loop_.requestFlush(shared_from_this());
+    }
+  }
+
+  void close(bool graceful) override {
+    if (closed_) return;
+    if (!graceful || (queued_ == 0 && !writeWaiting_)) {
+      closeNow("server closed");
+      return;
+    }
+    closing_ = true;
+  }
+
+  void resume() override {
+    if (closed_ || inbox_.empty()) return;
+    auto self = shared_from_this();
+    loop_.post([self, this] {
+      if (closed_ || inbox_.empty()) return;
+      deliver({});
+    });
+  }
+
+  void flush() override {
+    flushRequested_ = false;
+    if (closed_ || writeWaiting_) return;
+    writeSome();
+  }
+
+ private:
+  void waitReadable() {
+    auto self = shared_from_this();
+    socket_.async_wait(tcp::socket::wait_read, [self, this](const boost::system::error_code& ec) {
+      if (closed_) return;
+      if (ec) {
+        closeNow(ec.message());
+        return;
+      }
+      onReadable();
+    });
+  }
+
+  void onReadable() {
+    auto& buffer = loop_.readBuffer();
+    for (int i = 0; i < kMaxReadsPerWake && !closed_; ++i) {
+      boost::system::error_code ec;
+      size_t n = socket_.read_some(asio::buffer(buffer), ec);
+      if (ec == asio::error::would_block) break;
+      if (ec) {
+        closeNow(ec == asio::error::eof ? "transport close" : ec.message());
+        return;
+      }
+      deliver(std::string_view(buffer.data(), n));
+      if (n < buffer.size()) break;
+    }
+    if (!closed_) waitReadable();
+  }
+
+  // Hands bytes to the handler, keeping what it leaves unconsumed.
+  void deliver(std::string_view fresh) {
+    if (!handler_) return;
+    auto self = shared_from_this();  // the handler may drop the last owner
+    inDispatch_ = true;
+    if (inbox_.empty() && !fresh.empty()) {
+      size_t used = handler_->onData(fresh);
+      if (!closed_ && used < fresh.size()) inbox_.assign(fresh.substr(used));
+    } else {
+      inbox_.append(fresh);
+      size_t used = handler_->onData(inbox_);
+      if (!closed_) inbox_.erase(0, used);
+    }
+    inDispatch_ = false;
+    retired_.clear();
+    if (!closed_ && inbox_.size() > kMaxUnconsumed) closeNow("request too large");
+    if (inbox_.empty() && inbox_.capacity() > 4096) std::string().swap(inbox_);
+  }
+
+  void writeSome() {
+    while (queue_.size() > head_) {
+      std::array<asio::const_buffer, kMaxGather> buffers;
+      size_t count = 0;
+      for (size_t i = head_; i < queue_.size() && count < kMaxGather; ++i) {
+        const auto& bytes = queue_[i].bytes;
+        size_t skip = count == 0 ? partial_ : 0;
+        buffers[count++] = asio::const_buffer(bytes.data() + skip, bytes.size() - skip);
+      }
+      boost::system::error_code ec;
+      size_t n = socket_.write_some(asio::buffer(buffers.data(), count) /*gathered*/, ec);
+      if (ec == asio::error::would_block) {
+        waitWritable();
+        return;
+      }
+      if (ec) {
+        closeNow(ec.message());
+        return;
+      }
+      consume(n);
+    }
+    queue_.clear();
+    head_ = 0;
+    partial_ = 0;
+    if (queue_.capacity() > 16) std::vector<BufferRef>().swap(queue_);
+    if (closing_) closeNow("server closed");
+  }
+
+  void consume(size_t n) {
+    queued_ -= n;
+    while (n > 0) {
+      size_t left = queue_[head_].bytes.size() - partial_;
+      if (n >= left) {
+        n -= left;
+        queue_[head_].owner.reset();
+        ++head_;
+        partial_ = 0;
+      } else {
+        partial_ += n;
+        n = 0;
+      }
+    }
+    if (overHigh_ && queued_ < kLowWatermark) {
+      overHigh_ = false;
+      if (handler_) handler_->onDrain();
+    }
+  }
+
+  void waitWritable() {
+    writeWaiting_ = true;
+    auto self = shared_from_this();
+    socket_.async_wait(tcp::socket::wait_write, [self, this](const boost::system::error_code& ec) {
+      writeWaiting_ = false;
+      if (closed_) return;
+      if (ec) {
+        closeNow(ec.message());
+        return;
+      }
+      writeSome();
+    });
+  }
+
+  void closeNow(const std::string& reason) {
+    if (closed_) return;
+    closed_ = true;
+    boost::system::error_code ec;
+    socket_.shutdown(tcp::socket::shutdown_both, ec);
+    socket_.close(ec);
+    queue_.clear();
+    queued_ = 0;
+    std::string().swap(inbox_);
+    if (handler_) {
+      auto self = shared_from_this();
+      handler_->onClose(reason);
+    }
+  }
+
+  Loop& loop_;
+  tcp::socket socket_;
+  std::string remote_;
+  std::unique_ptr<ConnectionHandler> handler_;
+  std::vector<std::unique_ptr<ConnectionHandler>> retired_;
+  std::string inbox_;
+  std::vector<BufferRef> queue_;
+  size_t head_ = 0;
+  size_t partial_ = 0;  // bytes of queue_[head_] already written
+  size_t queued_ = 0;
+  size_t maxQueued_ = kDefaultMaxQueued;
+  bool flushRequested_ = false;
+  bool writeWaiting_ = false;
+  bool closing_ = false;
+  bool closed_ = false;
+  bool overHigh_ = false;
+  bool inDispatch_ = false;
+};
+
+}  // namespace
+
+struct Listener::Impl {
+  LoopGroup& loops;
+  OnAccept onAccept;
+  std::vector<std::unique_ptr<tcp::acceptor>> acceptors;
+  bool closed = false;
+
+  void accept(Loop& loop, tcp::acceptor& acceptor) {
+    acceptor.async_accept(loop.context(), [this, &loop, &acceptor](
+                                              const boost::system::error_code& ec,
+                                              tcp::socket socket) {
+      if (ec == asio::error::operation_aborted || closed) return;
+      if (!ec) {
+        auto connection = std::make_shared<TcpConnectionImpl>(loop, std::move(socket));
+        onAccept(connection);
+        connection->start();
+      } else {
+        // Out of descriptors and the like: keep accepting, the condition may pass.
+        spdlog::warn("accept failed: {}", ec.message());
+      }
+      accept(loop, acceptor);
+    });
+  }
+};
+
+Listener::Listener(LoopGroup& loops, OnAccept onAccept)
+    : impl_(std::make_unique<Impl>(Impl{loops, std::move(onAccept), {}, false})) {}
+
+Listener::~Listener() { close(); }
+
+void Listener::listen(const std::string& host, uint16_t port, int backlog) {
+  auto address = asio::ip::make_address(host);
+  using ReusePort = asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>;
+  for (unsigned i = 0; i < impl_->loops.size(); ++i) {
+    Loop& loop = impl_->loops.at(i);
+    auto acceptor = std::make_unique<tcp::acceptor>(loop.context());
+    tcp::endpoint endpoint(address, port);
+    acceptor->open(endpoint.protocol());
+    acceptor->set_option(tcp::acceptor::reuse_address(true));
+    acceptor->set_option(ReusePort(true));
+    acceptor->bind(endpoint);
+    acceptor->listen(backlog);
+    port = acceptor->local_endpoint().port();  // the next loops bind the same port
+    impl_->acceptors.push_back(std::move(acceptor));
+  }
+  port_ = port;
+  for (unsigned i = 0; i < impl_->loops.size(); ++i) {
+    Loop& loop = impl_->loops.at(i);
+    tcp::acceptor& acceptor = *impl_->acceptors[i];
+    loop.post([this, &loop, &acceptor] { impl_->accept(loop, acceptor); });
+  }
+}
+
+void Listener::close() {
+  if (!impl_ || impl_->closed) return;
+  impl_->closed = true;
+  for (unsigned i = 0; i < impl_->acceptors.size(); ++i) {
+    auto* acceptor = impl_->acceptors[i].get();
+    impl_->loops.at(i).dispatch([acceptor] {
+      boost::system::error_code ec;
+      acceptor->close(ec);
+    });
+  }
+}
+
+}  // namespace brigade::net

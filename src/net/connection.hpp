@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -49,12 +50,17 @@ class TcpConnection : public std::enable_shared_from_this<TcpConnection> {
   virtual void close(bool graceful = true) = 0;
   virtual bool closed() const = 0;
   virtual void setHandler(std::unique_ptr<ConnectionHandler> handler) = 0;
+  // Queues bytes as if they had been received (bytes read past an HTTP upgrade).
+  virtual void inject(std::string_view bytes) = 0;
   // Offers the bytes kept unconsumed to the handler again (after it was busy).
   virtual void resume() = 0;
   virtual size_t queuedBytes() const = 0;
   virtual bool writable() const = 0;  // below the high watermark
   virtual void setMaxQueued(size_t bytes) = 0;
   virtual const std::string& remoteAddress() const = 0;
+  // Hands the socket to another loop: this object closes silently (no onClose) and
+  // `then` runs on `target` with the new connection before it starts reading.
+  virtual void moveTo(Loop& target, std::function<void(const std::shared_ptr<TcpConnection>&)> then) = 0;
   // Called by the loop's flush phase.
   virtual void flush() = 0;
 };

@@ -74,12 +74,40 @@ class TcpConnectionImpl final : public TcpConnection {
     closing_ = true;
   }
 
+  void inject(std::string_view bytes) override {
+    if (closed_) return;
+    inbox_.append(bytes);
+    resume();
+  }
+
   void resume() override {
     if (closed_ || inbox_.empty()) return;
     auto self = shared_from_this();
     loop_.post([self, this] {
       if (closed_ || inbox_.empty()) return;
       deliver({});
+    });
+  }
+
+  void moveTo(Loop& target,
+              std::function<void(const std::shared_ptr<TcpConnection>&)> then) override {
+    if (&target == &loop_) {
+      then(shared_from_this());
+      return;
+    }
+    boost::system::error_code ec;
+    auto protocol = socket_.local_endpoint(ec).protocol();
+    closed_ = true;  // pending waits complete with operation_aborted and see this
+    int fd = socket_.release(ec);
+    if (ec) return;
+    target.post([&target, fd, protocol, then = std::move(then)] {
+      tcp::socket socket(target.context());
+      boost::system::error_code ec2;
+      socket.assign(protocol, fd, ec2);
+      if (ec2) return;
+      auto moved = std::make_shared<TcpConnectionImpl>(target, std::move(socket));
+      then(moved);
+      moved->start();
     });
   }
 

@@ -1,0 +1,610 @@
+#include "protocol/engineio/server.hpp"
+
+#include <atomic>
+#include <unordered_map>
+
+#include "core/clock.hpp"
+#include "core/log.hpp"
+#include "core/random.hpp"
+#include "ws/frame.hpp"
+
+namespace brigade::eio {
+
+namespace {
+
+// A session id starts with its loop's letter, so a request arriving on another
+// loop is routed to the session's loop without any shared table or lock.
+constexpr std::string_view kLoopLetters =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+// Engine.IO's error codes for refused HTTP requests (as Node's engine.io).
+enum ErrorCode { kUnknownTransport = 0, kUnknownSid = 1, kBadHandshakeMethod = 2, kBadRequest = 3,
+                 kForbidden = 4, kUnsupportedVersion = 5 };
+constexpr const char* kErrorMessages[] = {"Transport unknown", "Session ID unknown",
+                                          "Bad handshake method", "Bad request", "Forbidden",
+                                          "Unsupported protocol version"};
+
+const OutPacketPtr& pingPacket() {
+  static const OutPacketPtr packet = makeOutPacket(PacketType::kPing, {});
+  return packet;
+}
+const OutPacketPtr& noopPacket() {
+  static const OutPacketPtr packet = makeOutPacket(PacketType::kNoop, {});
+  return packet;
+}
+const OutPacketPtr& closePacket() {
+  static const OutPacketPtr packet = makeOutPacket(PacketType::kClose, {});
+  return packet;
+}
+
+void refuseConnection(const net::TcpConnectionPtr& connection, const http::Response& response) {
+  connection->send(http::serialize(response, false));
+  connection->close(true);
+}
+
+}  // namespace
+
+std::string_view Handshake::header(std::string_view lowerName) const {
+  for (const auto& [name, value] : headers) {
+    if (name == lowerName) return value;
+  }
+  return {};
+}
+
+std::optional<std::string> Handshake::queryParam(std::string_view name) const {
+  http::Request request;
+  request.target = url;
+  return request.queryParam(name);
+}
+
+// The WebSocket transport of a session: RFC 6455 frames in, Engine.IO packets out.
+class WebSocketTransport final : public ws::FrameSink,
+                                 public std::enable_shared_from_this<WebSocketTransport> {
+ public:
+  WebSocketTransport(const net::TcpConnectionPtr& connection, size_t maxPayload)
+      : connection_(connection), reader_(maxPayload) {}
+
+  // The connection owns this forwarder; the session owns the transport.
+  class Forwarder final : public net::ConnectionHandler {
+   public:
+    explicit Forwarder(std::shared_ptr<WebSocketTransport> t) : t_(std::move(t)) {}
+    size_t onData(std::string_view data) override { return t_->onData(data); }
+    void onClose(std::string_view why) override { t_->onConnectionClosed(why); }
+
+   private:
+    std::shared_ptr<WebSocketTransport> t_;
+  };
+
+  void send(const OutPacketPtr& packet) {
+    if (connection_) connection_->send(BufferRef{packet, packet->wsFrame()});
+  }
+  void close() {
+    session_ = nullptr;
+    if (auto c = std::move(connection_)) {
+      c->send(ws::encodeServerFrame(ws::Opcode::kClose, ws::closePayload(ws::kCloseNormal)));
+      c->close(true);
+    }
+  }
+  bool writable() const { return connection_ && connection_->writable(); }
+  net::TcpConnection* connection() const { return connection_.get(); }
+  Session* session_ = nullptr;
+
+  size_t onData(std::string_view data) {
+    size_t used = reader_.feed(data, *this);
+    if (used == ws::FrameReader::kFailed) {
+      fail(reader_.failure(), reader_.failureReason());
+      return data.size();
+    }
+    return used;
+  }
+
+  void onMessage(bool binary, std::string&& payload) override {
+    if (!session_) return;
+    Packet packet;
+    if (binary) {
+      packet = Packet{PacketType::kMessage, std::move(payload), true};
+    } else {
+      auto decoded = decodeText(payload);
+      if (!decoded) {
+        Session* session = session_;
+        close();
+        session->onTransportClosed(*this, reason::kParseError);
+        return;
+      }
+      packet = std::move(decoded).value();
+    }
+    Session* session = session_;
+    if (session->probe_.get() == this) {
+      if (packet.type == PacketType::kPing && packet.data == "probe") {
+        send(makeOutPacket(PacketType::kPong, "probe"));
+        session->onProbe(*this);
+      } else if (packet.type == PacketType::kUpgrade) {
+        session->completeUpgrade(*this);
+      }
+      return;
+    }
+    session->onPacket(std::move(packet));
+  }
+  void onPing(std::string_view payload) override {
+    if (connection_) connection_->send(ws::encodeServerFrame(ws::Opcode::kPong, payload));
+  }
+  void onPong(std::string_view) override {}
+  void onClose(uint16_t code, std::string_view) override {
+    if (!connection_) return;
+    uint16_t echo = code == 1005 ? uint16_t{ws::kCloseNormal} : code;
+    connection_->send(ws::encodeServerFrame(ws::Opcode::kClose, ws::closePayload(echo)));
+    connection_->close(true);
+  }
+
+ private:
+  void fail(uint16_t code, std::string_view why) {
+    if (!connection_) return;
+    spdlog::debug("websocket protocol error: {}", why);
+    connection_->send(ws::encodeServerFrame(ws::Opcode::kClose, ws::closePayload(code, why)));
+    auto connection = std::move(connection_);
+    connection->close(true);
+    if (Session* session = std::exchange(session_, nullptr)) {
+      session->onTransportClosed(*this, reason::kTransportError);
+    }
+  }
+  void onConnectionClosed(std::string_view) {
+    connection_.reset();
+    if (Session* session = std::exchange(session_, nullptr)) {
+      session->onTransportClosed(*this, reason::kTransportClose);
+    }
+  }
+
+  net::TcpConnectionPtr connection_;
+  ws::FrameReader reader_;
+};
+
+struct EngineServer::Shard {
+  Shard(net::Loop& l, const EngineOptions& options)
+      : loop(l),
+        pingTimer(l, options.pingInterval,
+                  [](net::FifoHook& h) { static_cast<Session::Hook&>(h).session->sendPing(); }),
+        pongTimer(l, options.pingTimeout, [](net::FifoHook& h) {
+          static_cast<Session::Hook&>(h).session->finish(reason::kPingTimeout);
+        }) {}
+  net::Loop& loop;
+  std::unordered_map<std::string, SessionPtr> sessions;
+  std::atomic<size_t> count{0};
+  net::FifoTimer pingTimer;  // sessions waiting to be pinged
+  net::FifoTimer pongTimer;  // sessions pinged, waiting for the pong
+};
+
+// ---------------------------------------------------------------- Session
+
+Session::Session(EngineServer& server, net::Loop& loop, std::string id, Handshake handshake)
+    : server_(server), loop_(loop), id_(std::move(id)), handshake_(std::move(handshake)) {
+  hook_.session = this;
+}
+
+Session::~Session() = default;
+
+bool Session::writable() const {
+  if (ws_) return ws_->writable();
+  return pollBuffer_.size() < 1024;
+}
+
+void Session::send(const OutPacketPtr& packet) {
+  if (closed_) return;
+  if (ws_) {
+    ws_->send(packet);
+    return;
+  }
+  pollBuffer_.push_back(packet);
+  if (pollBuffer_.size() > server_.options_.maxSendQueue / 64) {
+    finish(reason::kSlowClient);  // a polling client that stopped polling
+    return;
+  }
+  if (pendingGet_ && !pollFlushPosted_) {
+    pollFlushPosted_ = true;
+    // At the end of this turn, so that everything sent meanwhile goes in one answer.
+    loop_.post([self = shared_from_this()] {
+      self->pollFlushPosted_ = false;
+      self->flushPoll();
+    });
+  }
+}
+
+void Session::close(std::string_view why) { finish(why); }
+
+void Session::sendPing() {
+  send(pingPacket());
+  server_.shard(loop_).pongTimer.arm(hook_);
+}
+
+void Session::onPacket(Packet&& packet) {
+  switch (packet.type) {
+    case PacketType::kPong:
+      server_.shard(loop_).pingTimer.arm(hook_);
+      break;
+    case PacketType::kMessage: {
+      auto self = shared_from_this();
+      server_.handler_.onMessage(self, std::move(packet.data), packet.binary);
+      break;
+    }
+    case PacketType::kClose:
+      finish(reason::kTransportClose);
+      break;
+    default:
+      break;  // noop, stray upgrade or ping: nothing to do
+  }
+}
+
+void Session::flushPoll() {
+  if (!pendingGet_ || pollBuffer_.empty()) return;
+  std::string body;
+  for (const auto& packet : pollBuffer_) appendPayloadRecord(body, *packet);
+  pollBuffer_.clear();
+  http::Response response = std::move(pendingBase_);
+  response.body = std::move(body);
+  auto responder = std::move(pendingGet_);
+  responder->send(std::move(response));
+}
+
+void Session::onPollGet(const http::ResponderPtr& responder, http::Response base) {
+  if (pendingGet_) {
+    // Two outstanding polls: the spec's answer is 400 and the end of the session.
+    base.status = 400;
+    base.body = R"({"code":3,"message":"Bad request"})";
+    base.contentType = "application/json";
+    responder->send(std::move(base));
+    finish(reason::kTransportError);
+    return;
+  }
+  pendingGet_ = responder;
+  pendingBase_ = std::move(base);
+  std::weak_ptr<Session> weak = shared_from_this();
+  responder->onAbort([weak, responder] {
+    auto self = weak.lock();
+    if (!self || self->pendingGet_ != responder) return;
+    self->loop_.dispatch([self] {
+      self->pendingGet_.reset();
+      self->finish(reason::kTransportError);
+    });
+  });
+  if (!pollBuffer_.empty()) flushPoll();
+}
+
+void Session::onPollPost(std::string&& body, const http::ResponderPtr& responder,
+                         http::Response base) {
+  if (body.size() > server_.options_.maxPayload) {
+    base.status = 413;
+    base.body = "payload too large";
+    responder->send(std::move(base));
+    finish(reason::kTransportError);
+    return;
+  }
+  auto packets = decodePayload(body);
+  if (!packets) {
+    base.status = 400;
+    base.body = R"({"code":3,"message":"Bad request"})";
+    base.contentType = "application/json";
+    responder->send(std::move(base));
+    finish(reason::kParseError);
+    return;
+  }
+  base.contentType = "text/html";
+  base.body = "ok";
+  responder->send(std::move(base));
+  auto self = shared_from_this();
+  for (auto& packet : *packets) {
+    if (closed_) break;
+    onPacket(std::move(packet));
+  }
+}
+
+void Session::attachWebSocket(const net::TcpConnectionPtr& connection) {
+  auto transport = std::make_shared<WebSocketTransport>(connection, server_.options_.maxPayload);
+  transport->session_ = this;
+  connection->setMaxQueued(server_.options_.maxSendQueue);
+  connection->setHandler(std::make_unique<WebSocketTransport::Forwarder>(transport));
+  probe_ = transport;
+}
+
+void Session::onProbe(WebSocketTransport&) {
+  // Release the pending poll so that the client can finish the upgrade.
+  if (pendingGet_) {
+    pollBuffer_.push_back(noopPacket());
+    flushPoll();
+  }
+}
+
+void Session::completeUpgrade(WebSocketTransport& transport) {
+  if (probe_.get() != &transport) return;
+  ws_ = std::move(probe_);
+  net::Loop::cancel(upgradeTimer_);
+  upgradeTimer_.reset();
+  if (pendingGet_) {
+    pollBuffer_.push_back(noopPacket());
+    flushPoll();
+  }
+  for (const auto& packet : pollBuffer_) ws_->send(packet);
+  pollBuffer_.clear();
+  pollBuffer_.shrink_to_fit();
+}
+
+void Session::onTransportClosed(WebSocketTransport& transport, std::string_view why) {
+  if (probe_.get() == &transport) {
+    probe_.reset();  // a failed upgrade: the session goes on polling
+    return;
+  }
+  if (ws_.get() == &transport) finish(why);
+}
+
+void Session::finish(std::string_view why) {
+  if (closed_) return;
+  closed_ = true;
+  auto self = shared_from_this();
+  net::Loop::cancel(upgradeTimer_);
+  server_.shard(loop_).pingTimer.cancel(hook_);
+  if (ws_) ws_->close();
+  if (probe_) probe_->close();
+  if (pendingGet_) {
+    http::Response response = std::move(pendingBase_);
+    response.body.clear();
+    appendPayloadRecord(response.body, *closePacket());
+    std::exchange(pendingGet_, nullptr)->send(std::move(response));
+  }
+  pollBuffer_.clear();
+  server_.remove(*this);
+  server_.handler_.onClose(self, why);
+  ws_.reset();
+  probe_.reset();
+  attachment.reset();
+}
+
+// ---------------------------------------------------------------- EngineServer
+
+EngineServer::EngineServer(net::LoopGroup& loops, EngineOptions options, EngineHandler& handler)
+    : loops_(loops), options_(std::move(options)), handler_(handler) {
+  for (unsigned i = 0; i < loops.size(); ++i) {
+    shards_.push_back(std::make_unique<Shard>(loops.at(i), options_));
+  }
+}
+
+EngineServer::~EngineServer() = default;
+
+EngineServer::Shard& EngineServer::shard(net::Loop& loop) { return *shards_[loop.index()]; }
+
+net::Loop* EngineServer::loopOfSid(std::string_view sid) {
+  if (sid.empty()) return nullptr;
+  size_t index = kLoopLetters.find(sid[0]);
+  if (index == std::string_view::npos || index >= loops_.size()) return nullptr;
+  return &loops_.at(static_cast<unsigned>(index));
+}
+
+size_t EngineServer::sessionCount() const {
+  size_t total = 0;
+  for (const auto& shard : shards_) total += shard->count.load(std::memory_order_relaxed);
+  return total;
+}
+
+void EngineServer::mount(http::Router& router) {
+  http::Route route;
+  route.handle = [this](http::Request&& request, const http::ResponderPtr& responder) {
+    handleHttp(std::move(request), responder);
+  };
+  route.upgrade = [this](http::Request&& request, const net::TcpConnectionPtr& connection,
+                         std::string_view leftover) {
+    handleUpgrade(std::move(request), connection, leftover);
+  };
+  router.add(options_.path, std::move(route));
+}
+
+void EngineServer::closeAll() {
+  for (auto& shard : shards_) {
+    Shard* s = shard.get();
+    s->loop.dispatch([s] {
+      std::vector<SessionPtr> all;
+      for (auto& [id, session] : s->sessions) all.push_back(session);
+      for (auto& session : all) session->finish(reason::kServerShutdown);
+    });
+  }
+}
+
+http::Response EngineServer::error(const http::Request& request, int code,
+                                   std::string_view message, int status) const {
+  auto response = http::Response::json(
+      status, "{\"code\":" + std::to_string(code) + ",\"message\":\"" + std::string(message) + "\"}");
+  options_.cors.apply(request, response);
+  return response;
+}
+
+std::string EngineServer::openPacket(const Session& session, bool upgrades) const {
+  std::string json = "{\"sid\":\"" + session.id() + "\",\"upgrades\":[";
+  if (upgrades) json += "\"websocket\"";
+  json += "],\"pingInterval\":" + std::to_string(options_.pingInterval) +
+          ",\"pingTimeout\":" + std::to_string(options_.pingTimeout) +
+          ",\"maxPayload\":" + std::to_string(options_.maxPayload) + "}";
+  return json;
+}
+
+SessionPtr EngineServer::open(net::Loop& loop, const http::Request& request) {
+  Handshake handshake{request.target, request.query, request.headers, request.remoteAddress,
+                      nowMs()};
+  std::string sid;
+  sid += kLoopLetters[loop.index()];
+  sid += randomId(15);
+  auto session = std::make_shared<Session>(*this, loop, sid, std::move(handshake));
+  auto& s = shard(loop);
+  s.sessions.emplace(sid, session);
+  s.count.fetch_add(1, std::memory_order_relaxed);
+  s.pingTimer.arm(session->hook_);
+  return session;
+}
+
+void EngineServer::remove(Session& session) {
+  auto& s = shard(session.loop());
+  if (s.sessions.erase(session.id())) s.count.fetch_sub(1, std::memory_order_relaxed);
+}
+
+void EngineServer::handleHttp(http::Request&& request, const http::ResponderPtr& responder) {
+  if (request.method == "OPTIONS") {
+    responder->send(options_.cors.preflight(request));
+    return;
+  }
+  auto transport = request.queryParam("transport");
+  if (!transport || (*transport != "polling" && *transport != "websocket") ||
+      (*transport == "polling" && !options_.allowPolling)) {
+    responder->send(error(request, kUnknownTransport, kErrorMessages[kUnknownTransport]));
+    return;
+  }
+  auto version = request.queryParam("EIO");
+  if (!version || *version != "4") {
+    responder->send(error(request, kUnsupportedVersion, kErrorMessages[kUnsupportedVersion]));
+    return;
+  }
+  auto sid = request.queryParam("sid");
+  if (!sid) {
+    if (request.method != "GET") {
+      responder->send(error(request, kBadHandshakeMethod, kErrorMessages[kBadHandshakeMethod]));
+      return;
+    }
+    if (*transport != "polling") {  // a WebSocket handshake without the Upgrade headers
+      responder->send(error(request, kBadRequest, kErrorMessages[kBadRequest]));
+      return;
+    }
+    if (std::string refusal = handler_.allowRequest(request); !refusal.empty()) {
+      responder->send(error(request, kForbidden, refusal, 403));
+      return;
+    }
+    net::Loop& loop = responder->loop();
+    auto session = open(loop, request);
+    http::Response response;
+    options_.cors.apply(request, response);
+    response.body = encodeText(PacketType::kOpen,
+                               openPacket(*session, options_.allowUpgrades && options_.allowWebSocket));
+    responder->send(std::move(response));
+    handler_.onOpen(session);
+    return;
+  }
+  net::Loop* loop = loopOfSid(*sid);
+  if (!loop) {
+    responder->send(error(request, kUnknownSid, kErrorMessages[kUnknownSid]));
+    return;
+  }
+  if (loop->inLoop()) {
+    handleOnLoop(*loop, std::move(request), responder);
+  } else {
+    loop->post([this, loop, r = std::move(request), responder]() mutable {
+      handleOnLoop(*loop, std::move(r), responder);
+    });
+  }
+}
+
+void EngineServer::handleOnLoop(net::Loop& loop, http::Request&& request,
+                                const http::ResponderPtr& responder) {
+  auto& sessions = shard(loop).sessions;
+  auto it = sessions.find(request.queryParam("sid").value_or(""));
+  if (it == sessions.end()) {
+    responder->send(error(request, kUnknownSid, kErrorMessages[kUnknownSid]));
+    return;
+  }
+  SessionPtr session = it->second;
+  if (session->ws_ || request.queryParam("transport") != "polling") {
+    responder->send(error(request, kBadRequest, kErrorMessages[kBadRequest]));
+    return;
+  }
+  http::Response base;
+  options_.cors.apply(request, base);
+  if (request.method == "GET") {
+    session->onPollGet(responder, std::move(base));
+  } else if (request.method == "POST") {
+    session->onPollPost(std::move(request.body), responder, std::move(base));
+  } else {
+    responder->send(error(request, kBadRequest, kErrorMessages[kBadRequest]));
+  }
+}
+
+void EngineServer::handleUpgrade(http::Request&& request, const net::TcpConnectionPtr& connection,
+                                 std::string_view leftover) {
+  auto transport = request.queryParam("transport");
+  if (!options_.allowWebSocket || transport != "websocket") {
+    refuseConnection(connection,
+                     error(request, kUnknownTransport, kErrorMessages[kUnknownTransport]));
+    return;
+  }
+  if (request.queryParam("EIO") != "4") {
+    refuseConnection(connection,
+                     error(request, kUnsupportedVersion, kErrorMessages[kUnsupportedVersion]));
+    return;
+  }
+  std::string_view origin = request.header("origin");
+  if (!origin.empty() && !options_.cors.allows(origin, request.header("host"))) {
+    refuseConnection(connection, error(request, kForbidden, kErrorMessages[kForbidden], 403));
+    return;
+  }
+  std::string_view key = request.header("sec-websocket-key");
+  if (request.header("sec-websocket-version") != "13" || key.size() != 24) {
+    refuseConnection(connection, error(request, kBadRequest, kErrorMessages[kBadRequest]));
+    return;
+  }
+  auto sid = request.queryParam("sid");
+  if (!sid) {
+    if (std::string refusal = handler_.allowRequest(request); !refusal.empty()) {
+      refuseConnection(connection, error(request, kForbidden, refusal, 403));
+      return;
+    }
+    upgradeOnLoop(connection->loop(), std::move(request), connection, std::string(leftover));
+    return;
+  }
+  net::Loop* loop = loopOfSid(*sid);
+  if (!loop) {
+    refuseConnection(connection, error(request, kUnknownSid, kErrorMessages[kUnknownSid]));
+    return;
+  }
+  connection->moveTo(*loop, [this, loop, r = std::move(request),
+                             rest = std::string(leftover)](const net::TcpConnectionPtr& c) mutable {
+    upgradeOnLoop(*loop, std::move(r), c, std::move(rest));
+  });
+}
+
+void EngineServer::upgradeOnLoop(net::Loop& loop, http::Request&& request,
+                                 const net::TcpConnectionPtr& connection, std::string leftover) {
+  auto sid = request.queryParam("sid");
+  SessionPtr session;
+  if (sid) {
+    auto& sessions = shard(loop).sessions;
+    auto it = sessions.find(*sid);
+    if (it == sessions.end()) {
+      refuseConnection(connection, error(request, kUnknownSid, kErrorMessages[kUnknownSid]));
+      return;
+    }
+    session = it->second;
+    if (session->ws_ || session->probe_ || !options_.allowUpgrades) {
+      refuseConnection(connection, error(request, kBadRequest, kErrorMessages[kBadRequest]));
+      return;
+    }
+  }
+  http::Response response;
+  response.status = 101;
+  response.contentType.clear();
+  response.set("Upgrade", "websocket");
+  response.set("Connection", "Upgrade");
+  response.set("Sec-WebSocket-Accept", ws::acceptKey(request.header("sec-websocket-key")));
+  connection->send(http::serialize(response, true));
+  bool fresh = !session;
+  if (fresh) session = open(loop, request);
+  session->attachWebSocket(connection);
+  if (fresh) {
+    session->ws_ = std::move(session->probe_);
+    session->send(makeOutPacket(PacketType::kOpen, openPacket(*session, false)));
+    handler_.onOpen(session);
+  } else {
+    std::weak_ptr<Session> weak = session;
+    session->upgradeTimer_ = loop.runAfter(options_.upgradeTimeout, [weak] {
+      auto self = weak.lock();
+      if (self && self->probe_) {
+        self->probe_->close();
+        self->probe_.reset();
+      }
+    });
+  }
+  // Frames that came in the same read as the upgrade request.
+  if (!leftover.empty()) connection->inject(leftover);
+}
+
+}  // namespace brigade::eio

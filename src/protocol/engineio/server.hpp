@@ -1,0 +1,167 @@
+#pragma once
+
+#include <any>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "http/cors.hpp"
+#include "http/message.hpp"
+#include "http/server.hpp"
+#include "net/fifo_timer.hpp"
+#include "net/loop.hpp"
+#include "protocol/engineio/packet.hpp"
+
+namespace brigade::eio {
+
+struct EngineOptions {
+  std::string path = "/engine.io/";
+  int64_t pingInterval = 25000;
+  int64_t pingTimeout = 20000;
+  size_t maxPayload = 1000000;
+  int64_t upgradeTimeout = 10000;
+  bool allowPolling = true;
+  bool allowWebSocket = true;
+  bool allowUpgrades = true;
+  // Browsers' origins (empty: same origin only); WebSocket upgrades carrying a
+  // foreign Origin are refused too (cross-site WebSocket hijacking).
+  http::CorsPolicy cors;
+  size_t maxSendQueue = net::kDefaultMaxQueued;
+};
+
+// Why a session ended. The strings are the reasons Node's engine.io gives.
+namespace reason {
+inline constexpr std::string_view kTransportClose = "transport close";
+inline constexpr std::string_view kTransportError = "transport error";
+inline constexpr std::string_view kPingTimeout = "ping timeout";
+inline constexpr std::string_view kParseError = "parse error";
+inline constexpr std::string_view kForcedClose = "forced close";
+inline constexpr std::string_view kServerShutdown = "forced server close";
+inline constexpr std::string_view kSlowClient = "send queue overflow";
+}  // namespace reason
+
+// What the client sent when it opened the session.
+struct Handshake {
+  std::string url;
+  std::string query;
+  http::Headers headers;
+  std::string address;
+  int64_t issuedMs = 0;
+
+  std::string_view header(std::string_view lowerName) const;
+  std::optional<std::string> queryParam(std::string_view name) const;
+};
+
+class EngineServer;
+class WebSocketTransport;
+
+// One Engine.IO session. Lives on one loop; every method must be called there.
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(EngineServer& server, net::Loop& loop, std::string id, Handshake handshake);
+  ~Session();
+
+  const std::string& id() const { return id_; }
+  net::Loop& loop() const { return loop_; }
+  const Handshake& handshake() const { return handshake_; }
+  std::string_view transportName() const { return ws_ ? "websocket" : "polling"; }
+  bool closed() const { return closed_; }
+  // False while the send queue is above its high watermark.
+  bool writable() const;
+
+  void send(const OutPacketPtr& packet);
+  void sendMessage(std::string_view text) { send(makeMessage(text)); }
+  // Ends the session ("forced close").
+  void close(std::string_view why = reason::kForcedClose);
+
+  // Room for the layer above (Socket.IO's client object).
+  std::any attachment;
+
+ private:
+  friend class EngineServer;
+  friend class WebSocketTransport;
+  struct Hook : net::FifoHook {
+    Session* session = nullptr;
+  };
+
+  void onPacket(Packet&& packet);
+  void onPollGet(const http::ResponderPtr& responder, http::Response base);
+  void onPollPost(std::string&& body, const http::ResponderPtr& responder, http::Response base);
+  void flushPoll();
+  void attachWebSocket(const net::TcpConnectionPtr& connection);
+  void onProbe(WebSocketTransport& transport);
+  void completeUpgrade(WebSocketTransport& transport);
+  void onTransportClosed(WebSocketTransport& transport, std::string_view why);
+  void sendPing();
+  void finish(std::string_view why);
+
+  EngineServer& server_;
+  net::Loop& loop_;
+  std::string id_;
+  Handshake handshake_;
+  Hook hook_;
+  std::shared_ptr<WebSocketTransport> ws_;     // the WebSocket transport, once in use
+  std::shared_ptr<WebSocketTransport> probe_;  // a WebSocket being upgraded to
+  http::ResponderPtr pendingGet_;
+  http::Response pendingBase_;
+  std::vector<OutPacketPtr> pollBuffer_;
+  std::shared_ptr<net::Loop::TimerHandle> upgradeTimer_;
+  bool pollFlushPosted_ = false;
+  bool closed_ = false;
+  bool closeAfterFlush_ = false;
+};
+
+using SessionPtr = std::shared_ptr<Session>;
+
+// The seam between Engine.IO and the layer above (Socket.IO).
+class EngineHandler {
+ public:
+  virtual ~EngineHandler() = default;
+  virtual void onOpen(const SessionPtr& session) = 0;
+  virtual void onMessage(const SessionPtr& session, std::string&& data, bool binary) = 0;
+  virtual void onClose(const SessionPtr& session, std::string_view why) = 0;
+  // Return an empty string to accept, else the reason the handshake is refused (403).
+  virtual std::string allowRequest(const http::Request&) { return {}; }
+};
+
+class EngineServer {
+ public:
+  EngineServer(net::LoopGroup& loops, EngineOptions options, EngineHandler& handler);
+  ~EngineServer();
+
+  // Serves options().path on the router (polling and WebSocket).
+  void mount(http::Router& router);
+  const EngineOptions& options() const { return options_; }
+  // Closes every session (on their loops).
+  void closeAll();
+  size_t sessionCount() const;
+
+
+ private:
+  friend class Session;
+  friend class WebSocketTransport;
+  struct Shard;
+
+  void handleHttp(http::Request&& request, const http::ResponderPtr& responder);
+  void handleUpgrade(http::Request&& request, const net::TcpConnectionPtr& connection,
+                     std::string_view leftover);
+  void handleOnLoop(net::Loop& loop, http::Request&& request, const http::ResponderPtr& responder);
+  void upgradeOnLoop(net::Loop& loop, http::Request&& request,
+                     const net::TcpConnectionPtr& connection, std::string leftover);
+  Shard& shard(net::Loop& loop);
+  net::Loop* loopOfSid(std::string_view sid);
+  SessionPtr open(net::Loop& loop, const http::Request& request);
+  std::string openPacket(const Session& session, bool upgrades) const;
+  void remove(Session& session);
+  http::Response error(const http::Request& request, int code, std::string_view message,
+                       int status = 400) const;
+
+  net::LoopGroup& loops_;
+  EngineOptions options_;
+  EngineHandler& handler_;
+  std::vector<std::unique_ptr<Shard>> shards_;
+};
+
+}  // namespace brigade::eio

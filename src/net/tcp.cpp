@@ -1,5 +1,6 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/socket_base.hpp>
+#include <span>
 #include <vector>
 
 #include "core/log.hpp"
@@ -175,7 +176,7 @@ class TcpConnectionImpl final : public TcpConnection {
         buffers[count++] = asio::const_buffer(bytes.data() + skip, bytes.size() - skip);
       }
       boost::system::error_code ec;
-      size_t n = socket_.write_some(asio::buffer(buffers.data(), count) /*gathered*/, ec);
+      size_t n = socket_.write_some(std::span<const asio::const_buffer>(buffers.data(), count), ec);
       if (ec == asio::error::would_block) {
         waitWritable();
         return;

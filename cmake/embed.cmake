@@ -1,0 +1,18 @@
+# Writes OUT, a C++ file defining the socket.io-client bundles as byte arrays.
+# Inputs: JS, MIN_JS (may be missing: empty arrays), VERSION.
+function(embed_array file name out)
+  if(EXISTS "${file}")
+    file(READ "${file}" hex HEX)
+    file(SIZE "${file}" size)
+  else()
+    set(hex "")
+    set(size 0)
+  endif()
+  string(REGEX REPLACE "([0-9a-f][0-9a-f])" "'\\\\x\\1'," body "${hex}")
+  string(REGEX REPLACE "(([^,]*,){24})" "\\1\n" body "${body}")
+  set(${out} "extern const char ${name}[] = {${body}0};\nextern const unsigned long ${name}Size = ${size};\n" PARENT_SCOPE)
+endfunction()
+embed_array("${JS}" kClientBundle a)
+embed_array("${MIN_JS}" kClientBundleMin b)
+file(WRITE "${OUT}.tmp" "// Generated from socket.io-client ${VERSION}; do not edit.\nnamespace brigade::sio {\n${a}${b}extern const char kClientBundleVersion[] = \"${VERSION}\";\n}\n")
+file(RENAME "${OUT}.tmp" "${OUT}")

@@ -1,0 +1,189 @@
+#!/usr/bin/env bash
+# Runs issue 2's engine comparison in one go on this machine: Brigade's
+# examples/bench-server and the Node socket.io 4.8 comparator, each started
+# fresh for every scenario on 127.0.0.1, measured by bench/load/loadgen, then
+# stopped (SIGTERM, SIGKILL after 5 s). Prints a Markdown table with both
+# servers' figures and their ratios. See bench/load/README.md.
+#
+#   bench/load/run-engine-bench.sh [--only brigade|node] [--scenarios a,b,...]
+#       [--quick] [--build-dir DIR] [--port BASE] [--out DIR]
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/../.." && pwd)
+only=all
+build_dir="$root/build/release"
+base_port=39400
+out=""
+quick=0
+scenarios=""
+
+usage() {
+  sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'
+  exit "${1:-2}"
+}
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --only) only="$2"; shift 2 ;;
+    --scenarios) scenarios="$2"; shift 2 ;;
+    --quick) quick=1; shift ;;
+    --build-dir) build_dir="$2"; shift 2 ;;
+    --port) base_port="$2"; shift 2 ;;
+    --out) out="$2"; shift 2 ;;
+    -h|--help) usage 0 ;;
+    *) echo "unknown argument: $1" >&2; usage ;;
+  esac
+done
+case "$only" in all|brigade|node) ;; *) echo "--only must be brigade or node" >&2; exit 2 ;; esac
+case "$build_dir" in /*) ;; *) build_dir="$PWD/$build_dir" ;; esac
+
+loadgen="$build_dir/bench/load/loadgen"
+bench_server="$build_dir/examples/bench-server/bench-server"
+node_server="$root/bench/load/node-server/server.mjs"
+servers=()
+[ "$only" != node ] && servers+=(brigade)
+[ "$only" != brigade ] && servers+=(node)
+
+# Build only what is missing.
+targets=()
+[ -x "$loadgen" ] || targets+=(loadgen)
+if [ "$only" != node ] && [ ! -x "$bench_server" ]; then targets+=(bench-server); fi
+if [ ${#targets[@]} -gt 0 ]; then
+  echo "building ${targets[*]} in $build_dir" >&2
+  cmake --build "$build_dir" --target "${targets[@]}"
+fi
+if [[ " ${servers[*]} " == *" node "* ]] && [ ! -d "$root/node_modules/socket.io" ]; then
+  echo "node_modules/socket.io missing: run npm ci in $root" >&2
+  exit 2
+fi
+
+[ -n "$out" ] || out=$(mktemp -d /tmp/engine-bench.XXXXXX)
+mkdir -p "$out"
+results="$out/results.jsonl"
+: >"$results"
+
+# name|loadgen arguments. Each scenario gets a freshly started server so that
+# RSS and CPU figures are not polluted by the previous one.
+if [ "$quick" = 1 ]; then
+  all_scenarios=(
+    "mem-1k|connect --n 1000 --settle 1"
+    "mem-2k|connect --n 2000 --settle 1"
+    "accept|connect --n 2000 --settle 0 --concurrency 256"
+    "fanout-sat-1k|fanout --n 1000 --rate 0 --count 50"
+    "fanout-2hz-1k|fanout --n 1000 --rate 2 --count 6"
+    "fanout-20hz-1k|fanout --n 1000 --rate 20 --count 40"
+    "echo-100x10|echo --n 100 --window 10 --duration 3"
+  )
+else
+  all_scenarios=(
+    "mem-1k|connect --n 1000 --settle 2"
+    "mem-5k|connect --n 5000 --settle 2"
+    "mem-10k|connect --n 10000 --settle 2"
+    "mem-15k|connect --n 15000 --settle 2"
+    "accept|connect --n 10000 --settle 0 --concurrency 256"
+    "fanout-sat-1k|fanout --n 1000 --rate 0 --count 200"
+    "fanout-sat-10k|fanout --n 10000 --rate 0 --count 40"
+    "fanout-2hz-10k|fanout --n 10000 --rate 2 --count 20"
+    "fanout-20hz-1k|fanout --n 1000 --rate 20 --count 200"
+    "echo-100x10|echo --n 100 --window 10 --duration 10"
+  )
+fi
+
+server_pid=""
+stop_server() {
+  [ -n "$server_pid" ] || return 0
+  if kill -0 "$server_pid" 2>/dev/null; then
+    kill -TERM "$server_pid" 2>/dev/null || true
+    for _ in $(seq 50); do
+      kill -0 "$server_pid" 2>/dev/null || break
+      sleep 0.1
+    done
+    if kill -0 "$server_pid" 2>/dev/null; then
+      echo "server $server_pid ignored SIGTERM for 5 s: SIGKILL" >&2
+      kill -KILL "$server_pid" 2>/dev/null || true
+    fi
+  fi
+  wait "$server_pid" 2>/dev/null || true
+  server_pid=""
+}
+trap stop_server EXIT
+trap 'exit 130' INT TERM
+
+# start_server NAME PORT LOG: sets server_pid and measured_pid.
+start_server() {
+  local name=$1 port=$2 log=$3
+  case "$name" in
+    brigade) "$bench_server" --listen "127.0.0.1:$port" >"$log" 2>&1 & ;;
+    node) node "$node_server" --listen "127.0.0.1:$port" >"$log" 2>&1 & ;;
+  esac
+  server_pid=$!
+  measured_pid=""
+  for _ in $(seq 100); do
+    measured_pid=$(sed -n 's/^PID=\([0-9][0-9]*\).*/\1/p' "$log" | head -n 1)
+    [ -n "$measured_pid" ] && break
+    kill -0 "$server_pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  if [ -z "$measured_pid" ]; then
+    echo "$name did not print PID=<pid>; log:" >&2
+    cat "$log" >&2
+    return 1
+  fi
+  for _ in $(seq 100); do
+    ss -Hltn "sport = :$port" 2>/dev/null | grep -q . && return 0
+    sleep 0.1
+  done
+  echo "$name is not listening on 127.0.0.1:$port" >&2
+  return 1
+}
+
+{
+  echo "date: $(date -u '+%Y-%m-%d %H:%M UTC')"
+  echo "machine: $(nproc) cores, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)," \
+    "$(awk '/MemTotal/ {printf "%.1f GB", $2 / 1048576}' /proc/meminfo), kernel $(uname -r)"
+  echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
+  echo "node: $(node --version 2>/dev/null || echo none), socket.io:" \
+    "$(sed -n 's/.*"version": "\(.*\)".*/\1/p' "$root/node_modules/socket.io/package.json" 2>/dev/null | head -n 1)"
+  echo "brigade: $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)"
+} | tee "$out/machine.txt" >&2
+
+failures=0
+index=0
+for entry in "${all_scenarios[@]}"; do
+  name=${entry%%|*}
+  args=${entry#*|}
+  if [ -n "$scenarios" ] && [[ ",$scenarios," != *",$name,"* ]]; then continue; fi
+  for server in "${servers[@]}"; do
+    index=$((index + 1))
+    port=$((base_port + index))
+    log="$out/$server-$name.server.log"
+    echo "== $server $name: loadgen $args" >&2
+    if ! start_server "$server" "$port" "$log"; then
+      failures=$((failures + 1))
+      stop_server
+      continue
+    fi
+    rc=0
+    # shellcheck disable=SC2086 # args is a word list on purpose
+    timeout -k 5 180 "$loadgen" $args --port "$port" --pid "$measured_pid" \
+      --label "$server/$name" >"$out/$server-$name.out" 2>"$out/$server-$name.err" || rc=$?
+    grep -v '^{' "$out/$server-$name.out" >&2 || true
+    sed -n '1,5p' "$out/$server-$name.err" >&2
+    grep '^{' "$out/$server-$name.out" >>"$results" || true
+    if ! kill -0 "$server_pid" 2>/dev/null; then
+      echo "!! $server died during $name (see $log)" >&2
+      rc=1
+    fi
+    if [ "$rc" != 0 ]; then
+      echo "!! loadgen exited with $rc for $server $name" >&2
+      failures=$((failures + 1))
+    fi
+    stop_server
+    sleep 1
+  done
+done
+
+echo >&2
+node "$root/bench/load/make-table.mjs" "$results" "$out/machine.txt" | tee "$out/table.md"
+echo >&2
+echo "raw results: $results (logs in $out)" >&2
+[ "$failures" = 0 ] || { echo "$failures run(s) failed" >&2; exit 1; }

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -32,6 +33,10 @@ class ConnectionHandler {
 inline constexpr size_t kHighWatermark = 1 << 20;
 inline constexpr size_t kLowWatermark = 256 << 10;
 inline constexpr size_t kDefaultMaxQueued = 16 << 20;
+// A connection that stays above the high watermark this long is closed too.
+inline constexpr int64_t kSlowClientGraceMs = 10000;
+// The close reason given to handlers in both cases.
+inline constexpr std::string_view kReasonSendOverflow = "send queue overflow";
 
 // A TCP connection owned by one loop. Every method must be called on that loop.
 class TcpConnection : public std::enable_shared_from_this<TcpConnection> {

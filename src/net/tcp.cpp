@@ -3,6 +3,7 @@
 #include <span>
 #include <vector>
 
+#include "core/clock.hpp"
 #include "core/log.hpp"
 #include "net/connection.hpp"
 #include "net/listener.hpp"
@@ -56,10 +57,18 @@ class TcpConnectionImpl final : public TcpConnection {
     queued_ += bytes.bytes.size();
     queue_.push_back(std::move(bytes));
     if (queued_ > maxQueued_) {
-      closeNow("send queue overflow");
+      closeNow(std::string(kReasonSendOverflow));
       return;
     }
-    if (queued_ > kHighWatermark) overHigh_ = true;
+    if (queued_ > kHighWatermark) {
+      if (!overHigh_) {
+        overHigh_ = true;
+        overHighSince_ = nowMs();
+      } else if (nowMs() - overHighSince_ > kSlowClientGraceMs) {
+        closeNow(std::string(kReasonSendOverflow));
+        return;
+      }
+    }
     if (!flushRequested_ && !writeWaiting_) {
       flushRequested_ = true;
       loop_.requestFlush(shared_from_this());
@@ -259,6 +268,7 @@ class TcpConnectionImpl final : public TcpConnection {
   bool closing_ = false;
   bool closed_ = false;
   bool overHigh_ = false;
+  int64_t overHighSince_ = 0;
   bool inDispatch_ = false;
 };
 

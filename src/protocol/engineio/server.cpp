@@ -147,10 +147,11 @@ class WebSocketTransport final : public ws::FrameSink,
       session->onTransportClosed(*this, reason::kTransportError);
     }
   }
-  void onConnectionClosed(std::string_view) {
+  void onConnectionClosed(std::string_view why) {
     connection_.reset();
     if (Session* session = std::exchange(session_, nullptr)) {
-      session->onTransportClosed(*this, reason::kTransportClose);
+      session->onTransportClosed(
+          *this, why == net::kReasonSendOverflow ? reason::kSlowClient : reason::kTransportClose);
     }
   }
 
@@ -184,7 +185,7 @@ Session::~Session() = default;
 
 bool Session::writable() const {
   if (ws_) return ws_->writable();
-  return pollBuffer_.size() < 1024;
+  return pollBytes_ < net::kHighWatermark;
 }
 
 void Session::send(const OutPacketPtr& packet) {
@@ -194,7 +195,8 @@ void Session::send(const OutPacketPtr& packet) {
     return;
   }
   pollBuffer_.push_back(packet);
-  if (pollBuffer_.size() > server_.options_.maxSendQueue / 64) {
+  pollBytes_ += packet->packet().size();
+  if (pollBytes_ > server_.options_.maxSendQueue) {
     finish(reason::kSlowClient);  // a polling client that stopped polling
     return;
   }
@@ -238,6 +240,7 @@ void Session::flushPoll() {
   std::string body;
   for (const auto& packet : pollBuffer_) appendPayloadRecord(body, *packet);
   pollBuffer_.clear();
+  pollBytes_ = 0;
   http::Response response = std::move(pendingBase_);
   response.body = std::move(body);
   auto responder = std::move(pendingGet_);
@@ -323,6 +326,7 @@ void Session::completeUpgrade(WebSocketTransport& transport) {
   }
   for (const auto& packet : pollBuffer_) ws_->send(packet);
   pollBuffer_.clear();
+  pollBytes_ = 0;
   pollBuffer_.shrink_to_fit();
 }
 

@@ -107,6 +107,7 @@ class Session : public std::enable_shared_from_this<Session> {
   http::ResponderPtr pendingGet_;
   http::Response pendingBase_;
   std::vector<OutPacketPtr> pollBuffer_;
+  size_t pollBytes_ = 0;
   std::shared_ptr<net::Loop::TimerHandle> upgradeTimer_;
   bool pollFlushPosted_ = false;
   bool closed_ = false;

@@ -12,7 +12,9 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 only=all
 build_dir="$root/build/release"
-base_port=39400
+# Below the ephemeral range (32768-60999 here): a server port inside it can be
+# held by one of loadgen's TIME_WAIT sockets from the previous run (EADDRINUSE).
+base_port=29400
 out=""
 quick=0
 scenarios=""
@@ -54,6 +56,11 @@ fi
 if [[ " ${servers[*]} " == *" node "* ]] && [ ! -d "$root/node_modules/socket.io" ]; then
   echo "node_modules/socket.io missing: run npm ci in $root" >&2
   exit 2
+fi
+
+read -r eph_low eph_high </proc/sys/net/ipv4/ip_local_port_range || true
+if [ -n "${eph_low:-}" ] && [ "$base_port" -ge "$eph_low" ] && [ "$base_port" -le "$eph_high" ]; then
+  echo "warning: --port $base_port is in the ephemeral range $eph_low-$eph_high" >&2
 fi
 
 [ -n "$out" ] || out=$(mktemp -d /tmp/engine-bench.XXXXXX)

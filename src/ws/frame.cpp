@@ -1,5 +1,6 @@
 #include "ws/frame.hpp"
 
+#include <algorithm>
 #include <boost/uuid/detail/sha1.hpp>
 #include <cstring>
 
@@ -59,7 +60,12 @@ std::string closePayload(uint16_t code, std::string_view reason) {
   std::string out;
   out += static_cast<char>(code >> 8);
   out += static_cast<char>(code & 0xFF);
-  out.append(reason.substr(0, kMaxControlPayload - 2));
+  // Cut at a character boundary: a peer fails a close reason that is not UTF-8.
+  size_t n = std::min(reason.size(), kMaxControlPayload - 2);
+  if (n < reason.size()) {
+    while (n > 0 && (static_cast<uint8_t>(reason[n]) & 0xC0) == 0x80) --n;
+  }
+  out.append(reason.substr(0, n));
   return out;
 }
 

@@ -6,7 +6,8 @@
 # servers' figures and their ratios. See bench/load/README.md.
 #
 #   bench/load/run-engine-bench.sh [--only brigade|node] [--scenarios a,b,...]
-#       [--quick] [--build-dir DIR] [--port BASE] [--out DIR]
+#       [--quick] [--build-dir DIR] [--loadgen PATH] [--bench-server PATH]
+#       [--port BASE] [--out DIR]
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -18,6 +19,8 @@ base_port=29400
 out=""
 quick=0
 scenarios=""
+loadgen=""
+bench_server=""
 
 usage() {
   sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'
@@ -29,6 +32,8 @@ while [ $# -gt 0 ]; do
     --scenarios) scenarios="$2"; shift 2 ;;
     --quick) quick=1; shift ;;
     --build-dir) build_dir="$2"; shift 2 ;;
+    --loadgen) loadgen="$2"; shift 2 ;;
+    --bench-server) bench_server="$2"; shift 2 ;;
     --port) base_port="$2"; shift 2 ;;
     --out) out="$2"; shift 2 ;;
     -h|--help) usage 0 ;;
@@ -38,8 +43,8 @@ done
 case "$only" in all|brigade|node) ;; *) echo "--only must be brigade or node" >&2; exit 2 ;; esac
 case "$build_dir" in /*) ;; *) build_dir="$PWD/$build_dir" ;; esac
 
-loadgen="$build_dir/bench/load/loadgen"
-bench_server="$build_dir/examples/bench-server/bench-server"
+[ -n "$loadgen" ] || loadgen="$build_dir/bench/load/loadgen"
+[ -n "$bench_server" ] || bench_server="$build_dir/examples/bench-server/bench-server"
 node_server="$root/bench/load/node-server/server.mjs"
 servers=()
 [ "$only" != node ] && servers+=(brigade)
@@ -75,7 +80,7 @@ if [ "$quick" = 1 ]; then
     "mem-1k|connect --n 1000 --settle 1"
     "mem-2k|connect --n 2000 --settle 1"
     "accept|connect --n 2000 --settle 0 --concurrency 256"
-    "fanout-sat-1k|fanout --n 1000 --rate 0 --count 50"
+    "fanout-sat-1k|fanout --n 1000 --rate 0 --count 200"
     "fanout-2hz-1k|fanout --n 1000 --rate 2 --count 6"
     "fanout-20hz-1k|fanout --n 1000 --rate 20 --count 40"
     "echo-100x10|echo --n 100 --window 10 --duration 3"
@@ -87,8 +92,8 @@ else
     "mem-10k|connect --n 10000 --settle 2"
     "mem-15k|connect --n 15000 --settle 2"
     "accept|connect --n 10000 --settle 0 --concurrency 256"
-    "fanout-sat-1k|fanout --n 1000 --rate 0 --count 200"
-    "fanout-sat-10k|fanout --n 10000 --rate 0 --count 40"
+    "fanout-sat-1k|fanout --n 1000 --rate 0 --count 600"
+    "fanout-sat-10k|fanout --n 10000 --rate 0 --count 50"
     "fanout-2hz-10k|fanout --n 10000 --rate 2 --count 20"
     "fanout-20hz-1k|fanout --n 1000 --rate 20 --count 200"
     "echo-100x10|echo --n 100 --window 10 --duration 10"

@@ -77,6 +77,11 @@ void Loop::start() {
 
 void Loop::stop() { context_->stop(); }
 
+size_t Loop::poll() {
+  context_->restart();
+  return context_->poll();
+}
+
 void Loop::join() {
   if (thread_.joinable()) thread_.join();
 }

@@ -41,6 +41,10 @@ class Loop {
   void requestFlush(std::shared_ptr<TcpConnection> connection);
 
   void start();  // runs the loop on a new thread
+  // Manual driving (tests, fuzzers): the calling thread becomes the loop's thread
+  // and poll() runs whatever is ready, without blocking.
+  void bindToCurrentThread() { threadId_ = std::this_thread::get_id(); }
+  size_t poll();
   void stop();
   void join();
 

@@ -22,6 +22,7 @@
 
 #include "core/result.hpp"
 #include "protocol/engineio/server.hpp"
+#include "protocol/socketio/packet.hpp"
 
 namespace brigade::sio {
 

@@ -386,7 +386,7 @@ struct Options {
                "common: --pid PID | --pid-file FILE (reads PID=<pid>), --concurrency C=128\n"
                "        (handshakes in flight), --timeout S=120, --drain S=5, --sources K=4\n"
                "        (source addresses 127.0.0.1..K), --label NAME, --rst (close with RST)\n");
-  std::exit(2);
+  std::exit(error != nullptr ? 2 : 0);
 }
 
 int pidFromFile(const std::string& path) {

@@ -1,0 +1,97 @@
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/result.hpp"
+#include "store/change.hpp"
+
+namespace brigade::store {
+
+// The first retained seq and the newest seq ever assigned. With nothing retained, oldest is
+// head + 1 (so "after head" is still a valid place to resume).
+struct StreamBounds {
+  int64_t oldest = 1;
+  int64_t head = 0;
+};
+
+// What a backend gives the hub: reads on a connection owned by the hub thread alone.
+class ChangeSource {
+ public:
+  virtual ~ChangeSource() = default;
+  virtual Result<std::vector<ChangePtr>> fetch(int64_t after_seq, size_t limit) = 0;
+  virtual Result<StreamBounds> bounds() = 0;
+  // Cheap check run every poll interval: may another connection or process have committed
+  // since the last call? (SQLite: PRAGMA data_version.)
+  virtual bool maybeChanged() = 0;
+};
+
+// Backend-neutral subscribe/replay/live delivery. One thread owns the stream position
+// (`head_`): live delivery and replays both run on it, so a subscriber switches from
+// replay to live at exactly the seq the live pump has reached: no gap, no duplicate,
+// whatever the writers do meanwhile.
+class ChangeHub {
+ public:
+  static constexpr size_t kFetchChunk = 500;  // changes read per query (replay and live)
+
+  ChangeHub(std::unique_ptr<ChangeSource> source, std::string epoch,
+            std::chrono::milliseconds poll_interval);
+  ~ChangeHub();
+  ChangeHub(const ChangeHub&) = delete;
+  ChangeHub& operator=(const ChangeHub&) = delete;
+
+  // A commit by this process: pump at once instead of waiting for the next poll.
+  void notify();
+
+  SubscriptionId subscribe(SubscribeOptions options, StreamCallback callback);
+  // After this returns, the callback is not running and will not be called again (when
+  // called from inside the callback itself, no further call follows it).
+  void unsubscribe(SubscriptionId id);
+
+  int64_t head() const { return head_.load(); }
+  const std::string& epoch() const { return epoch_; }
+
+ private:
+  struct Subscription {
+    SubscriptionId id = 0;
+    SubscribeOptions options;
+    StreamCallback callback;
+    std::atomic<bool> active{true};
+  };
+  using SubPtr = std::shared_ptr<Subscription>;
+
+  void run();
+  void pump();  // delivery_mutex_ held
+  void admit(const SubPtr& sub);
+  void replay(const SubPtr& sub, int64_t after_seq);
+  void deliver(const SubPtr& sub, const StreamEvent& event);
+  void ready(const SubPtr& sub);
+  void resync(const SubPtr& sub, std::string_view reason);
+
+  std::unique_ptr<ChangeSource> source_;
+  const std::string epoch_;
+  const std::chrono::milliseconds poll_interval_;
+  std::atomic<int64_t> head_{0};
+
+  std::mutex mutex_;  // guards the fields below
+  std::condition_variable cv_;
+  bool stop_ = false;
+  bool notified_ = false;
+  SubscriptionId next_id_ = 1;
+  std::vector<SubPtr> pending_;
+  std::map<SubscriptionId, SubPtr> live_;
+
+  std::mutex delivery_mutex_;  // held by the hub thread while it runs callbacks
+  std::thread thread_;
+  std::thread::id thread_id_;
+};
+
+}  // namespace brigade::store

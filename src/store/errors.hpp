@@ -1,0 +1,23 @@
+#pragma once
+
+// Stable error codes returned by every Store backend in Error::code. The REST layer maps
+// them to status codes; tests assert on them, so they never change meaning.
+namespace brigade::store::errc {
+
+inline constexpr const char* kNotFound = "not_found";
+inline constexpr const char* kVersionConflict = "version_conflict";
+inline constexpr const char* kConflict = "conflict";  // any other uniqueness/constraint clash
+inline constexpr const char* kEmailTaken = "email_taken";
+inline constexpr const char* kCategoryNotEmpty = "category_not_empty";
+inline constexpr const char* kUnknownCategory = "unknown_category";
+inline constexpr const char* kUnknownItem = "unknown_item";
+inline constexpr const char* kItemUnavailable = "item_unavailable";
+inline constexpr const char* kIdempotencyKeyReused = "idempotency_key_reused";
+inline constexpr const char* kNotARider = "not_a_rider";
+inline constexpr const char* kInvalid = "invalid";
+inline constexpr const char* kHistoryLost = "history_lost";
+inline constexpr const char* kBusy = "database_busy";
+inline constexpr const char* kStorage = "storage_error";
+inline constexpr const char* kClosed = "store_closed";
+
+}  // namespace brigade::store::errc

@@ -1,0 +1,242 @@
+#include "store/sqlite/schema.hpp"
+
+#include <string_view>
+
+namespace brigade::store::sqlite {
+namespace {
+
+// SQLite's clock in the same fixed-width shape as formatTimestamp().
+constexpr std::string_view kNow = "strftime('%Y-%m-%dT%H:%M:%fZ','now')";
+
+std::string replaceAll(std::string s, std::string_view from, std::string_view to) {
+  for (size_t pos = 0; (pos = s.find(from, pos)) != std::string::npos; pos += to.size()) {
+    s.replace(pos, from.size(), to);
+  }
+  return s;
+}
+
+// JSON documents of menu rows, built from a row alias R (NEW or OLD in triggers).
+const char* kItemJson =
+    "json_object('id',R.id,'category_id',R.category_id,'name',R.name,"
+    "'description',R.description,'price_cents',R.price_cents,"
+    "'available',json(CASE WHEN R.available THEN 'true' ELSE 'false' END),"
+    "'position',R.position,'version',R.version,'created_at',R.created_at,"
+    "'updated_at',R.updated_at)";
+const char* kCategoryJson =
+    "json_object('id',R.id,'name',R.name,'position',R.position,'version',R.version,"
+    "'created_at',R.created_at,'updated_at',R.updated_at)";
+
+std::string doc(const char* tmpl, std::string_view alias) {
+  return replaceAll(tmpl, "R.", std::string(alias) + ".");
+}
+
+// Captures inserts/updates/deletes of a menu table. The version trigger gives writes by
+// other programs (which do not touch `version`) their +1; the capture fires only when the
+// version moved, so such a write still produces exactly one change.
+std::string menuTriggers(std::string_view table, const char* json) {
+  std::string t(table);
+  std::string now(kNow);
+  return "CREATE TRIGGER " + t + "_bump_version AFTER UPDATE ON " + t +
+         " WHEN NEW.version = OLD.version BEGIN UPDATE " + t +
+         " SET version = OLD.version + 1, updated_at = " + now +
+         " WHERE id = NEW.id; END;\n"
+         "CREATE TRIGGER " +
+         t + "_capture_insert AFTER INSERT ON " + t +
+         " BEGIN INSERT INTO changes(collection, op, record_id, document) VALUES ('" + t +
+         "', 'insert', NEW.id, " + doc(json, "NEW") +
+         "); END;\n"
+         "CREATE TRIGGER " +
+         t + "_capture_update AFTER UPDATE ON " + t +
+         " WHEN NEW.version <> OLD.version"
+         " BEGIN INSERT INTO changes(collection, op, record_id, document) VALUES ('" +
+         t + "', 'update', NEW.id, " + doc(json, "NEW") +
+         "); END;\n"
+         "CREATE TRIGGER " +
+         t + "_capture_delete AFTER DELETE ON " + t +
+         " BEGIN INSERT INTO changes(collection, op, record_id, document) VALUES ('" + t +
+         "', 'delete', OLD.id, " + doc(json, "OLD") + "); END;\n";
+}
+
+std::string migration1() {
+  const std::string now(kNow);
+  std::string sql = R"SQL(
+CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+-- The stream's identity: a seq only means something together with this value.
+INSERT INTO meta(key, value) VALUES ('epoch', lower(hex(randomblob(16))));
+
+CREATE TABLE users(
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  email TEXT NOT NULL COLLATE NOCASE UNIQUE,
+  name TEXT NOT NULL,
+  role TEXT NOT NULL CHECK (role IN ('admin','customer','rider')),
+  password_hash TEXT NOT NULL,
+  created_at TEXT NOT NULL DEFAULT (NOW),
+  version INTEGER NOT NULL DEFAULT 1);
+
+CREATE TABLE tokens(
+  hash TEXT PRIMARY KEY,
+  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  created_at TEXT NOT NULL,
+  expires_at TEXT NOT NULL,
+  revoked_at TEXT) WITHOUT ROWID;
+CREATE INDEX tokens_by_user ON tokens(user_id);
+
+CREATE TABLE riders(
+  user_id INTEGER PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,
+  online INTEGER NOT NULL DEFAULT 0 CHECK (online IN (0,1)),
+  lat REAL,
+  lng REAL,
+  located_at TEXT,
+  version INTEGER NOT NULL DEFAULT 1);
+
+CREATE TABLE menu_categories(
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  name TEXT NOT NULL,
+  position INTEGER NOT NULL DEFAULT 0,
+  version INTEGER NOT NULL DEFAULT 1,
+  created_at TEXT NOT NULL DEFAULT (NOW),
+  updated_at TEXT NOT NULL DEFAULT (NOW));
+
+CREATE TABLE menu_items(
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  category_id INTEGER NOT NULL REFERENCES menu_categories(id) ON DELETE RESTRICT,
+  name TEXT NOT NULL,
+  description TEXT NOT NULL DEFAULT '',
+  price_cents INTEGER NOT NULL CHECK (price_cents >= 0),
+  available INTEGER NOT NULL DEFAULT 1 CHECK (available IN (0,1)),
+  position INTEGER NOT NULL DEFAULT 0,
+  version INTEGER NOT NULL DEFAULT 1,
+  created_at TEXT NOT NULL DEFAULT (NOW),
+  updated_at TEXT NOT NULL DEFAULT (NOW));
+CREATE INDEX menu_items_by_category ON menu_items(category_id, position);
+
+CREATE TABLE orders(
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  customer_id INTEGER NOT NULL REFERENCES users(id),
+  subtotal_cents INTEGER NOT NULL CHECK (subtotal_cents >= 0),
+  delivery_fee_cents INTEGER NOT NULL CHECK (delivery_fee_cents >= 0),
+  total_cents INTEGER NOT NULL CHECK (total_cents >= 0),
+  status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN
+    ('pending','accepted','preparing','ready','picked_up','delivered','rejected','cancelled')),
+  status_reason TEXT,
+  rider_id INTEGER REFERENCES users(id),
+  prep_minutes INTEGER CHECK (prep_minutes IS NULL OR prep_minutes >= 0),
+  delivery_address TEXT NOT NULL,
+  delivery_lat REAL,
+  delivery_lng REAL,
+  notes TEXT NOT NULL DEFAULT '',
+  created_at TEXT NOT NULL DEFAULT (NOW),
+  updated_at TEXT NOT NULL DEFAULT (NOW),
+  version INTEGER NOT NULL DEFAULT 1);
+CREATE INDEX orders_by_customer ON orders(customer_id, id);
+CREATE INDEX orders_by_rider ON orders(rider_id, id);
+CREATE INDEX orders_by_status ON orders(status, id);
+CREATE INDEX orders_by_created ON orders(created_at);
+
+-- Lines and history are written before their order row (the foreign key is checked at
+-- commit), so the order's insert trigger already sees them in its document.
+CREATE TABLE order_items(
+  order_id INTEGER NOT NULL REFERENCES orders(id) ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED,
+  line INTEGER NOT NULL,
+  item_id INTEGER NOT NULL,
+  name TEXT NOT NULL,
+  unit_price_cents INTEGER NOT NULL CHECK (unit_price_cents >= 0),
+  quantity INTEGER NOT NULL CHECK (quantity BETWEEN 1 AND 99),
+  notes TEXT NOT NULL DEFAULT '',
+  PRIMARY KEY (order_id, line)) WITHOUT ROWID;
+
+CREATE TABLE order_history(
+  order_id INTEGER NOT NULL REFERENCES orders(id) ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED,
+  n INTEGER NOT NULL,
+  status TEXT NOT NULL,
+  at TEXT NOT NULL,
+  by_user INTEGER,
+  PRIMARY KEY (order_id, n)) WITHOUT ROWID;
+
+CREATE TABLE idempotency_keys(
+  customer_id INTEGER NOT NULL,
+  key TEXT NOT NULL,
+  request_hash TEXT NOT NULL,
+  order_id INTEGER NOT NULL,
+  created_at TEXT NOT NULL,
+  PRIMARY KEY (customer_id, key)) WITHOUT ROWID;
+CREATE INDEX idempotency_keys_by_created ON idempotency_keys(created_at);
+
+-- AUTOINCREMENT: a seq is never reused, even after retention empties the table.
+CREATE TABLE changes(
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  collection TEXT NOT NULL,
+  op TEXT NOT NULL CHECK (op IN ('insert','update','delete')),
+  record_id INTEGER NOT NULL,
+  document TEXT NOT NULL,
+  at TEXT NOT NULL DEFAULT (NOW));
+
+-- One order as its JSON document, items and history included.
+CREATE VIEW order_documents AS
+SELECT o.id AS id, json_object(
+  'id', o.id,
+  'customer_id', o.customer_id,
+  'items', json((SELECT json_group_array(json_object('item_id', i.item_id, 'name', i.name,
+                   'unit_price_cents', i.unit_price_cents, 'quantity', i.quantity,
+                   'notes', i.notes))
+                 FROM (SELECT * FROM order_items WHERE order_id = o.id ORDER BY line) AS i)),
+  'subtotal_cents', o.subtotal_cents,
+  'delivery_fee_cents', o.delivery_fee_cents,
+  'total_cents', o.total_cents,
+  'status', o.status,
+  'status_reason', o.status_reason,
+  'rider_id', o.rider_id,
+  'prep_minutes', o.prep_minutes,
+  'delivery', json_object('address', o.delivery_address, 'lat', o.delivery_lat,
+                          'lng', o.delivery_lng),
+  'notes', o.notes,
+  'created_at', o.created_at,
+  'updated_at', o.updated_at,
+  'version', o.version,
+  'history', json((SELECT json_group_array(json_object('status', h.status, 'at', h.at,
+                     'by', h.by_user))
+                   FROM (SELECT * FROM order_history WHERE order_id = o.id ORDER BY n) AS h))
+) AS document
+FROM orders AS o;
+
+CREATE TRIGGER orders_bump_version AFTER UPDATE ON orders WHEN NEW.version = OLD.version
+BEGIN
+  UPDATE orders SET version = OLD.version + 1, updated_at = NOW WHERE id = NEW.id;
+END;
+CREATE TRIGGER orders_capture_insert AFTER INSERT ON orders
+BEGIN
+  INSERT INTO changes(collection, op, record_id, document)
+  SELECT 'orders', 'insert', NEW.id, document FROM order_documents WHERE id = NEW.id;
+END;
+CREATE TRIGGER orders_capture_update AFTER UPDATE ON orders WHEN NEW.version <> OLD.version
+BEGIN
+  INSERT INTO changes(collection, op, record_id, document)
+  SELECT 'orders', 'update', NEW.id, document FROM order_documents WHERE id = NEW.id;
+END;
+-- BEFORE: the cascade has not yet removed the lines and history the document shows.
+CREATE TRIGGER orders_capture_delete BEFORE DELETE ON orders
+BEGIN
+  INSERT INTO changes(collection, op, record_id, document)
+  SELECT 'orders', 'delete', OLD.id, document FROM order_documents WHERE id = OLD.id;
+END;
+)SQL";
+  sql = replaceAll(sql, "NOW", now);
+  sql += menuTriggers("menu_categories", kCategoryJson);
+  sql += menuTriggers("menu_items", kItemJson);
+  return sql;
+}
+
+}  // namespace
+
+const std::vector<Migration>& migrations() {
+  static const std::vector<Migration> kMigrations{
+      {1, "initial schema with change capture", migration1()},
+  };
+  return kMigrations;
+}
+
+int latestSchemaVersion() {
+  return migrations().back().version;
+}
+
+}  // namespace brigade::store::sqlite

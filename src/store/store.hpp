@@ -1,0 +1,120 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "store/change.hpp"
+#include "store/timestamp.hpp"
+#include "store/types.hpp"
+
+namespace brigade::store {
+
+// Thrown only while opening a store (corrupt, locked, read-only or newer-schema file,
+// failed migration). The message is meant for an operator; the file is left untouched.
+class StoreError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+inline constexpr std::chrono::hours kDefaultRetention{24 * 7};
+inline constexpr std::chrono::hours kIdempotencyTtl{24};
+
+// Options every backend understands.
+struct StoreOptions {
+  std::chrono::seconds retention = kDefaultRetention;  // age after which changes are removed
+  // How often the background retention pass runs (each pass removes small batches).
+  std::chrono::seconds retention_interval{60};
+  // Source of "now" for timestamps the store writes, the idempotency TTL and retention;
+  // tests move it forward instead of sleeping.
+  WallClock clock = [] { return SystemClock::now(); };
+};
+
+struct PurgeReport {
+  int64_t changes_removed = 0;
+  int64_t idempotency_keys_removed = 0;
+};
+
+struct StoreStats {
+  uint64_t writes = 0;         // write operations committed
+  uint64_t failed_writes = 0;  // write operations that returned an error
+  uint64_t batches = 0;        // transactions committed for them (group commit: fewer)
+  uint64_t largest_batch = 0;
+};
+
+// All of Brigade's persistence. No SQL exists outside src/store.
+//
+// Threading contract (docs/STORE.md): every method returns at once and never touches the
+// disk on the caller's thread. Writes run on the store's single writer thread, batched
+// with other writes into one transaction (group commit); their callback runs on that
+// thread after the batch is durable. Reads run on a small reader pool and call back on a
+// reader thread. Change-stream callbacks run on the store's stream thread, one at a time,
+// in seq order. Callbacks must be quick and must not block: post the result to your own
+// event loop. They may call the store again (that only enqueues work).
+//
+// Errors use the codes in store/errors.hpp.
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // Users and tokens.
+  virtual void createUser(NewUser user, Callback<User> done) = 0;
+  virtual void findUserByEmail(std::string email, Callback<User> done) = 0;  // case-insensitive
+  virtual void findUserById(int64_t id, Callback<User> done) = 0;
+  virtual void setUserRole(int64_t id, Role role, Callback<User> done) = 0;
+  virtual void createToken(NewToken token, Callback<Token> done) = 0;
+  // kNotFound when unknown, revoked or expired.
+  virtual void findActiveToken(std::string hash, Callback<Token> done) = 0;
+  virtual void revokeToken(std::string hash, Callback<void> done) = 0;
+  virtual void revokeUserTokens(int64_t user_id, Callback<int64_t> done) = 0;  // count revoked
+
+  // Menu. Every change adds 1 to the record's version; expected_version makes it a
+  // compare-and-set (kVersionConflict when stale).
+  virtual void listMenu(Callback<Menu> done) = 0;
+  virtual void getCategory(int64_t id, Callback<MenuCategory> done) = 0;
+  virtual void createCategory(NewMenuCategory category, Callback<MenuCategory> done) = 0;
+  virtual void updateCategory(int64_t id, MenuCategoryPatch patch,
+                              std::optional<int64_t> expected_version,
+                              Callback<MenuCategory> done) = 0;
+  // kCategoryNotEmpty while it still has items.
+  virtual void deleteCategory(int64_t id, Callback<void> done) = 0;
+  virtual void getMenuItem(int64_t id, Callback<MenuItem> done) = 0;
+  virtual void createMenuItem(NewMenuItem item, Callback<MenuItem> done) = 0;
+  virtual void updateMenuItem(int64_t id, MenuItemPatch patch,
+                              std::optional<int64_t> expected_version, Callback<MenuItem> done) = 0;
+  virtual void deleteMenuItem(int64_t id, Callback<void> done) = 0;
+
+  // Orders. createOrder prices the lines from the menu inside the write transaction
+  // (kUnknownItem / kItemUnavailable, message prefixed with the field, e.g. "items[2]")
+  // and honours the idempotency key (kIdempotencyKeyReused on a different body).
+  virtual void createOrder(NewOrder order, Callback<OrderCreated> done) = 0;
+  virtual void getOrder(int64_t id, Callback<Order> done) = 0;
+  virtual void listOrders(OrderQuery query, Callback<std::vector<Order>> done) = 0;  // newest first
+  virtual void updateOrder(OrderUpdate update, Callback<Order> done) = 0;
+  virtual void orderStats(std::string from, std::string to, Callback<OrderStats> done) = 0;
+
+  // Riders (users whose role is rider).
+  virtual void setRiderOnline(int64_t rider_id, bool online, Callback<Rider> done) = 0;
+  virtual void setRiderLocation(int64_t rider_id, double lat, double lng,
+                                Callback<Location> done) = 0;
+  virtual void getRider(int64_t rider_id, Callback<Rider> done) = 0;
+  virtual void listRiders(Callback<std::vector<Rider>> done) = 0;
+
+  // The change stream.
+  virtual const std::string& epoch() const = 0;
+  virtual int64_t headSeq() const = 0;  // newest seq the stream thread has delivered
+  // Up to min(limit, kMaxReadLimit) changes after after_seq, oldest first; kHistoryLost
+  // when some changes after after_seq were already removed by retention.
+  virtual void readChanges(int64_t after_seq, size_t limit, Callback<ChangePage> done) = 0;
+  virtual SubscriptionId subscribe(SubscribeOptions options, StreamCallback callback) = 0;
+  virtual void unsubscribe(SubscriptionId id) = 0;
+
+  // Runs retention now, to completion (the background pass does the same in small steps).
+  virtual void purgeExpired(Callback<PurgeReport> done) = 0;
+  virtual StoreStats stats() const = 0;
+};
+
+}  // namespace brigade::store

@@ -1,0 +1,245 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/result.hpp"
+
+// Records the Store reads and writes. Money is integer cents, timestamps are RFC 3339 UTC
+// strings (store/timestamp.hpp), ids are integers chosen by the database.
+namespace brigade::store {
+
+// Every Store operation completes through one of these, on a store thread (store/store.hpp).
+template <typename T>
+using Callback = std::function<void(Result<T>)>;
+
+enum class Role { kAdmin, kCustomer, kRider };
+std::string_view toString(Role role);
+std::optional<Role> parseRole(std::string_view text);
+
+enum class OrderStatus {
+  kPending,
+  kAccepted,
+  kPreparing,
+  kReady,
+  kPickedUp,
+  kDelivered,
+  kRejected,
+  kCancelled,
+};
+std::string_view toString(OrderStatus status);
+std::optional<OrderStatus> parseOrderStatus(std::string_view text);
+
+struct User {
+  int64_t id = 0;
+  std::string email;
+  std::string name;
+  Role role = Role::kCustomer;
+  std::string password_hash;
+  std::string created_at;
+  int64_t version = 0;
+};
+
+struct NewUser {
+  std::string email;  // unique case-insensitively (errc::kEmailTaken)
+  std::string name;
+  Role role = Role::kCustomer;
+  std::string password_hash;
+};
+
+// Bearer tokens are stored by hash only; the plain token never reaches the database.
+struct Token {
+  std::string hash;
+  int64_t user_id = 0;
+  std::string created_at;
+  std::string expires_at;
+};
+
+struct NewToken {
+  std::string hash;
+  int64_t user_id = 0;
+  std::chrono::seconds ttl{std::chrono::hours(24 * 30)};
+};
+
+struct MenuCategory {
+  int64_t id = 0;
+  std::string name;
+  int64_t position = 0;
+  int64_t version = 0;
+  std::string created_at;
+  std::string updated_at;
+};
+
+struct NewMenuCategory {
+  std::string name;
+  std::optional<int64_t> position;  // default: after the last category
+};
+
+struct MenuCategoryPatch {
+  std::optional<std::string> name;
+  std::optional<int64_t> position;
+};
+
+struct MenuItem {
+  int64_t id = 0;
+  int64_t category_id = 0;
+  std::string name;
+  std::string description;
+  int64_t price_cents = 0;
+  bool available = true;
+  int64_t position = 0;
+  int64_t version = 0;
+  std::string created_at;
+  std::string updated_at;
+};
+
+struct NewMenuItem {
+  int64_t category_id = 0;
+  std::string name;
+  std::string description;
+  int64_t price_cents = 0;
+  bool available = true;
+  std::optional<int64_t> position;  // default: after the last item of its category
+};
+
+struct MenuItemPatch {
+  std::optional<int64_t> category_id;
+  std::optional<std::string> name;
+  std::optional<std::string> description;
+  std::optional<int64_t> price_cents;
+  std::optional<bool> available;
+  std::optional<int64_t> position;
+};
+
+struct MenuSection {
+  MenuCategory category;
+  std::vector<MenuItem> items;  // by position, then id
+};
+
+struct Menu {
+  std::vector<MenuSection> categories;  // by position, then id
+};
+
+struct OrderLine {
+  int64_t item_id = 0;
+  std::string name;  // copied from the menu at order time
+  int64_t unit_price_cents = 0;
+  int64_t quantity = 0;
+  std::string notes;
+};
+
+struct HistoryEntry {
+  OrderStatus status = OrderStatus::kPending;
+  std::string at;
+  std::optional<int64_t> by;  // null when another program wrote the row
+};
+
+struct Delivery {
+  std::string address;
+  std::optional<double> lat;
+  std::optional<double> lng;
+};
+
+struct Order {
+  int64_t id = 0;
+  int64_t customer_id = 0;
+  std::vector<OrderLine> items;
+  int64_t subtotal_cents = 0;
+  int64_t delivery_fee_cents = 0;
+  int64_t total_cents = 0;
+  OrderStatus status = OrderStatus::kPending;
+  std::optional<std::string> status_reason;
+  std::optional<int64_t> rider_id;
+  std::optional<int64_t> prep_minutes;
+  Delivery delivery;
+  std::string notes;
+  std::string created_at;
+  std::string updated_at;
+  int64_t version = 0;
+  std::vector<HistoryEntry> history;
+};
+
+// Limits the store enforces itself (the REST layer validates first and reports fields).
+inline constexpr size_t kMaxOrderLines = 50;
+inline constexpr int64_t kMaxLineQuantity = 99;
+
+struct NewOrderLine {
+  int64_t item_id = 0;
+  int64_t quantity = 1;
+  std::string notes;
+};
+
+struct IdempotencyRequest {
+  std::string key;           // the Idempotency-Key header, scoped to the customer
+  std::string request_hash;  // hash of the canonical request body
+};
+
+struct NewOrder {
+  int64_t customer_id = 0;
+  std::vector<NewOrderLine> items;
+  Delivery delivery;
+  std::string notes;
+  int64_t delivery_fee_cents = 299;
+  std::optional<IdempotencyRequest> idempotency;
+};
+
+struct OrderCreated {
+  Order order;
+  bool replayed = false;  // true: an earlier request with the same idempotency key made it
+};
+
+// A compare-and-set update of one order. Outer optional: "change this field"; inner
+// optional: the new value or null. `check` runs inside the write transaction on the
+// current order, so a life-cycle rule and the write are atomic; an error it returns is
+// passed through unchanged and nothing is written.
+struct OrderUpdate {
+  int64_t id = 0;
+  std::optional<int64_t> expected_version;  // errc::kVersionConflict when stale
+  std::function<Result<void>(const Order&)> check;
+  std::optional<OrderStatus> status;  // a change appends {status, at, by} to history
+  std::optional<int64_t> by;          // acting user, recorded in history
+  std::optional<std::optional<std::string>> status_reason;
+  std::optional<std::optional<int64_t>> rider_id;
+  std::optional<std::optional<int64_t>> prep_minutes;
+};
+
+inline constexpr int64_t kMaxOrderListLimit = 200;
+
+struct OrderQuery {
+  std::optional<int64_t> customer_id;
+  std::optional<int64_t> rider_id;
+  std::optional<OrderStatus> status;
+  std::optional<int64_t> before_id;  // only orders with a smaller id (older)
+  int64_t limit = 50;                // clamped to 1..kMaxOrderListLimit
+};
+
+// Over orders created in [from, to). Revenue counts every order not rejected or cancelled.
+struct OrderStats {
+  int64_t orders = 0;
+  int64_t revenue_cents = 0;
+  std::optional<double> avg_prep_minutes;
+  std::map<std::string, int64_t> by_status;
+};
+
+struct Location {
+  double lat = 0;
+  double lng = 0;
+  std::string at;
+};
+
+struct Rider {
+  int64_t id = 0;
+  std::string name;
+  std::string email;
+  bool online = false;
+  std::optional<Location> last_location;
+  std::vector<int64_t> active_order_ids;  // assigned and not yet delivered/cancelled
+};
+
+}  // namespace brigade::store

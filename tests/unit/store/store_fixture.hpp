@@ -1,0 +1,156 @@
+#pragma once
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "store/await.hpp"
+#include "store/sqlite/sqlite_store.hpp"
+#include "store/store.hpp"
+
+namespace brigade::store::testing {
+
+// A fresh directory per test, removed afterwards.
+class TempDir {
+ public:
+  TempDir() {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "brigade-store-XXXXXX").string();
+    if (!mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
+    path_ = tmpl;
+  }
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+// Runs SQL through the sqlite3 command-line program, as an operator would. Returns its
+// exit status.
+inline int sqliteShell(const std::string& db, const std::string& sql) {
+  const std::string script = db + ".shell.sql";
+  {
+    std::ofstream out(script);
+    out << ".timeout 5000\n" << sql << "\n";
+  }
+  const std::string cmd = "sqlite3 -bail '" + db + "' < '" + script + "' > /dev/null";
+  const int rc = std::system(cmd.c_str());
+  std::filesystem::remove(script);
+  return rc;
+}
+
+// How a test reaches one backend. Every backend must pass the whole parameterised suite.
+struct Backend {
+  std::string name;
+  std::function<std::unique_ptr<Store>(const std::string& dir, StoreOptions options,
+                                       bool group_commit)>
+      open;
+  // Runs SQL against the same database with the backend's own command-line client.
+  std::function<int(const std::string& dir, const std::string& sql)> shell;
+};
+
+inline std::string sqlitePath(const std::string& dir) {
+  return dir + "/brigade.db";
+}
+
+inline std::vector<Backend> backends() {
+  return {
+      Backend{
+          "sqlite",
+          [](const std::string& dir, StoreOptions options, bool group_commit) {
+            sqlite::SqliteOptions o;
+            o.path = sqlitePath(dir);
+            o.store = std::move(options);
+            o.group_commit = group_commit;
+            return sqlite::openSqliteStore(std::move(o));
+          },
+          [](const std::string& dir, const std::string& sql) {
+            return sqliteShell(sqlitePath(dir), sql);
+          },
+      },
+      // A PostgreSQL backend adds its entry here (when BRIGADE_USE_POSTGRESQL is on).
+  };
+}
+
+// Awaits a store operation and returns its value; a store error fails the test.
+template <typename T, typename Start>
+T must(Start&& start) {
+  auto r = await<T>(std::forward<Start>(start));
+  if (!r) throw std::runtime_error("store error " + r.error().code + ": " + r.error().message);
+  if constexpr (!std::is_void_v<T>) return std::move(r).value();
+}
+
+// Gathers stream events from a subscription (delivered on the store's stream thread).
+class Collector {
+ public:
+  void operator()(const StreamEvent& e) {
+    std::lock_guard lock(m_);
+    events_.push_back(e);
+    cv_.notify_all();
+  }
+  StreamCallback callback(std::shared_ptr<Collector> self) {
+    return [self](const StreamEvent& e) { (*self)(e); };
+  }
+
+  // Waits until `pred(events)` holds; false on timeout.
+  bool waitFor(const std::function<bool(const std::vector<StreamEvent>&)>& pred,
+               std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
+    std::unique_lock lock(m_);
+    return cv_.wait_for(lock, timeout, [&] { return pred(events_); });
+  }
+  bool waitForSeq(int64_t seq, std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
+    return waitFor(
+        [seq](const auto& ev) {
+          for (auto it = ev.rbegin(); it != ev.rend(); ++it) {
+            if (it->kind == StreamEventKind::kChange) return it->change->seq >= seq;
+          }
+          return false;
+        },
+        timeout);
+  }
+  bool waitForChanges(size_t n, std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
+    return waitFor([n](const auto& ev) { return countChanges(ev) >= n; }, timeout);
+  }
+
+  std::vector<StreamEvent> events() {
+    std::lock_guard lock(m_);
+    return events_;
+  }
+  std::vector<ChangePtr> changes() {
+    std::lock_guard lock(m_);
+    std::vector<ChangePtr> out;
+    for (const auto& e : events_) {
+      if (e.kind == StreamEventKind::kChange) out.push_back(e.change);
+    }
+    return out;
+  }
+
+ private:
+  static size_t countChanges(const std::vector<StreamEvent>& ev) {
+    size_t n = 0;
+    for (const auto& e : ev) n += e.kind == StreamEventKind::kChange;
+    return n;
+  }
+
+  std::mutex m_;
+  std::condition_variable cv_;
+  std::vector<StreamEvent> events_;
+};
+
+}  // namespace brigade::store::testing

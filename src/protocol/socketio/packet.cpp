@@ -3,6 +3,7 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <charconv>
+#include <cmath>
 
 namespace brigade::sio {
 
@@ -19,7 +20,8 @@ Result<void> checkPayload(const Packet& packet, bool hasData) {
   const auto& data = packet.data;
   switch (packet.type) {
     case PacketType::kConnect:
-      if (hasData && !data.is_object()) return makeError("parse_error", "CONNECT data not an object");
+      if (hasData && !data.is_object())
+        return makeError("parse_error", "CONNECT data not an object");
       return {};
     case PacketType::kDisconnect:
       if (hasData) return makeError("parse_error", "DISCONNECT with data");
@@ -67,6 +69,33 @@ void collectPlaceholders(const json::value& v, size_t count, bool& ok, unsigned 
       return;
     }
     for (const auto& item : o) collectPlaceholders(item.value(), count, ok, depth + 1);
+  }
+}
+
+// JSON has no Infinity or NaN, but boost::json writes them as `Infinity`/`NaN`, which
+// no client can parse (a client sending 1e400 would break the echo to every receiver).
+// Like JSON.stringify, send them as null.
+bool hasNonFinite(const json::value& v) {
+  if (v.is_double()) return !std::isfinite(v.get_double());
+  if (v.is_array()) {
+    for (const auto& item : v.get_array()) {
+      if (hasNonFinite(item)) return true;
+    }
+  } else if (v.is_object()) {
+    for (const auto& item : v.get_object()) {
+      if (hasNonFinite(item.value())) return true;
+    }
+  }
+  return false;
+}
+
+void nullNonFinite(json::value& v) {
+  if (v.is_double() && !std::isfinite(v.get_double())) {
+    v = nullptr;
+  } else if (v.is_array()) {
+    for (auto& item : v.get_array()) nullNonFinite(item);
+  } else if (v.is_object()) {
+    for (auto& item : v.get_object()) nullNonFinite(item.value());
   }
 }
 
@@ -147,12 +176,19 @@ std::string encodePacket(PacketType type, std::string_view nsp, std::optional<ui
     out += ',';
   }
   if (id) out += std::to_string(*id);
-  if (data) out += json::serialize(*data);
+  if (data && hasNonFinite(*data)) {
+    json::value copy = *data;
+    nullNonFinite(copy);
+    out += json::serialize(copy);
+  } else if (data) {
+    out += json::serialize(*data);
+  }
   return out;
 }
 
 Decoder::Step Decoder::feedText(std::string_view text) {
-  if (waiting_) return {Status::kError, makeError("parse_error", "text while awaiting attachments")};
+  if (waiting_)
+    return {Status::kError, makeError("parse_error", "text while awaiting attachments")};
   auto packet = decodePacket(text);
   if (!packet) return {Status::kError, packet.error()};
   packet_ = std::move(packet).value();

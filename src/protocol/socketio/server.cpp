@@ -294,6 +294,34 @@ void Socket::emit(std::string_view event, Args args, Attachments attachments) {
               attachments);
 }
 
+void Socket::emitRaw(std::string_view jsonArray) {
+  std::string text = encodePacket(PacketType::kEvent, nsp_.name(), std::nullopt, nullptr);
+  text += jsonArray;
+  sendEncoded(text, {});
+}
+
+void Socket::deliverBroadcast(const FramesPtr& frames, uint64_t tag) {
+  if (!holding_) {
+    client_.sendFrames(*frames);
+    return;
+  }
+  if (held_.size() >= kMaxHeldBroadcasts) {
+    disconnect(true);  // cannot catch up: the client reconnects and replays again
+    return;
+  }
+  held_.emplace_back(tag, frames);
+}
+
+void Socket::hold() { holding_ = true; }
+
+void Socket::release(uint64_t skipUpTo) {
+  holding_ = false;
+  auto held = std::move(held_);
+  for (const auto& [tag, frames] : held) {
+    if (tag == 0 || tag > skipUpTo) client_.sendFrames(*frames);
+  }
+}
+
 void Socket::emitWithAck(std::string_view event, Args args, int64_t timeoutMs,
                          AckCallback callback, Attachments attachments) {
   if (!connected_) {
@@ -509,23 +537,26 @@ void BroadcastOperator::emit(std::string_view event, Args args, Attachments atta
   json::value payload = eventPayload(event, std::move(args));
   auto type = attachments.empty() ? PacketType::kEvent : PacketType::kBinaryEvent;
   deliver(encodeFrames(
-      encodePacket(type, nsp_->name(), std::nullopt, &payload, attachments.size()), attachments));
+               encodePacket(type, nsp_->name(), std::nullopt, &payload, attachments.size()),
+               attachments),
+           0);
 }
 
-void BroadcastOperator::emitRaw(std::string_view jsonArray) const {
+void BroadcastOperator::emitRaw(std::string_view jsonArray, uint64_t tag) const {
   std::string text = encodePacket(PacketType::kEvent, nsp_->name(), std::nullopt, nullptr);
   text += jsonArray;
-  deliver(encodeFrames(text, {}));
+  deliver(encodeFrames(text, {}), tag);
 }
 
-void BroadcastOperator::deliver(std::shared_ptr<const std::vector<eio::OutPacketPtr>> frames) const {
+void BroadcastOperator::deliver(std::shared_ptr<const std::vector<eio::OutPacketPtr>> frames,
+                                uint64_t tag) const {
   auto targets = std::make_shared<const Targets>(Targets{rooms_, except_});
   Namespace* nsp = nsp_;
   for (unsigned i = 0; i < nsp->server_.loops_->size(); ++i) {
     net::Loop& loop = nsp->server_.loops_->at(i);
-    loop.dispatch([nsp, &loop, frames, targets] {
+    loop.dispatch([nsp, &loop, frames, targets, tag] {
       nsp->shard(loop).select(*targets,
-                              [&](Socket* socket) { socket->client_.sendFrames(*frames); });
+                              [&](Socket* socket) { socket->deliverBroadcast(frames, tag); });
     });
   }
 }

@@ -123,11 +123,12 @@ class BroadcastOperator {
   // Encodes once; every receiving socket shares the same frames.
   void emit(std::string_view event, Args args = {}, Attachments attachments = {}) const;
   // Sends an already serialised JSON array (name first) as the event payload.
-  void emitRaw(std::string_view jsonArray) const;
+  // `tag` (e.g. a change-stream seq) lets a held socket drop what it already has.
+  void emitRaw(std::string_view jsonArray, uint64_t tag = 0) const;
   void disconnectSockets(bool close = false) const;
 
  private:
-  void deliver(std::shared_ptr<const std::vector<eio::OutPacketPtr>> frames) const;
+  void deliver(std::shared_ptr<const std::vector<eio::OutPacketPtr>> frames, uint64_t tag) const;
 
   Namespace* nsp_;
   std::vector<std::string> rooms_;
@@ -168,6 +169,18 @@ class Socket : public std::enable_shared_from_this<Socket> {
   BroadcastOperator broadcast();
   BroadcastOperator to(std::string room);
 
+  // Holding: broadcasts reaching this socket are kept instead of sent (at most
+  // kMaxHeldBroadcasts; past that the socket is disconnected). release() sends the
+  // kept ones whose tag is above `skipUpTo`, in order, and stops holding. Lets an
+  // application replay history to a socket that is already in its rooms with no
+  // gap and no duplicate.
+  static constexpr size_t kMaxHeldBroadcasts = 10000;
+  void hold();
+  void release(uint64_t skipUpTo);
+  bool holding() const { return holding_; }
+  // Emits an already serialised JSON array (name first) to this socket only.
+  void emitRaw(std::string_view jsonArray);
+
   // Leaves the namespace; with close, ends the whole connection.
   void disconnect(bool close = false);
   // Runs fn on this socket's loop (from any thread) if it is still connected.
@@ -187,6 +200,8 @@ class Socket : public std::enable_shared_from_this<Socket> {
   };
 
   void sendEncoded(const std::string& text, const Attachments& attachments);
+  void deliverBroadcast(const std::shared_ptr<const std::vector<eio::OutPacketPtr>>& frames,
+                        uint64_t tag);
   void onEvent(std::string name, Args args, Attachments attachments, std::optional<uint64_t> id);
   void onAck(uint64_t id, Args args);
   void sendAck(uint64_t id, Args args, Attachments attachments);
@@ -205,6 +220,8 @@ class Socket : public std::enable_shared_from_this<Socket> {
   std::unordered_map<uint64_t, PendingAck> pendingAcks_;
   uint64_t nextAckId_ = 0;
   uint64_t mark_ = 0;        // broadcast dedupe stamp
+  std::vector<std::pair<uint64_t, std::shared_ptr<const std::vector<eio::OutPacketPtr>>>> held_;
+  bool holding_ = false;
   size_t indexInShard_ = 0;  // position in the shard's socket list
   bool connected_ = false;
 };

@@ -291,5 +291,46 @@ TEST_F(SessionTest, PongKeepsTheSessionAlive) {
   EXPECT_FALSE(c->closed());
 }
 
+TEST_F(SessionTest, HeldSocketGetsReplayThenOnlyNewerBroadcastsInOrder) {
+  SessionHarness h;
+  sio::SocketPtr socket;
+  h.io().onConnection([&](const sio::SocketPtr& s) {
+    socket = s;
+    s->join("feed");
+    s->hold();
+  });
+  auto c = connectWs(h);
+  c->takeOutput();
+  for (uint64_t seq = 1; seq <= 5; ++seq) {
+    h.io().to("feed").emitRaw("[\"change\"," + std::to_string(seq) + "]", seq);
+  }
+  h.poll();
+  // While held, direct emits (the replay) still go out; broadcasts wait.
+  socket->emitRaw(R"(["change",2])");
+  socket->emitRaw(R"(["change",3])");
+  h.poll();
+  socket->release(3);
+  h.io().to("feed").emitRaw(R"(["change",6])", 6);
+  h.poll();
+  auto frames = parse("HTTP/1.1 101\r\n\r\n" + c->takeOutput());
+  std::vector<std::string> expected = {R"(42["change",2])", R"(42["change",3])",
+                                       R"(42["change",4])", R"(42["change",5])",
+                                       R"(42["change",6])"};
+  EXPECT_EQ(frames.messages, expected);
+}
+
+TEST_F(SessionTest, HeldSocketOverItsLimitIsDisconnected) {
+  SessionHarness h;
+  sio::SocketPtr socket;
+  h.io().onConnection([&](const sio::SocketPtr& s) {
+    socket = s;
+    s->hold();
+  });
+  auto c = connectWs(h);
+  for (size_t i = 0; i <= sio::Socket::kMaxHeldBroadcasts; ++i) h.io().emit("tick", {i});
+  h.poll();
+  EXPECT_FALSE(socket->connected());
+}
+
 }  // namespace
 }  // namespace brigade

@@ -135,6 +135,19 @@ TEST(EncodePacket, RoundTrip) {
   EXPECT_EQ(encodePacket(PacketType::kEvent, "", std::nullopt, &data), "2" + json::serialize(data));
 }
 
+TEST(EncodePacket, NonFiniteNumbersBecomeNull) {
+  // 1e400 parses to infinity; echoing it must still be JSON (as JSON.stringify does).
+  auto packet = decodePacket(R"(2["e",1e400,[-1e400],{"x":1e999,"y":2.5}])");
+  ASSERT_TRUE(packet.ok());
+  std::string text = encodePacket(PacketType::kEvent, "/", std::nullopt, &packet->data);
+  EXPECT_EQ(text, R"(2["e",null,[null],{"x":null,"y":2.5E0}])");
+  EXPECT_TRUE(decodePacket(text).ok());
+  json::value nan = json::array{"e", std::nan("")};
+  EXPECT_EQ(encodePacket(PacketType::kEvent, "/", 1, &nan), R"(21["e",null])");
+  // The caller's value is left alone.
+  EXPECT_TRUE(packet->data.as_array()[1].is_double());
+}
+
 TEST(Placeholder, ShapeAndValidation) {
   EXPECT_EQ(placeholder(3), J(R"({"_placeholder":true,"num":3})"));
   EXPECT_TRUE(placeholdersValid(J(R"(["a",{"_placeholder":true,"num":1}])"), 2));

@@ -148,7 +148,8 @@ size_t FrameReader::feed(std::string_view data, FrameSink& sink) {
         uint16_t code = 1005;
         std::string_view reason;
         if (p.size() >= 2) {
-          code = static_cast<uint16_t>(static_cast<uint8_t>(p[0]) << 8 | static_cast<uint8_t>(p[1]));
+          code =
+              static_cast<uint16_t>(static_cast<uint8_t>(p[0]) << 8 | static_cast<uint8_t>(p[1]));
           reason = p.substr(2);
           bool validCode = (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1011) ||
                            (code >= 3000 && code <= 4999);

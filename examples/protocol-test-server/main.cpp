@@ -123,12 +123,14 @@ void installTestNamespaces(sio::Server& io) {
       if (auto payload = spec->if_contains("payload")) args.push_back(*payload);
       sio::Ack reply = event.ack;
       event.socket.emitWithAck(name, std::move(args), timeout,
-                               [reply](std::optional<brigade::Error> error, sio::Args got) mutable {
+                               [reply](std::optional<brigade::Error> error, sio::Args got,
+                                       sio::Attachments attachments) mutable {
                                  json::object result;
                                  result["error"] = nullptr;
                                  if (error) result["error"] = error->code;
                                  result["args"] = std::move(got);
-                                 if (reply) reply(one(std::move(result)));
+                                 // Binary acks come back as they came: same placeholders.
+                                 if (reply) reply(one(std::move(result)), std::move(attachments));
                                });
     });
     socket->on("server-binary", [](sio::Event& event) {

@@ -75,13 +75,7 @@ describe("reconnection after a server restart", () => {
 
   it(
     "WebSocket client, server stopped gracefully (SIGTERM)",
-    {
-      ...T,
-      todo:
-        "Server::close() queues DISCONNECT (41) for every socket before closing; when it " +
-        "reaches the client (a race with engine closeAll), socket.io-client reports " +
-        "'io server disconnect' and never reconnects. Node's io.close() sends no 41.",
-    },
+    T,
     async () => {
       const reason = await restartCycle(["websocket"], "SIGTERM", 5000);
       assert.equal(reason, "transport close");

@@ -17,15 +17,7 @@ import { get, openPolling, pollingUrl, post } from "./lib/polling.mjs";
 
 const PATH = "/engine.io/";
 const T = { timeout: 10000 };
-// Known server bugs (src/protocol/engineio/server.cpp); see tests/e2e/README.md.
-const TODO_CLOSE_NOOP = {
-  ...T,
-  todo: "server answers the poll pending at a client CLOSE with CLOSE '1' instead of NOOP '6'",
-};
-const TODO_UPGRADE_NOOP = {
-  ...T,
-  todo: "a poll that arrives after the probe is held (gets the next PING) instead of NOOP '6'",
-};
+
 let server;
 
 before(async () => {
@@ -341,7 +333,7 @@ describe("Engine.IO heartbeat", () => {
 });
 
 describe("Engine.IO close", () => {
-  it("polling: CLOSE ends the session and releases the pending poll with NOOP", TODO_CLOSE_NOOP, async () => {
+  it("polling: CLOSE ends the session and releases the pending poll with NOOP", T, async () => {
     const { sid } = await openPolling(server, PATH);
     const pending = get(server, PATH, sid);
     await sleep(10);
@@ -369,7 +361,7 @@ describe("Engine.IO upgrade", () => {
     return socket;
   }
 
-  it("upgrades from polling to WebSocket (probe, NOOP for the next poll, UPGRADE)", TODO_UPGRADE_NOOP, async () => {
+  it("upgrades from polling to WebSocket (probe, NOOP for the next poll, UPGRADE)", T, async () => {
     const { sid } = await openPolling(server, PATH);
     const socket = await probe(sid);
     const polled = await get(server, PATH, sid);

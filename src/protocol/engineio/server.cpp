@@ -259,6 +259,10 @@ void Session::onPollGet(const http::ResponderPtr& responder, http::Response base
   }
   pendingGet_ = responder;
   pendingBase_ = std::move(base);
+  if (probe_) {
+    // An upgrade is under way: polling is released at once so the client can finish it.
+    pollBuffer_.push_back(noopPacket());
+  }
   std::weak_ptr<Session> weak = shared_from_this();
   responder->onAbort([weak, responder] {
     auto self = weak.lock();
@@ -347,9 +351,11 @@ void Session::finish(std::string_view why) {
   if (ws_) ws_->close();
   if (probe_) probe_->close();
   if (pendingGet_) {
+    // The server closing says so; when the client closed, its poll is just released.
     http::Response response = std::move(pendingBase_);
     response.body.clear();
-    appendPayloadRecord(response.body, *closePacket());
+    appendPayloadRecord(response.body,
+                        why == reason::kTransportClose ? *noopPacket() : *closePacket());
     std::exchange(pendingGet_, nullptr)->send(std::move(response));
   }
   pollBuffer_.clear();

@@ -169,7 +169,10 @@ class Client : public std::enable_shared_from_this<Client> {
       case PacketType::kAck:
       case PacketType::kBinaryAck: {
         auto socket = find(packet.nsp);
-        if (socket && socket->connected()) socket->onAck(*packet.id, std::move(packet.data.as_array()));
+        if (socket && socket->connected()) {
+          socket->onAck(*packet.id, std::move(packet.data.as_array()),
+                        std::move(packet.attachments));
+        }
         return;
       }
       case PacketType::kConnectError:
@@ -325,7 +328,7 @@ void Socket::release(uint64_t skipUpTo) {
 void Socket::emitWithAck(std::string_view event, Args args, int64_t timeoutMs,
                          AckCallback callback, Attachments attachments) {
   if (!connected_) {
-    callback(makeError("disconnected", "socket is not connected"), {});
+    callback(makeError("disconnected", "socket is not connected"), {}, {});
     return;
   }
   uint64_t id = nextAckId_++;
@@ -339,7 +342,7 @@ void Socket::emitWithAck(std::string_view event, Args args, int64_t timeoutMs,
       if (it == self->pendingAcks_.end()) return;
       auto cb = std::move(it->second.callback);
       self->pendingAcks_.erase(it);
-      cb(makeError("timeout", "operation has timed out"), {});
+      cb(makeError("timeout", "operation has timed out"), {}, {});
     });
   }
   pendingAcks_.emplace(id, std::move(pending));
@@ -369,13 +372,13 @@ void Socket::onEvent(std::string name, Args args, Attachments attachments,
   }
 }
 
-void Socket::onAck(uint64_t id, Args args) {
+void Socket::onAck(uint64_t id, Args args, Attachments attachments) {
   auto it = pendingAcks_.find(id);
   if (it == pendingAcks_.end()) return;  // late (timed out) or unknown: ignored
   auto pending = std::move(it->second);
   pendingAcks_.erase(it);
   net::Loop::cancel(pending.timer);
-  pending.callback(std::nullopt, std::move(args));
+  pending.callback(std::nullopt, std::move(args), std::move(attachments));
 }
 
 void Socket::join(const std::string& room) {
@@ -428,7 +431,7 @@ void Socket::closed(std::string_view why) {
   auto pending = std::move(pendingAcks_);
   for (auto& [id, ack] : pending) {
     net::Loop::cancel(ack.timer);
-    ack.callback(makeError("disconnected", "socket has been disconnected"), {});
+    ack.callback(makeError("disconnected", "socket has been disconnected"), {}, {});
   }
   if (!clientRef_.expired()) client_.removeSocket(*this);
   if (wasConnected) {
@@ -643,11 +646,9 @@ void Server::close() {
         auto& shard = n->shard(loop);
         std::vector<SocketPtr> all;
         for (Socket* socket : shard.all) all.push_back(socket->shared_from_this());
-        for (auto& socket : all) {
-          socket->client_.sendText(
-              encodePacket(PacketType::kDisconnect, n->name(), std::nullopt, nullptr));
-          socket->closed(reason::kServerShutdown);
-        }
+        // No DISCONNECT packet: like Node's io.close(), the transports just close,
+        // so clients reconnect to the restarted server by themselves.
+        for (auto& socket : all) socket->closed(reason::kServerShutdown);
       });
     }
   }

@@ -109,8 +109,9 @@ using Middleware = std::function<void(Socket&, Next)>;
 using EventHandler = std::function<void(Event&)>;
 using DisconnectHandler = std::function<void(Socket&, std::string_view reason)>;
 using ConnectionHandler = std::function<void(const SocketPtr&)>;
-// The client's acknowledgement of a server emit, or an error ("timeout", "disconnected").
-using AckCallback = std::function<void(std::optional<Error>, Args)>;
+// The client's acknowledgement of a server emit (its args and binary attachments),
+// or an error ("timeout", "disconnected").
+using AckCallback = std::function<void(std::optional<Error>, Args, Attachments)>;
 
 // Targets of a broadcast: rooms to reach (none: the whole namespace) and rooms to
 // skip. Each socket is reached once, however many of the rooms it is in.
@@ -203,7 +204,7 @@ class Socket : public std::enable_shared_from_this<Socket> {
   void deliverBroadcast(const std::shared_ptr<const std::vector<eio::OutPacketPtr>>& frames,
                         uint64_t tag);
   void onEvent(std::string name, Args args, Attachments attachments, std::optional<uint64_t> id);
-  void onAck(uint64_t id, Args args);
+  void onAck(uint64_t id, Args args, Attachments attachments);
   void sendAck(uint64_t id, Args args, Attachments attachments);
   void closed(std::string_view reason);  // left the namespace, for whatever reason
 

@@ -97,6 +97,11 @@ void ChangeHub::pump() {
     subs.reserve(live_.size());
     for (const auto& [id, sub] : live_) subs.push_back(sub);
   }
+  if (subs.empty()) {
+    // Nobody to deliver to: move the position without reading (and parsing) documents.
+    if (auto b = source_->bounds(); b && b->head > head_) head_ = b->head;
+    return;
+  }
   for (;;) {
     auto batch = source_->fetch(head_, kFetchChunk);
     if (!batch) {

@@ -321,6 +321,11 @@ TEST_P(StoreTest, OrderUpdatesAreCompareAndSetAndRecordHistory) {
   EXPECT_FALSE(unassigned.rider_id);
   EXPECT_EQ(unassigned.status_reason, "rider ill");
   EXPECT_EQ(unassigned.version, 4);
+  // What a write returns is exactly what is stored.
+  auto stored = must<Order>([&](auto done) { s().getOrder(o.id, done); });
+  EXPECT_EQ(toDocument(stored), toDocument(unassigned));
+  auto page = readAll();
+  EXPECT_EQ(page.changes.back()->document, toDocument(unassigned));
 }
 
 TEST_P(StoreTest, AVetoingCheckWritesNothingAndEmitsNoChange) {

@@ -3,6 +3,7 @@
 // fixed write rate. Prints figures for docs/BENCHMARKS.md; asserts nothing.
 //
 // Usage: store_bench [seconds per case (default 3)] [directory for the database files]
+//                    [writers: only the group-commit throughput case with that many writers]
 #include <unistd.h>
 
 #include <algorithm>
@@ -204,6 +205,10 @@ int main(int argc, char** argv) {
       seconds, parent.c_str());
   std::printf("| group commit | writers | orders/s | writes/transaction | failures |\n");
   std::printf("|---|---|---|---|---|\n");
+  if (argc > 3) {
+    throughput(parent, true, std::atoi(argv[3]), seconds);
+    return 0;
+  }
   for (bool group : {true, false}) {
     for (int writers : {1, 8, 64}) throughput(parent, group, writers, seconds);
   }

@@ -1,5 +1,7 @@
 #include "store/change_hub.hpp"
 
+#include <pthread.h>
+
 #include <exception>
 
 #include "core/log.hpp"
@@ -14,7 +16,10 @@ ChangeHub::ChangeHub(std::unique_ptr<ChangeSource> source, std::string epoch,
   if (!b) throw std::runtime_error("change stream: " + b.error().message);
   head_ = b->head;
   source_->maybeChanged();
-  thread_ = std::thread([this] { run(); });
+  thread_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "store-stream");
+    run();
+  });
   thread_id_ = thread_.get_id();
 }
 

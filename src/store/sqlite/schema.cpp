@@ -22,6 +22,24 @@ const char* kItemJson =
     "'available',json(CASE WHEN R.available THEN 'true' ELSE 'false' END),"
     "'position',R.position,'version',R.version,'created_at',R.created_at,"
     "'updated_at',R.updated_at)";
+// An order's document: the row plus its lines and history. Lines and history come in
+// primary-key order (the lookup walks the (order_id, line|n) key). The subqueries' results
+// keep their JSON subtype, so they nest as arrays without a json() re-parse (which showed in
+// profiles); the suite fails if a SQLite version ever turned them into strings.
+const char* kOrderJson =
+    "json_object('id', R.id, 'customer_id', R.customer_id, "
+    "'items', (SELECT json_group_array(json_object('item_id', item_id, 'name', name, "
+    "'unit_price_cents', unit_price_cents, 'quantity', quantity, 'notes', notes)) "
+    "FROM order_items WHERE order_id = R.id), "
+    "'subtotal_cents', R.subtotal_cents, 'delivery_fee_cents', R.delivery_fee_cents, "
+    "'total_cents', R.total_cents, 'status', R.status, 'status_reason', R.status_reason, "
+    "'rider_id', R.rider_id, 'prep_minutes', R.prep_minutes, "
+    "'delivery', json_object('address', R.delivery_address, 'lat', R.delivery_lat, "
+    "'lng', R.delivery_lng), "
+    "'notes', R.notes, 'created_at', R.created_at, 'updated_at', R.updated_at, "
+    "'version', R.version, "
+    "'history', (SELECT json_group_array(json_object('status', status, 'at', at, "
+    "'by', by_user)) FROM order_history WHERE order_id = R.id))";
 const char* kCategoryJson =
     "json_object('id',R.id,'name',R.name,'position',R.position,'version',R.version,"
     "'created_at',R.created_at,'updated_at',R.updated_at)";
@@ -171,56 +189,30 @@ CREATE TABLE changes(
   document TEXT NOT NULL,
   at TEXT NOT NULL DEFAULT (NOW));
 
--- One order as its JSON document, items and history included.
-CREATE VIEW order_documents AS
-SELECT o.id AS id, json_object(
-  'id', o.id,
-  'customer_id', o.customer_id,
-  'items', json((SELECT json_group_array(json_object('item_id', i.item_id, 'name', i.name,
-                   'unit_price_cents', i.unit_price_cents, 'quantity', i.quantity,
-                   'notes', i.notes))
-                 FROM (SELECT * FROM order_items WHERE order_id = o.id ORDER BY line) AS i)),
-  'subtotal_cents', o.subtotal_cents,
-  'delivery_fee_cents', o.delivery_fee_cents,
-  'total_cents', o.total_cents,
-  'status', o.status,
-  'status_reason', o.status_reason,
-  'rider_id', o.rider_id,
-  'prep_minutes', o.prep_minutes,
-  'delivery', json_object('address', o.delivery_address, 'lat', o.delivery_lat,
-                          'lng', o.delivery_lng),
-  'notes', o.notes,
-  'created_at', o.created_at,
-  'updated_at', o.updated_at,
-  'version', o.version,
-  'history', json((SELECT json_group_array(json_object('status', h.status, 'at', h.at,
-                     'by', h.by_user))
-                   FROM (SELECT * FROM order_history WHERE order_id = o.id ORDER BY n) AS h))
-) AS document
-FROM orders AS o;
+@ORDER_VIEW@
 
 CREATE TRIGGER orders_bump_version AFTER UPDATE ON orders WHEN NEW.version = OLD.version
 BEGIN
   UPDATE orders SET version = OLD.version + 1, updated_at = NOW WHERE id = NEW.id;
 END;
-CREATE TRIGGER orders_capture_insert AFTER INSERT ON orders
-BEGIN
-  INSERT INTO changes(collection, op, record_id, document)
-  SELECT 'orders', 'insert', NEW.id, document FROM order_documents WHERE id = NEW.id;
-END;
-CREATE TRIGGER orders_capture_update AFTER UPDATE ON orders WHEN NEW.version <> OLD.version
-BEGIN
-  INSERT INTO changes(collection, op, record_id, document)
-  SELECT 'orders', 'update', NEW.id, document FROM order_documents WHERE id = NEW.id;
-END;
--- BEFORE: the cascade has not yet removed the lines and history the document shows.
-CREATE TRIGGER orders_capture_delete BEFORE DELETE ON orders
-BEGIN
-  INSERT INTO changes(collection, op, record_id, document)
-  SELECT 'orders', 'delete', OLD.id, document FROM order_documents WHERE id = OLD.id;
-END;
+@ORDER_TRIGGERS@
 )SQL";
   sql = replaceAll(sql, "NOW", now);
+  // Reads use the view; the triggers build the same document straight from NEW/OLD.
+  sql = replaceAll(sql, "@ORDER_VIEW@",
+                   "CREATE VIEW order_documents AS SELECT o.id AS id, " + doc(kOrderJson, "o") +
+                       " AS document FROM orders AS o;");
+  const std::string capture = "INSERT INTO changes(collection, op, record_id, document) VALUES ";
+  sql = replaceAll(
+      sql, "@ORDER_TRIGGERS@",
+      "CREATE TRIGGER orders_capture_insert AFTER INSERT ON orders BEGIN " + capture +
+          "('orders', 'insert', NEW.id, " + doc(kOrderJson, "NEW") + "); END;\n" +
+          "CREATE TRIGGER orders_capture_update AFTER UPDATE ON orders WHEN NEW.version <> "
+          "OLD.version BEGIN " +
+          capture + "('orders', 'update', NEW.id, " + doc(kOrderJson, "NEW") + "); END;\n" +
+          // BEFORE: the cascade has not yet removed the lines and history the document shows.
+          "CREATE TRIGGER orders_capture_delete BEFORE DELETE ON orders BEGIN " + capture +
+          "('orders', 'delete', OLD.id, " + doc(kOrderJson, "OLD") + "); END;\n");
   sql += menuTriggers("menu_categories", kCategoryJson);
   sql += menuTriggers("menu_items", kItemJson);
   return sql;

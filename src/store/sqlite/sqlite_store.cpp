@@ -1,5 +1,6 @@
 #include "store/sqlite/sqlite_store.hpp"
 
+#include <pthread.h>
 #include <algorithm>
 #include <atomic>
 #include <boost/json/parse.hpp>
@@ -252,7 +253,12 @@ class ReaderPool {
       c->execOrThrow("PRAGMA query_only = ON", "configuring a reader");
       conns_.push_back(std::move(c));
     }
-    for (auto& c : conns_) threads_.emplace_back([this, conn = c.get()] { run(*conn); });
+    for (auto& c : conns_) {
+      threads_.emplace_back([this, conn = c.get()] {
+        pthread_setname_np(pthread_self(), "store-reader");
+        run(*conn);
+      });
+    }
   }
 
   ~ReaderPool() {
@@ -329,8 +335,14 @@ class SqliteStore final : public Store {
                                        epoch_, o_.poll_interval);
     checkpointer_ = std::make_unique<Connection>(o_.path, SQLITE_OPEN_READWRITE);
     configure(*checkpointer_, o_);
-    writer_thread_ = std::thread([this] { writerLoop(); });
-    checkpoint_thread_ = std::thread([this] { checkpointLoop(); });
+    writer_thread_ = std::thread([this] {
+      pthread_setname_np(pthread_self(), "store-writer");
+      writerLoop();
+    });
+    checkpoint_thread_ = std::thread([this] {
+      pthread_setname_np(pthread_self(), "store-checkpoint");
+      checkpointLoop();
+    });
   }
 
   ~SqliteStore() override {
@@ -1398,6 +1410,10 @@ class SqliteStore final : public Store {
 }  // namespace
 
 std::unique_ptr<Store> openSqliteStore(SqliteOptions options) {
+  // Memory statistics put a global mutex around every SQLite allocation; the writer makes
+  // thousands per batch. Only possible before SQLite initialises (harmless if too late).
+  static std::once_flag once;
+  std::call_once(once, [] { sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); });
   return std::make_unique<SqliteStore>(std::move(options));
 }
 

@@ -61,7 +61,7 @@ sio::Args one(json::value value) {
 }
 
 json::array roomsOf(const sio::Socket& socket) {
-  json::array rooms;
+  json::array rooms{socket.id()};  // the implicit room of its own id first, as Node lists it
   for (const auto& room : socket.rooms()) rooms.emplace_back(room);
   return rooms;
 }

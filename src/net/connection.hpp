@@ -62,7 +62,7 @@ class TcpConnection : public std::enable_shared_from_this<TcpConnection> {
   virtual size_t queuedBytes() const = 0;
   virtual bool writable() const = 0;  // below the high watermark
   virtual void setMaxQueued(size_t bytes) = 0;
-  virtual const std::string& remoteAddress() const = 0;
+  virtual std::string remoteAddress() const = 0;
   // Hands the socket to another loop: this object closes silently (no onClose) and
   // `then` runs on `target` with the new connection before it starts reading.
   virtual void moveTo(Loop& target, std::function<void(const std::shared_ptr<TcpConnection>&)> then) = 0;

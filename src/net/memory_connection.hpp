@@ -36,7 +36,7 @@ class MemoryConnection final : public TcpConnection {
   size_t queuedBytes() const override { return queued_.size(); }
   bool writable() const override { return queued_.size() < kHighWatermark; }
   void setMaxQueued(size_t bytes) override { maxQueued_ = bytes; }
-  const std::string& remoteAddress() const override { return remote_; }
+  std::string remoteAddress() const override { return remote_; }
   void moveTo(Loop& target, std::function<void(const TcpConnectionPtr&)> then) override;
   void flush() override;
 

@@ -13,6 +13,9 @@ namespace brigade::net {
 
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
+// Sockets bound to the io_context's own executor type: asynchronous operations on
+// them carry an 8-byte executor instead of a polymorphic any_io_executor.
+using Socket = tcp::socket::rebind_executor<asio::io_context::executor_type>::other;
 
 namespace {
 
@@ -26,11 +29,7 @@ constexpr int kMaxReadsPerWake = 4;
 
 class TcpConnectionImpl final : public TcpConnection {
  public:
-  TcpConnectionImpl(Loop& loop, tcp::socket socket) : loop_(loop), socket_(std::move(socket)) {
-    boost::system::error_code ec;
-    auto endpoint = socket_.remote_endpoint(ec);
-    if (!ec) remote_ = endpoint.address().to_string();
-  }
+  TcpConnectionImpl(Loop& loop, Socket socket) : loop_(loop), socket_(std::move(socket)) {}
 
   void start() {
     boost::system::error_code ec;
@@ -44,12 +43,16 @@ class TcpConnectionImpl final : public TcpConnection {
   size_t queuedBytes() const override { return queued_; }
   bool writable() const override { return !overHigh_; }
   void setMaxQueued(size_t bytes) override { maxQueued_ = bytes; }
-  const std::string& remoteAddress() const override { return remote_; }
+  std::string remoteAddress() const override {
+    boost::system::error_code ec;
+    auto endpoint = socket_.remote_endpoint(ec);
+    return ec ? std::string() : endpoint.address().to_string();
+  }
 
   void setHandler(std::unique_ptr<ConnectionHandler> handler) override {
-    if (handler_) retired_.push_back(std::move(handler_));
+    // A handler replaced while it runs (an HTTP upgrade) lives until it returns.
+    if (inDispatch_) retired_ = std::move(handler_);
     handler_ = std::move(handler);
-    if (!inDispatch_) retired_.clear();
   }
 
   void send(BufferRef bytes) override {
@@ -111,7 +114,7 @@ class TcpConnectionImpl final : public TcpConnection {
     int fd = socket_.release(ec);
     if (ec) return;
     target.post([&target, fd, protocol, then = std::move(then)] {
-      tcp::socket socket(target.context());
+      Socket socket(target.context());
       boost::system::error_code ec2;
       socket.assign(protocol, fd, ec2);
       if (ec2) return;
@@ -170,7 +173,7 @@ class TcpConnectionImpl final : public TcpConnection {
       if (!closed_) inbox_.erase(0, used);
     }
     inDispatch_ = false;
-    retired_.clear();
+    retired_.reset();
     if (!closed_ && inbox_.size() > kMaxUnconsumed) closeNow("request too large");
     if (inbox_.empty() && inbox_.capacity() > 4096) std::string().swap(inbox_);
   }
@@ -253,10 +256,9 @@ class TcpConnectionImpl final : public TcpConnection {
   }
 
   Loop& loop_;
-  tcp::socket socket_;
-  std::string remote_;
+  Socket socket_;
   std::unique_ptr<ConnectionHandler> handler_;
-  std::vector<std::unique_ptr<ConnectionHandler>> retired_;
+  std::unique_ptr<ConnectionHandler> retired_;
   std::string inbox_;
   std::vector<BufferRef> queue_;
   size_t head_ = 0;
@@ -283,7 +285,7 @@ struct Listener::Impl {
   void accept(Loop& loop, tcp::acceptor& acceptor) {
     acceptor.async_accept(loop.context(), [this, &loop, &acceptor](
                                               const boost::system::error_code& ec,
-                                              tcp::socket socket) {
+                                              Socket socket) {
       if (ec == asio::error::operation_aborted || closed) return;
       if (!ec) {
         auto connection = std::make_shared<TcpConnectionImpl>(loop, std::move(socket));

@@ -44,16 +44,44 @@ void refuseConnection(const net::TcpConnectionPtr& connection, const http::Respo
 
 }  // namespace
 
+Handshake::Handshake(const http::Request& request, int64_t issuedMs)
+    : address_(request.remoteAddress), issuedMs_(issuedMs) {
+  size_t size = request.target.size() + 1;
+  for (const auto& [name, value] : request.headers) size += name.size() + value.size() + 2;
+  raw_.reserve(size);
+  raw_ += request.target;
+  raw_ += '\n';
+  for (const auto& [name, value] : request.headers) {
+    // Header values cannot hold a raw newline (the parser refuses them).
+    raw_ += name;
+    raw_ += '\t';
+    raw_ += value;
+    raw_ += '\n';
+  }
+}
+
+std::string_view Handshake::url() const {
+  std::string_view all = raw_;
+  return all.substr(0, all.find('\n'));
+}
+
 std::string_view Handshake::header(std::string_view lowerName) const {
-  for (const auto& [name, value] : headers) {
-    if (name == lowerName) return value;
+  std::string_view all = raw_;
+  size_t line = all.find('\n');
+  while (line != std::string_view::npos && line + 1 < all.size()) {
+    size_t start = line + 1;
+    size_t end = all.find('\n', start);
+    std::string_view entry = all.substr(start, end - start);
+    size_t tab = entry.find('\t');
+    if (entry.substr(0, tab) == lowerName) return entry.substr(tab + 1);
+    line = end;
   }
   return {};
 }
 
 std::optional<std::string> Handshake::queryParam(std::string_view name) const {
   http::Request request;
-  request.target = url;
+  request.target = std::string(url());
   return request.queryParam(name);
 }
 
@@ -241,7 +269,8 @@ void Session::flushPoll() {
   for (const auto& packet : pollBuffer_) appendPayloadRecord(body, *packet);
   pollBuffer_.clear();
   pollBytes_ = 0;
-  http::Response response = std::move(pendingBase_);
+  http::Response response = std::move(*pendingBase_);
+  pendingBase_.reset();
   response.body = std::move(body);
   auto responder = std::move(pendingGet_);
   responder->send(std::move(response));
@@ -258,7 +287,7 @@ void Session::onPollGet(const http::ResponderPtr& responder, http::Response base
     return;
   }
   pendingGet_ = responder;
-  pendingBase_ = std::move(base);
+  pendingBase_ = std::make_unique<http::Response>(std::move(base));
   if (probe_) {
     // An upgrade is under way: polling is released at once so the client can finish it.
     pollBuffer_.push_back(noopPacket());
@@ -352,7 +381,8 @@ void Session::finish(std::string_view why) {
   if (probe_) probe_->close();
   if (pendingGet_) {
     // The server closing says so; when the client closed, its poll is just released.
-    http::Response response = std::move(pendingBase_);
+    http::Response response = std::move(*pendingBase_);
+    pendingBase_.reset();
     response.body.clear();
     appendPayloadRecord(response.body,
                         why == reason::kTransportClose ? *noopPacket() : *closePacket());
@@ -433,11 +463,10 @@ std::string EngineServer::openPacket(const Session& session, bool upgrades) cons
 }
 
 SessionPtr EngineServer::open(net::Loop& loop, const http::Request& request) {
-  Handshake handshake{request.target, request.query, request.headers, request.remoteAddress,
-                      nowMs()};
+  Handshake handshake(request, nowMs());
   std::string sid;
   sid += kLoopLetters[loop.index()];
-  sid += randomId(15);
+  sid += randomId(10);  // 80 random bits; 15 characters in all, kept inline (no allocation)
   auto session = std::make_shared<Session>(*this, loop, sid, std::move(handshake));
   auto& s = shard(loop);
   s.sessions.emplace(sid, session);

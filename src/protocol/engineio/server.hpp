@@ -1,6 +1,5 @@
 #pragma once
 
-#include <any>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -42,16 +41,23 @@ inline constexpr std::string_view kServerShutdown = "forced server close";
 inline constexpr std::string_view kSlowClient = "send queue overflow";
 }  // namespace reason
 
-// What the client sent when it opened the session.
-struct Handshake {
-  std::string url;
-  std::string query;
-  http::Headers headers;
-  std::string address;
-  int64_t issuedMs = 0;
+// What the client sent when it opened the session, kept in one allocation
+// ("<url>\n<name>\t<value>\n...") since every idle connection carries it.
+class Handshake {
+ public:
+  Handshake() = default;
+  Handshake(const http::Request& request, int64_t issuedMs);
 
+  std::string_view url() const;
   std::string_view header(std::string_view lowerName) const;
   std::optional<std::string> queryParam(std::string_view name) const;
+  const std::string& address() const { return address_; }
+  int64_t issuedMs() const { return issuedMs_; }
+
+ private:
+  std::string raw_;
+  std::string address_;
+  int64_t issuedMs_ = 0;
 };
 
 class EngineServer;
@@ -77,7 +83,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void close(std::string_view why = reason::kForcedClose);
 
   // Room for the layer above (Socket.IO's client object).
-  std::any attachment;
+  std::shared_ptr<void> attachment;
 
  private:
   friend class EngineServer;
@@ -105,7 +111,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::shared_ptr<WebSocketTransport> ws_;     // the WebSocket transport, once in use
   std::shared_ptr<WebSocketTransport> probe_;  // a WebSocket being upgraded to
   http::ResponderPtr pendingGet_;
-  http::Response pendingBase_;
+  std::unique_ptr<http::Response> pendingBase_;  // CORS headers for the pending poll's answer
   std::vector<OutPacketPtr> pollBuffer_;
   size_t pollBytes_ = 0;
   std::shared_ptr<net::Loop::TimerHandle> upgradeTimer_;

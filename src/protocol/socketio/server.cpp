@@ -49,6 +49,16 @@ struct Targets {
 struct Namespace::Shard {
   std::vector<Socket*> all;
   std::unordered_map<std::string, std::unordered_set<Socket*>> rooms;
+  // The implicit room of each socket's id, keyed by a view of the socket's own id.
+  std::unordered_map<std::string_view, Socket*> byId;
+
+  template <typename Fn>
+  void forEachIn(const std::string& room, Fn&& fn) {
+    if (auto r = rooms.find(room); r != rooms.end()) {
+      for (Socket* socket : r->second) fn(socket);
+    }
+    if (auto s = byId.find(room); s != byId.end()) fn(s->second);
+  }
   uint64_t serial = 0;
   std::atomic<size_t> count{0};
 
@@ -62,9 +72,7 @@ struct Namespace::Shard {
     }
     uint64_t mark = ++serial;
     for (const auto& room : targets.except) {
-      if (auto r = rooms.find(room); r != rooms.end()) {
-        for (Socket* socket : r->second) socket->mark_ = mark;
-      }
+      forEachIn(room, [mark](Socket* socket) { socket->mark_ = mark; });
     }
     auto visit = [&](Socket* socket) {
       if (socket->mark_ == mark) return;
@@ -75,11 +83,7 @@ struct Namespace::Shard {
       for (Socket* socket : all) visit(socket);
       return;
     }
-    for (const auto& room : targets.rooms) {
-      if (auto r = rooms.find(room); r != rooms.end()) {
-        for (Socket* socket : r->second) visit(socket);
-      }
-    }
+    for (const auto& room : targets.rooms) forEachIn(room, visit);
   }
 };
 
@@ -203,7 +207,7 @@ class Client : public std::enable_shared_from_this<Client> {
     } else {
       handshake.auth = json::object();
     }
-    auto socket = std::make_shared<Socket>(*it->second, *this, randomId(15), std::move(handshake));
+    auto socket = std::make_shared<Socket>(*it->second, *this, randomId(11), std::move(handshake));
     socket->clientRef_ = weak_from_this();
     sockets_.emplace_back(packet.nsp, socket);
     it->second->runMiddlewares(socket, 0);
@@ -236,17 +240,15 @@ class Server::Bridge final : public eio::EngineHandler {
   }
 
   void onMessage(const eio::SessionPtr& session, std::string&& data, bool binary) override {
-    if (auto* client = std::any_cast<std::shared_ptr<Client>>(&session->attachment)) {
-      auto keep = *client;
-      keep->onMessage(std::move(data), binary);
+    if (auto client = std::static_pointer_cast<Client>(session->attachment)) {
+      client->onMessage(std::move(data), binary);
     }
   }
 
   void onClose(const eio::SessionPtr& session, std::string_view why) override {
-    if (auto* client = std::any_cast<std::shared_ptr<Client>>(&session->attachment)) {
-      auto keep = *client;
-      connectTimers_[session->loop().index()]->cancel(keep->hook_);
-      keep->onClose(why);
+    if (auto client = std::static_pointer_cast<Client>(session->attachment)) {
+      connectTimers_[session->loop().index()]->cancel(client->hook_);
+      client->onClose(why);
     }
   }
 
@@ -281,7 +283,13 @@ net::Loop& Socket::loop() const { return client_.loop(); }
 bool Socket::writable() const { return connected_ && client_.session().writable(); }
 
 void Socket::on(std::string event, EventHandler handler) {
-  handlers_[std::move(event)] = std::move(handler);
+  for (auto& [name, existing] : handlers_) {
+    if (name == event) {
+      existing = std::move(handler);
+      return;
+    }
+  }
+  handlers_.emplace_back(std::move(event), std::move(handler));
 }
 
 void Socket::sendEncoded(const std::string& text, const Attachments& attachments) {
@@ -338,14 +346,15 @@ void Socket::emitWithAck(std::string_view event, Args args, int64_t timeoutMs,
     pending.timer = loop().runAfter(timeoutMs, [weak, id] {
       auto self = weak.lock();
       if (!self) return;
-      auto it = self->pendingAcks_.find(id);
+      auto it = std::find_if(self->pendingAcks_.begin(), self->pendingAcks_.end(),
+                             [id](const auto& entry) { return entry.first == id; });
       if (it == self->pendingAcks_.end()) return;
       auto cb = std::move(it->second.callback);
       self->pendingAcks_.erase(it);
       cb(makeError("timeout", "operation has timed out"), {}, {});
     });
   }
-  pendingAcks_.emplace(id, std::move(pending));
+  pendingAcks_.emplace_back(id, std::move(pending));
   json::value payload = eventPayload(event, std::move(args));
   auto type = attachments.empty() ? PacketType::kEvent : PacketType::kBinaryEvent;
   sendEncoded(encodePacket(type, nsp_.name(), id, &payload, attachments.size()), attachments);
@@ -361,7 +370,8 @@ void Socket::onEvent(std::string name, Args args, Attachments attachments,
                      std::optional<uint64_t> id) {
   Event event{*this, std::move(name), std::move(args), std::move(attachments),
               id ? Ack(weak_from_this(), *id) : Ack()};
-  auto it = handlers_.find(event.name);
+  auto it = std::find_if(handlers_.begin(), handlers_.end(),
+                         [&](const auto& entry) { return entry.first == event.name; });
   auto self = shared_from_this();  // a handler may disconnect this socket
   if (it != handlers_.end()) {
     auto handler = it->second;
@@ -373,7 +383,8 @@ void Socket::onEvent(std::string name, Args args, Attachments attachments,
 }
 
 void Socket::onAck(uint64_t id, Args args, Attachments attachments) {
-  auto it = pendingAcks_.find(id);
+  auto it = std::find_if(pendingAcks_.begin(), pendingAcks_.end(),
+                         [id](const auto& entry) { return entry.first == id; });
   if (it == pendingAcks_.end()) return;  // late (timed out) or unknown: ignored
   auto pending = std::move(it->second);
   pendingAcks_.erase(it);
@@ -382,6 +393,7 @@ void Socket::onAck(uint64_t id, Args args, Attachments attachments) {
 }
 
 void Socket::join(const std::string& room) {
+  if (room == id_) return;  // always in it
   if (std::find(rooms_.begin(), rooms_.end(), room) != rooms_.end()) return;
   rooms_.push_back(room);
   if (connected_) nsp_.shard(loop()).rooms[room].insert(this);
@@ -460,6 +472,7 @@ void Namespace::add(Socket& socket) {
   auto& s = shard(socket.loop());
   socket.indexInShard_ = s.all.size();
   s.all.push_back(&socket);
+  s.byId.emplace(socket.id_, &socket);
   s.count.fetch_add(1, std::memory_order_relaxed);
   for (const auto& room : socket.rooms_) s.rooms[room].insert(&socket);
 }
@@ -471,6 +484,7 @@ void Namespace::remove(Socket& socket) {
     s.all[i] = s.all.back();
     s.all[i]->indexInShard_ = i;
     s.all.pop_back();
+    s.byId.erase(socket.id_);
     s.count.fetch_sub(1, std::memory_order_relaxed);
   }
   for (const auto& room : socket.rooms_) {
@@ -509,7 +523,6 @@ void Namespace::runMiddlewares(const SocketPtr& socket, size_t index) {
 
 void Namespace::connected(const SocketPtr& socket) {
   socket->connected_ = true;
-  socket->rooms_.insert(socket->rooms_.begin(), socket->id_);
   add(*socket);
   server_.bridge_->connected(socket->client_);
   json::object data{{"sid", socket->id_}};

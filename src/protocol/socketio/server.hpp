@@ -163,9 +163,10 @@ class Socket : public std::enable_shared_from_this<Socket> {
   void emitWithAck(std::string_view event, Args args, int64_t timeoutMs, AckCallback callback,
                    Attachments attachments = {});
 
+  // Every socket is also, implicitly, in the room named after its id.
   void join(const std::string& room);
   void leave(const std::string& room);
-  const std::vector<std::string>& rooms() const { return rooms_; }
+  const std::vector<std::string>& rooms() const { return rooms_; }  // without the id room
   // Everyone in the namespace but this socket / in `room` but this socket.
   BroadcastOperator broadcast();
   BroadcastOperator to(std::string room);
@@ -215,10 +216,11 @@ class Socket : public std::enable_shared_from_this<Socket> {
   std::string pid_;
   Handshake handshake_;
   std::vector<std::string> rooms_;
-  std::unordered_map<std::string, EventHandler> handlers_;
+  // Few per socket: a flat list is smaller and as fast as a hash map.
+  std::vector<std::pair<std::string, EventHandler>> handlers_;
   EventHandler anyHandler_;
   std::vector<DisconnectHandler> disconnectHandlers_;
-  std::unordered_map<uint64_t, PendingAck> pendingAcks_;
+  std::vector<std::pair<uint64_t, PendingAck>> pendingAcks_;  // usually none or a few
   uint64_t nextAckId_ = 0;
   uint64_t mark_ = 0;        // broadcast dedupe stamp
   std::vector<std::pair<uint64_t, std::shared_ptr<const std::vector<eio::OutPacketPtr>>>> held_;

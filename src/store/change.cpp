@@ -26,8 +26,10 @@ std::optional<ChangeOp> parseChangeOp(std::string_view text) {
 }
 
 ChangePtr makeChange(int64_t seq, std::string collection, std::string_view op, int64_t record_id,
-                     std::string document_json, std::string at) {
+                     std::string document_json, std::string at,
+                     std::optional<int64_t> previous_rider_id) {
   auto c = std::make_shared<Change>();
+  c->previous_rider_id = previous_rider_id;
   c->seq = seq;
   c->collection = std::move(collection);
   c->op = parseChangeOp(op).value_or(ChangeOp::kUpdate);

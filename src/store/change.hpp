@@ -29,6 +29,8 @@ struct Change {
   std::string document_json;     // the record after the change (before it, for deletes)
   boost::json::object document;  // the same, parsed once for every subscriber
   std::string at;
+  // Orders only: the rider the order was just taken from (unassigned or reassigned).
+  std::optional<int64_t> previous_rider_id;
 };
 
 // Changes are immutable once read and shared by every subscriber that receives them.
@@ -75,6 +77,7 @@ struct SubscribeOptions {
 
 // Builds a Change from one row of a changes table (parses the document once).
 ChangePtr makeChange(int64_t seq, std::string collection, std::string_view op, int64_t record_id,
-                     std::string document_json, std::string at);
+                     std::string document_json, std::string at,
+                     std::optional<int64_t> previous_rider_id = std::nullopt);
 
 }  // namespace brigade::store

@@ -218,11 +218,25 @@ END;
   return sql;
 }
 
+// The change that takes an order away from a rider names that rider, so that the
+// change reaches them (the job leaves their list) although the document no longer
+// carries their id (PRODUCT.md, "Visibility of changes").
+std::string migration2() {
+  return "ALTER TABLE changes ADD COLUMN previous_rider_id INTEGER;\n"
+         "DROP TRIGGER orders_capture_update;\n"
+         "CREATE TRIGGER orders_capture_update AFTER UPDATE ON orders WHEN NEW.version <> "
+         "OLD.version BEGIN INSERT INTO changes(collection, op, record_id, document, "
+         "previous_rider_id) VALUES ('orders', 'update', NEW.id, " +
+         doc(kOrderJson, "NEW") +
+         ", CASE WHEN OLD.rider_id IS NOT NEW.rider_id THEN OLD.rider_id END); END;\n";
+}
+
 }  // namespace
 
 const std::vector<Migration>& migrations() {
   static const std::vector<Migration> kMigrations{
       {1, "initial schema with change capture", migration1()},
+      {2, "changes name the rider an order was taken from", migration2()},
   };
   return kMigrations;
 }

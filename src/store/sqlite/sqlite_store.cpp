@@ -168,15 +168,15 @@ Result<Rider> riderById(Connection& c, int64_t id) {
 
 Result<std::vector<ChangePtr>> fetchChanges(Connection& c, int64_t after_seq, size_t limit) {
   auto st = c.statement(
-      "SELECT seq, collection, op, record_id, document, at FROM changes WHERE seq > ? "
-      "ORDER BY seq LIMIT ?");
+      "SELECT seq, collection, op, record_id, document, at, previous_rider_id FROM changes "
+      "WHERE seq > ? ORDER BY seq LIMIT ?");
   if (!st) return st.error();
   st->bind(1, after_seq).bind(2, static_cast<int64_t>(limit));
   std::vector<ChangePtr> out;
   int rc;
   while ((rc = st->step()) == SQLITE_ROW) {
-    out.push_back(
-        makeChange(st->int64(0), st->text(1), st->text(2), st->int64(3), st->text(4), st->text(5)));
+    out.push_back(makeChange(st->int64(0), st->text(1), st->text(2), st->int64(3), st->text(4),
+                             st->text(5), st->optInt64(6)));
   }
   if (rc != SQLITE_DONE) return c.lastError(rc);
   return out;

@@ -6,6 +6,7 @@
 #include <set>
 #include <thread>
 
+#include "store/change_hub.hpp"
 #include "store/documents.hpp"
 #include "store/errors.hpp"
 #include "unit/store/store_fixture.hpp"
@@ -328,6 +329,30 @@ TEST_P(StoreTest, OrderUpdatesAreCompareAndSetAndRecordHistory) {
   EXPECT_EQ(page.changes.back()->document, toDocument(unassigned));
 }
 
+TEST_P(StoreTest, ChangesNameTheRiderAnOrderWasTakenFrom) {
+  auto f = basics();
+  auto first = addUser("first@example.com", Role::kRider);
+  auto second = addUser("second@example.com", Role::kRider);
+  auto o = addOrder(f.customer.id, f.burger.id);
+  auto assignTo = [&](std::optional<int64_t> rider) {
+    OrderUpdate u;
+    u.id = o.id;
+    u.rider_id = rider;
+    (void)must<Order>([&](auto done) { s().updateOrder(u, done); });
+    return readAll().changes.back();
+  };
+  EXPECT_FALSE(assignTo(first.id)->previous_rider_id);  // nobody had it
+  auto reassigned = assignTo(second.id);
+  EXPECT_EQ(reassigned->previous_rider_id, first.id);
+  auto unassigned = assignTo(std::nullopt);
+  EXPECT_EQ(unassigned->previous_rider_id, second.id);
+  OrderUpdate note;
+  note.id = o.id;
+  note.status_reason = std::optional<std::string>("no rider yet");
+  (void)must<Order>([&](auto done) { s().updateOrder(note, done); });
+  EXPECT_FALSE(readAll().changes.back()->previous_rider_id);  // the rider did not change
+}
+
 TEST_P(StoreTest, AVetoingCheckWritesNothingAndEmitsNoChange) {
   auto f = basics();
   auto o = addOrder(f.customer.id, f.burger.id);
@@ -632,6 +657,47 @@ TEST_P(StoreTest, SubscribeReplaysThenGoesLiveWithReadyBetween) {
   addOrder(f.customer.id, f.fries.id);
   std::this_thread::sleep_for(100ms);
   EXPECT_EQ(c->events().size(), 6u);  // nothing after unsubscribe
+}
+
+// ChangeHub::kFetchChunk: a replay longer than one read chunk arrives whole and in order.
+TEST_P(StoreTest, ReplayLongerThanOneChunkIsComplete) {
+  auto f = basics();
+  const size_t n = ChangeHub::kFetchChunk * 2 + 7;
+  std::atomic<size_t> left{n};
+  std::promise<void> all;
+  for (size_t i = 0; i < n; ++i) {
+    s().createCategory(NewMenuCategory{"c", {}}, [&](Result<MenuCategory>) {
+      if (--left == 0) all.set_value();
+    });
+  }
+  ASSERT_EQ(all.get_future().wait_for(30s), std::future_status::ready);
+  const int64_t head = readAll().last_seq;
+  auto c = std::make_shared<Collector>();
+  s().subscribe(SubscribeOptions{1, std::nullopt, {}}, c->callback(c));
+  ASSERT_TRUE(c->waitFor(
+      [](const auto& ev) { return !ev.empty() && ev.back().kind == StreamEventKind::kReady; }));
+  auto changes = c->changes();
+  ASSERT_EQ(changes.size(), static_cast<size_t>(head - 1));
+  for (size_t k = 0; k < changes.size(); ++k)
+    EXPECT_EQ(changes[k]->seq, 2 + static_cast<int64_t>(k));
+}
+
+TEST_P(StoreTest, UnsubscribingFromInsideTheCallbackStopsDelivery) {
+  auto f = basics();
+  std::atomic<int> calls{0};
+  auto id = std::make_shared<std::atomic<SubscriptionId>>(0);
+  auto* store = &s();
+  *id = s().subscribe(SubscribeOptions{0, std::nullopt, {}},
+                      [&calls, id, store](const StreamEvent& e) {
+                        if (e.kind != StreamEventKind::kChange) return;
+                        ++calls;
+                        store->unsubscribe(id->load());
+                      });
+  // The subscription may have replayed the menu already; either way, one call only.
+  addOrder(f.customer.id, f.burger.id);
+  addOrder(f.customer.id, f.burger.id);
+  std::this_thread::sleep_for(150ms);
+  EXPECT_EQ(calls, 1);
 }
 
 TEST_P(StoreTest, SubscribeWithoutOffsetIsLiveOnlyAndFiltersApply) {

@@ -1,0 +1,308 @@
+#include "app/api.hpp"
+
+#include <sodium.h>
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <charconv>
+
+#include "store/errors.hpp"
+
+namespace brigade::app {
+
+ApiError malformed(std::string message) {
+  return {400, "malformed_request", std::move(message), ""};
+}
+ApiError invalid(std::string field, std::string message) {
+  return {422, "invalid", std::move(message), std::move(field)};
+}
+ApiError notFound(std::string what) {
+  return {404, "not_found", std::move(what), ""};
+}
+ApiError forbidden(std::string message) {
+  return {403, "forbidden", std::move(message), ""};
+}
+ApiError conflict(std::string code, std::string message) {
+  return {409, std::move(code), std::move(message), ""};
+}
+ApiError internalError() {
+  return {500, "internal_error", "something went wrong", ""};
+}
+
+ApiError fromStore(const Error& error) {
+  namespace errc = store::errc;
+  const std::string& code = error.code;
+  if (code == errc::kNotFound) return notFound();
+  if (code == errc::kVersionConflict) {
+    return conflict("version_conflict", "the record changed since that version");
+  }
+  if (code == errc::kEmailTaken) return conflict("email_taken", "that email is already registered");
+  if (code == errc::kCategoryNotEmpty) {
+    return conflict("category_not_empty", "the category still has items");
+  }
+  if (code == errc::kItemUnavailable) {
+    return {409, "item_unavailable", error.message, ""};
+  }
+  if (code == errc::kUnknownCategory) return invalid("category_id", "no such category");
+  if (code == errc::kUnknownItem) {
+    // The store prefixes the message with the line, e.g. "items[2]: ...".
+    std::string field = error.message.substr(0, error.message.find(':'));
+    return invalid(field.empty() ? "items" : field + ".item_id", "no such menu item");
+  }
+  if (code == errc::kIdempotencyKeyReused) {
+    return {422, "idempotency_key_reused", "that Idempotency-Key was used for another request", ""};
+  }
+  if (code == errc::kNotARider) return invalid("rider_id", "that user is not a rider");
+  if (code == errc::kConflict) return conflict("conflict", error.message);
+  if (code == errc::kInvalid) return invalid("", error.message);
+  if (code == errc::kBusy) return {503, "busy", "the database is busy, retry", ""};
+  // Our own checks (life cycle) pass API codes through the store unchanged.
+  if (code == "illegal_transition" || code == "rider_offline" || code == "not_assignable") {
+    return conflict(code, error.message);
+  }
+  if (code == "forbidden") return forbidden(error.message);
+  if (code == "reason_required") return invalid("reason", error.message);
+  return internalError();
+}
+
+json::value errorBody(const ApiError& error) {
+  json::object inner{{"code", error.code}, {"message", error.message}};
+  if (!error.field.empty()) inner["field"] = error.field;
+  return json::object{{"error", std::move(inner)}};
+}
+
+namespace {
+
+bool stringsWithinLimit(const json::value& v) {
+  switch (v.kind()) {
+    case json::kind::string:
+      return v.get_string().size() <= kMaxJsonString;
+    case json::kind::array:
+      for (const auto& item : v.get_array()) {
+        if (!stringsWithinLimit(item)) return false;
+      }
+      return true;
+    case json::kind::object:
+      for (const auto& [key, item] : v.get_object()) {
+        if (key.size() > kMaxJsonString || !stringsWithinLimit(item)) return false;
+      }
+      return true;
+    default:
+      return true;
+  }
+}
+
+}  // namespace
+
+std::optional<ApiError> parseBody(std::string_view body, json::value& out) {
+  json::parse_options options;
+  options.max_depth = kMaxJsonDepth;
+  boost::system::error_code ec;
+  out = json::parse(body, ec, {}, options);
+  if (ec == json::error::too_deep) {
+    return invalid("", "JSON nested deeper than " + std::to_string(kMaxJsonDepth));
+  }
+  if (ec) return malformed("malformed JSON: " + ec.message());
+  if (!stringsWithinLimit(out)) {
+    return invalid("", "a string is longer than " + std::to_string(kMaxJsonString) + " bytes");
+  }
+  return std::nullopt;
+}
+
+Reply::Reply(http::ResponderPtr responder, const http::CorsPolicy& cors, http::Request request)
+    : responder_(std::move(responder)), cors_(cors), request_(std::move(request)) {}
+
+void Reply::send(http::Response response) {
+  cors_.apply(request_, response);
+  response.set("Cache-Control", "no-store");
+  responder_->send(std::move(response));
+}
+
+void Reply::json(int status, const json::value& body) {
+  send(http::Response::json(status, json::serialize(body)));
+}
+
+void Reply::noContent() {
+  http::Response response;
+  response.status = 204;
+  send(std::move(response));
+}
+
+void Reply::error(const ApiError& error) {
+  auto response = http::Response::json(error.status, json::serialize(errorBody(error)));
+  if (error.status == 401) response.set("WWW-Authenticate", "Bearer");
+  send(std::move(response));
+}
+
+std::optional<int64_t> ApiRequest::id(size_t index) const {
+  if (index >= params.size()) return std::nullopt;
+  const std::string& text = params[index];
+  int64_t value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size() || value <= 0) return std::nullopt;
+  return value;
+}
+
+std::string tokenHash(std::string_view token) {
+  unsigned char digest[32];
+  crypto_generichash(digest, sizeof digest, reinterpret_cast<const unsigned char*>(token.data()),
+                     token.size(), nullptr, 0);
+  char hex[65];
+  sodium_bin2hex(hex, sizeof hex, digest, sizeof digest);
+  return std::string(hex, 64);
+}
+
+std::optional<std::string> bearerToken(const http::Request& request) {
+  std::string_view header = request.header("authorization");
+  constexpr std::string_view kPrefix = "Bearer ";
+  if (header.size() <= kPrefix.size() || header.substr(0, kPrefix.size()) != kPrefix) {
+    return std::nullopt;
+  }
+  std::string_view token = header.substr(kPrefix.size());
+  if (token.size() > 256) return std::nullopt;
+  return std::string(token);
+}
+
+http::Headers securityHeaders() {
+  return {
+      {"X-Content-Type-Options", "nosniff"},
+      {"X-Frame-Options", "DENY"},
+      {"Referrer-Policy", "no-referrer"},
+      {"Cross-Origin-Opener-Policy", "same-origin"},
+  };
+}
+
+namespace {
+
+std::vector<std::string> splitPath(std::string_view path) {
+  std::vector<std::string> segments;
+  size_t start = 0;
+  while (start < path.size()) {
+    if (path[start] == '/') {
+      ++start;
+      continue;
+    }
+    size_t end = path.find('/', start);
+    if (end == std::string_view::npos) end = path.size();
+    segments.emplace_back(path.substr(start, end - start));
+    start = end;
+  }
+  return segments;
+}
+
+bool allowed(Access access, const std::optional<Caller>& caller) {
+  switch (access) {
+    case Access::kAnyone:
+    case Access::kSignedIn:
+      return true;
+    case Access::kAdmin:
+      return caller && caller->role == store::Role::kAdmin;
+    case Access::kCustomer:
+      return caller && caller->role == store::Role::kCustomer;
+    case Access::kRider:
+      return caller && caller->role == store::Role::kRider;
+  }
+  return false;
+}
+
+}  // namespace
+
+ApiRouter::ApiRouter(Authenticate authenticate, const http::CorsPolicy& cors)
+    : authenticate_(std::move(authenticate)), cors_(cors) {}
+
+void ApiRouter::add(std::string method, std::string pattern, Access access, bool jsonBody,
+                    Handler handler) {
+  routes_.push_back({std::move(method), splitPath(pattern), access, jsonBody, std::move(handler)});
+}
+
+void ApiRouter::mount(http::Router& router) {
+  http::Route route;
+  route.handle = [this](http::Request&& request, const http::ResponderPtr& responder) {
+    dispatch(std::move(request), responder);
+  };
+  router.add("/api/", std::move(route));
+}
+
+void ApiRouter::dispatch(http::Request&& request, const http::ResponderPtr& responder) {
+  if (request.method == "OPTIONS") {
+    auto response = cors_.preflight(request);
+    responder->send(std::move(response));
+    return;
+  }
+  auto segments = splitPath(request.path);
+  const Route* match = nullptr;
+  bool pathMatched = false;
+  std::vector<std::string> params;
+  for (const auto& route : routes_) {
+    if (route.segments.size() != segments.size()) continue;
+    std::vector<std::string> captured;
+    bool ok = true;
+    for (size_t i = 0; i < segments.size() && ok; ++i) {
+      if (route.segments[i][0] == ':') {
+        captured.push_back(segments[i]);
+      } else {
+        ok = route.segments[i] == segments[i];
+      }
+    }
+    if (!ok) continue;
+    pathMatched = true;
+    if (route.method == request.method) {
+      match = &route;
+      params = std::move(captured);
+      break;
+    }
+  }
+  auto api = std::make_shared<ApiRequest>();
+  auto reply = std::make_shared<Reply>(responder, cors_, http::Request{});
+  if (!match) {
+    reply = std::make_shared<Reply>(responder, cors_, std::move(request));
+    if (pathMatched) {
+      reply->error({405, "method_not_allowed", "method not allowed on this path", ""});
+    } else {
+      reply->error(notFound("no such endpoint"));
+    }
+    return;
+  }
+  api->params = std::move(params);
+  if (match->jsonBody) {
+    if (auto error = parseBody(request.body, api->body)) {
+      reply = std::make_shared<Reply>(responder, cors_, std::move(request));
+      reply->error(*error);
+      return;
+    }
+    if (!api->body.is_object()) {
+      reply = std::make_shared<Reply>(responder, cors_, std::move(request));
+      reply->error(invalid("", "the body must be a JSON object"));
+      return;
+    }
+  }
+  auto token = bearerToken(request);
+  // The reply keeps the request's headers (CORS); the handler gets the rest.
+  http::Request headersOnly;
+  headersOnly.headers = request.headers;
+  reply = std::make_shared<Reply>(responder, cors_, std::move(headersOnly));
+  api->http = std::move(request);
+  const Route& route = *match;
+  if (!token) {
+    if (route.access != Access::kAnyone) {
+      reply->error({401, "unauthorized", "sign in first", ""});
+      return;
+    }
+    route.handler(api, reply);
+    return;
+  }
+  authenticate_(tokenHash(*token), [api, reply, &route](std::optional<Caller> caller) {
+    if (!caller) {
+      reply->error({401, "unauthorized", "the token is invalid, expired or revoked", ""});
+      return;
+    }
+    api->caller = std::move(caller);
+    if (!allowed(route.access, api->caller)) {
+      reply->error(forbidden());
+      return;
+    }
+    route.handler(api, reply);
+  });
+}
+
+}  // namespace brigade::app

@@ -1,0 +1,726 @@
+#include "app/app.hpp"
+
+#include <sodium.h>
+
+#include <boost/json/serialize.hpp>
+#include <charconv>
+
+#include "app/fields.hpp"
+#include "app/lifecycle.hpp"
+#include "app/views.hpp"
+#include "core/clock.hpp"
+#include "core/log.hpp"
+#include "store/await.hpp"
+#include "store/errors.hpp"
+#include "store/timestamp.hpp"
+
+namespace brigade::app {
+
+using store::OrderStatus;
+using store::Role;
+
+namespace {
+
+bool plausibleEmail(const std::string& email) {
+  size_t at = email.find('@');
+  return at != std::string::npos && at > 0 && at + 1 < email.size() &&
+         email.find('@', at + 1) == std::string::npos &&
+         email.find_first_of(" \t\r\n") == std::string::npos;
+}
+
+std::string lowerAscii(std::string s) {
+  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+std::optional<int64_t> queryInt(const http::Request& request, std::string_view name,
+                                bool& malformed) {
+  auto text = request.queryParam(name);
+  if (!text) return std::nullopt;
+  int64_t value = 0;
+  auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), value);
+  if (ec != std::errc() || end != text->data() + text->size()) {
+    malformed = true;
+    return std::nullopt;
+  }
+  return value;
+}
+
+std::string hashHex(std::string_view bytes) {
+  return tokenHash(bytes);
+}
+
+}  // namespace
+
+bool visible(const store::Change& change, const Caller& caller) {
+  if (caller.role == Role::kAdmin) return true;
+  if (change.collection != store::kOrders) return true;  // the menu is everyone's
+  const auto& doc = change.document;
+  auto idOf = [&](std::string_view key) -> std::optional<int64_t> {
+    auto* v = doc.if_contains(key);
+    if (!v || !v->is_int64()) return std::nullopt;
+    return v->get_int64();
+  };
+  if (caller.role == Role::kCustomer) return idOf("customer_id") == caller.id;
+  return idOf("rider_id") == caller.id || change.previous_rider_id == caller.id;
+}
+
+App::App(store::Store& store, AppConfig config)
+    : store_(store),
+      config_(std::move(config)),
+      hashers_(config_.hashThreads),
+      loginByEmail_(config_.loginFailuresPerEmail, kLoginWindowMs),
+      loginByAddress_(config_.loginFailuresPerAddress, kLoginWindowMs),
+      router_([this](const std::string& hash,
+                     std::function<void(std::optional<Caller>)> done) { authenticate(hash, done); },
+              config_.cors) {
+  routes();
+}
+
+App::~App() = default;
+
+void App::authenticate(const std::string& hash, std::function<void(std::optional<Caller>)> done) {
+  store_.findActiveToken(hash, [this, hash, done = std::move(done)](Result<store::Token> token) {
+    if (!token) {
+      done(std::nullopt);
+      return;
+    }
+    store_.findUserById(token->user_id, [hash, done](Result<store::User> user) {
+      if (!user) {
+        done(std::nullopt);
+        return;
+      }
+      done(Caller{user->id, user->role, user->email, user->name, hash});
+    });
+  });
+}
+
+Result<store::User> App::createUserBlocking(const std::string& email, const std::string& password,
+                                            const std::string& name, Role role) {
+  std::string hash = hashPassword(password, config_.passwords);
+  if (hash.empty()) return makeError("storage_error", "password hashing failed");
+  store::NewUser user{lowerAscii(email), name, role, hash};
+  return store::await<store::User>([&](auto done) { store_.createUser(user, done); });
+}
+
+void App::mount(http::Router& router) {
+  router_.mount(router);
+  http::Route health;
+  health.handle = [this](http::Request&&, const http::ResponderPtr& responder) {
+    json::object body{{"status", "ok"}, {"epoch", store_.epoch()}, {"last_seq", store_.headSeq()}};
+    responder->send(http::Response::json(200, json::serialize(body)));
+  };
+  router.add("/healthz", std::move(health));
+  http::Route metrics;
+  metrics.handle = [this](http::Request&& request, const http::ResponderPtr& responder) {
+    this->metrics(request, responder);
+  };
+  router.add("/metrics", std::move(metrics));
+}
+
+void App::routes() {
+  auto& r = router_;
+  auto bind = [this](void (App::*fn)(const ApiRequestPtr&, const ReplyPtr&)) {
+    return [this, fn](const ApiRequestPtr& request, const ReplyPtr& reply) {
+      (this->*fn)(request, reply);
+    };
+  };
+  r.add("POST", "/api/auth/register", Access::kAnyone, true, bind(&App::registerUser));
+  r.add("POST", "/api/auth/login", Access::kAnyone, true, bind(&App::login));
+  r.add("POST", "/api/auth/logout", Access::kSignedIn, false, bind(&App::logout));
+  r.add("GET", "/api/me", Access::kSignedIn, false,
+        [](const ApiRequestPtr& request, const ReplyPtr& reply) {
+          const Caller& c = *request->caller;
+          reply->json(200, json::object{{"id", c.id},
+                                        {"email", c.email},
+                                        {"name", c.name},
+                                        {"role", store::toString(c.role)}});
+        });
+  r.add("POST", "/api/users", Access::kAdmin, true, bind(&App::createUser));
+
+  r.add("GET", "/api/menu", Access::kAnyone, false,
+        [this](const ApiRequestPtr&, const ReplyPtr& reply) {
+          store_.listMenu([reply](Result<store::Menu> menu) {
+            if (!menu) return reply->error(fromStore(menu.error()));
+            reply->json(200, toJson(*menu));
+          });
+        });
+  r.add("POST", "/api/menu/categories", Access::kAdmin, true, bind(&App::createCategory));
+  r.add("PATCH", "/api/menu/categories/:id", Access::kAdmin, true, bind(&App::updateCategory));
+  r.add("DELETE", "/api/menu/categories/:id", Access::kAdmin, false,
+        [this](const ApiRequestPtr& request, const ReplyPtr& reply) {
+          auto id = request->id();
+          if (!id) return reply->error(notFound());
+          store_.deleteCategory(*id, [reply](Result<void> done) {
+            if (!done) return reply->error(fromStore(done.error()));
+            reply->noContent();
+          });
+        });
+  r.add("POST", "/api/menu/items", Access::kAdmin, true, bind(&App::createItem));
+  r.add("PATCH", "/api/menu/items/:id", Access::kAdmin, true, bind(&App::updateItem));
+  r.add("DELETE", "/api/menu/items/:id", Access::kAdmin, false,
+        [this](const ApiRequestPtr& request, const ReplyPtr& reply) {
+          auto id = request->id();
+          if (!id) return reply->error(notFound());
+          store_.deleteMenuItem(*id, [reply](Result<void> done) {
+            if (!done) return reply->error(fromStore(done.error()));
+            reply->noContent();
+          });
+        });
+
+  r.add("POST", "/api/orders", Access::kCustomer, true, bind(&App::createOrder));
+  r.add("GET", "/api/orders", Access::kSignedIn, false, bind(&App::listOrders));
+  r.add("GET", "/api/orders/:id", Access::kSignedIn, false, bind(&App::getOrder));
+  r.add("POST", "/api/orders/:id/status", Access::kSignedIn, true, bind(&App::moveOrder));
+  r.add("POST", "/api/orders/:id/assign", Access::kSignedIn, true, bind(&App::assignRider));
+
+  r.add("POST", "/api/riders/me/online", Access::kRider, true,
+        [this](const ApiRequestPtr& request, const ReplyPtr& reply) {
+          Fields f(request->body.get_object());
+          auto online = f.boolean("online", true);
+          if (!f.ok()) return reply->error(*f.error());
+          store_.setRiderOnline(request->caller->id, *online, [reply](Result<store::Rider> rider) {
+            if (!rider) return reply->error(fromStore(rider.error()));
+            reply->json(200, toJson(*rider));
+          });
+        });
+  r.add("GET", "/api/riders", Access::kAdmin, false,
+        [this](const ApiRequestPtr&, const ReplyPtr& reply) {
+          store_.listRiders([reply](Result<std::vector<store::Rider>> riders) {
+            if (!riders) return reply->error(fromStore(riders.error()));
+            json::array list;
+            for (const auto& rider : *riders) list.push_back(toJson(rider));
+            reply->json(200, json::object{{"riders", std::move(list)}});
+          });
+        });
+  r.add("GET", "/api/stats/today", Access::kAdmin, false, bind(&App::stats));
+  r.add("GET", "/api/changes", Access::kSignedIn, false, bind(&App::listChanges));
+}
+
+// ------------------------------------------------------------------ accounts
+
+void App::issueToken(const store::User& user, int status, const ReplyPtr& reply) {
+  std::string token = newToken();
+  store::NewToken record{tokenHash(token), user.id, config_.tokenTtl};
+  store_.createToken(record, [reply, user, token, status](Result<store::Token> created) {
+    if (!created) return reply->error(fromStore(created.error()));
+    reply->json(status, json::object{{"user", toJson(user)}, {"token", token}});
+  });
+}
+
+void App::registerUser(const ApiRequestPtr& request, const ReplyPtr& reply) {
+  Fields f(request->body.get_object());
+  auto email = f.text("email", true, 3, kMaxEmailLength);
+  auto password = f.text("password", true, kMinPasswordLength, kMaxPasswordLength);
+  auto name = f.text("name", true, 1, kMaxNameLength);
+  if (f.ok() && !plausibleEmail(*email)) f.fail("email", "is not an email address");
+  if (!f.ok()) return reply->error(*f.error());
+  // The password as sent (not trimmed): spaces may be part of it.
+  std::string plain(request->body.get_object().at("password").get_string());
+  bool queued = hashers_.submit([this, reply, email = lowerAscii(*email), plain, name = *name] {
+    std::string hash = hashPassword(plain, config_.passwords);
+    if (hash.empty()) return reply->error(internalError());
+    store_.createUser(store::NewUser{email, name, Role::kCustomer, hash},
+                      [this, reply](Result<store::User> user) {
+                        if (!user) return reply->error(fromStore(user.error()));
+                        issueToken(*user, 201, reply);
+                      });
+  });
+  if (!queued) reply->error({503, "busy", "too many sign-ups at once, retry", ""});
+}
+
+void App::login(const ApiRequestPtr& request, const ReplyPtr& reply) {
+  Fields f(request->body.get_object());
+  auto email = f.text("email", true, 1, kMaxEmailLength);
+  auto password = f.text("password", true, 1, kMaxPasswordLength);
+  if (!f.ok()) return reply->error(*f.error());
+  std::string emailKey = lowerAscii(*email);
+  std::string addressKey = request->http.remoteAddress;
+  int64_t now = nowMs();
+  int64_t wait = std::max(loginByEmail_.retryAfterMs(emailKey, now),
+                          loginByAddress_.retryAfterMs(addressKey, now));
+  if (wait > 0) {
+    auto response = http::Response::json(
+        429, json::serialize(errorBody({429, "rate_limited", "too many failed logins, wait", ""})));
+    response.set("Retry-After", std::to_string((wait + 999) / 1000));
+    return reply->send(std::move(response));
+  }
+  std::string plain(request->body.get_object().at("password").get_string());
+  store_.findUserByEmail(emailKey, [this, reply, plain, emailKey,
+                                    addressKey](Result<store::User> user) {
+    if (!user && user.error().code != store::errc::kNotFound) {
+      return reply->error(fromStore(user.error()));
+    }
+    std::optional<store::User> found;
+    if (user) found = *user;
+    bool queued = hashers_.submit([this, reply, plain, found, emailKey, addressKey] {
+      // Unknown emails are checked against a decoy so both answers take as long.
+      bool ok = verifyPassword(plain, found ? found->password_hash : decoyHash(config_.passwords));
+      if (!ok || !found) {
+        int64_t t = nowMs();
+        loginByEmail_.recordFailure(emailKey, t);
+        loginByAddress_.recordFailure(addressKey, t);
+        return reply->error({401, "invalid_credentials", "wrong email or password", ""});
+      }
+      loginByEmail_.reset(emailKey);
+      issueToken(*found, 200, reply);
+    });
+    if (!queued) reply->error({503, "busy", "too many logins at once, retry", ""});
+  });
+}
+
+void App::logout(const ApiRequestPtr& request, const ReplyPtr& reply) {
+  std::string hash = request->caller->tokenHash;
+  store_.revokeToken(hash, [this, reply, hash](Result<void> done) {
+    if (!done && done.error().code != store::errc::kNotFound) {
+      return reply->error(fromStore(done.error()));
+    }
+    if (onTokenRevoked_) onTokenRevoked_(hash);
+    reply->noContent();
+  });
+}
+
+void App::createUser(const ApiRequestPtr& request, const ReplyPtr& reply) {
+  Fields f(request->body.get_object());
+  auto email = f.text("email", true, 3, kMaxEmailLength);
+  auto password = f.text("password", true, kMinPasswordLength, kMaxPasswordLength);
+  auto name = f.text("name", true, 1, kMaxNameLength);
+  auto roleText = f.text("role", true, 1, 20);
+  if (f.ok() && !plausibleEmail(*email)) f.fail("email", "is not an email address");
+  std::optional<Role> role;
+  if (f.ok()) {
+    role = store::parseRole(*roleText);
+    if (!role || *role == Role::kCustomer) f.fail("role", "must be admin or rider");
+  }
+  if (!f.ok()) return reply->error(*f.error());
+  std::string plain(request->body.get_object().at("password").get_string());
+  bool queued = hashers_.submit([this, reply, email = lowerAscii(*email), plain, name = *name,
+                                 role = *role] {
+    std::string hash = hashPassword(plain, config_.passwords);
+    if (hash.empty()) return reply->error(internalError());
+    store_.createUser(store::NewUser{email, name, role, hash}, [reply](Result<store::User> user) {
+      if (!user) return reply->error(fromStore(user.error()));
+      reply->json(201, json::object{{"user", toJson(*user)}});
+    });
+  });
+  if (!queued) reply->error({503, "busy", "too many requests at once, retry", ""});
+}
+
+// ------------------------------------------------------------------ menu
+
+void App::createCategory(const ApiRequestPtr& request, const ReplyPtr& reply) {
+  Fields f(request->body.get_object());
+  auto name = f.text("name", true, 1, kMaxNameLength);
+  auto position = f.integer("position", false, 0, 1'000'000);
+  if (!f.ok()) return reply->error(*f.error());
+  store_.createCategory({*name, position}, [reply](Result<store::MenuCategory> category) {
+    if (!category) return reply->error(fromStore(category.error()));
+    reply->json(201, toJson(*category));
+  });
+}
+
+void App::updateCategory(const ApiRequestPtr& request, const ReplyPtr& reply) {
+  auto id = request->id();
+  if (!id) return reply->error(notFound());
+  Fields f(request->body.get_object());
+  store::MenuCategoryPatch patch;
+  patch.name = f.text("name", false, 1, kMaxNameLength);
+  patch.position = f.integer("position", false, 0, 1'000'000);
+  auto version = f.integer("if_version", false, 0, INT64_MAX);
+  if (!f.ok()) return reply->error(*f.error());
+  store_.updateCategory(*id, patch, version, [reply](Result<store::MenuCategory> category) {
+    if (!category) return reply->error(fromStore(category.error()));
+    reply->json(200, toJson(*category));
+  });
+}
+
+void App::createItem(const ApiRequestPtr& request, const ReplyPtr& reply) {
+  Fields f(request->body.get_object());
+  store::NewMenuItem item;
+  auto category = f.integer("category_id", true, 1, INT64_MAX);
+  auto name = f.text("name", true, 1, kMaxNameLength);
+  auto description = f.text("description", false, 0, kMaxDescriptionLength);
+  auto price = f.integer("price_cents", true, 0, kMaxPriceCents);
+  auto available = f.boolean("available", false);
+  auto position = f.integer("position", false, 0, 1'000'000);
+  if (!f.ok()) return reply->error(*f.error());
+  item.category_id = *category;
+  item.name = *name;
+  item.description = description.value_or("");
+  item.price_cents = *price;
+  item.available = available.value_or(true);
+  item.position = position;
+  store_.createMenuItem(item, [reply](Result<store::MenuItem> created) {
+    if (!created) return reply->error(fromStore(created.error()));
+    reply->json(201, toJson(*created));
+  });
+}
+
+void App::updateItem(const ApiRequestPtr& request, const ReplyPtr& reply) {
+  auto id = request->id();
+  if (!id) return reply->error(notFound());
+  Fields f(request->body.get_object());
+  store::MenuItemPatch patch;
+  patch.category_id = f.integer("category_id", false, 1, INT64_MAX);
+  patch.name = f.text("name", false, 1, kMaxNameLength);
+  patch.description = f.text("description", false, 0, kMaxDescriptionLength);
+  patch.price_cents = f.integer("price_cents", false, 0, kMaxPriceCents);
+  patch.available = f.boolean("available", false);
+  patch.position = f.integer("position", false, 0, 1'000'000);
+  auto version = f.integer("if_version", false, 0, INT64_MAX);
+  if (!f.ok()) return reply->error(*f.error());
+  store_.updateMenuItem(*id, patch, version, [reply](Result<store::MenuItem> item) {
+    if (!item) return reply->error(fromStore(item.error()));
+    reply->json(200, toJson(*item));
+  });
+}
+
+// ------------------------------------------------------------------ orders
+
+void App::createOrder(const ApiRequestPtr& request, const ReplyPtr& reply) {
+  const json::object& body = request->body.get_object();
+  Fields f(body);
+  store::NewOrder order;
+  order.customer_id = request->caller->id;
+  order.delivery_fee_cents = config_.deliveryFeeCents;
+  const json::value* items = body.if_contains("items");
+  if (!items || !items->is_array()) {
+    f.fail("items", items ? "must be an array" : "is required");
+  } else if (items->get_array().empty()) {
+    f.fail("items", "must not be empty");
+  } else if (items->get_array().size() > store::kMaxOrderLines) {
+    f.fail("items", "at most " + std::to_string(store::kMaxOrderLines) + " lines");
+  } else {
+    const auto& lines = items->get_array();
+    for (size_t i = 0; i < lines.size() && f.ok(); ++i) {
+      std::string prefix = "items[" + std::to_string(i) + "]";
+      if (!lines[i].is_object()) {
+        f.fail(prefix, "must be an object");
+        break;
+      }
+      Fields line(lines[i].get_object(), prefix);
+      auto itemId = line.integer("item_id", true, 1, INT64_MAX);
+      auto quantity = line.integer("quantity", true, 1, store::kMaxLineQuantity);
+      auto notes = line.text("notes", false, 0, kMaxNotesLength);
+      if (!line.ok()) return reply->error(*line.error());
+      order.items.push_back({*itemId, *quantity, notes.value_or("")});
+    }
+  }
+  if (!f.ok()) return reply->error(*f.error());
+  const json::value* delivery = body.if_contains("delivery");
+  if (!delivery || !delivery->is_object()) {
+    f.fail("delivery", delivery ? "must be an object" : "is required");
+    return reply->error(*f.error());
+  }
+  Fields d(delivery->get_object(), "delivery");
+  auto address = d.text("address", true, 1, kMaxAddressLength);
+  auto lat = d.number("lat", false, -90, 90);
+  auto lng = d.number("lng", false, -180, 180);
+  if (d.ok() && lat.has_value() != lng.has_value())
+    d.fail(lat ? "lng" : "lat", "is required with the other coordinate");
+  if (!d.ok()) return reply->error(*d.error());
+  auto notes = f.text("notes", false, 0, kMaxNotesLength);
+  if (!f.ok()) return reply->error(*f.error());
+  order.delivery = {*address, lat, lng};
+  order.notes = notes.value_or("");
+
+  std::string_view key = request->http.header("idempotency-key");
+  if (!key.empty()) {
+    if (key.size() > kMaxIdempotencyKeyLength) {
+      return reply->error(invalid("Idempotency-Key", "at most 200 characters"));
+    }
+    // The request as the server understood it: same meaning, same hash.
+    json::array lines;
+    for (const auto& line : order.items) {
+      lines.push_back(json::array{line.item_id, line.quantity, line.notes});
+    }
+    json::array canonical{lines, order.delivery.address,
+                          lat ? json::value(*lat) : json::value(nullptr),
+                          lng ? json::value(*lng) : json::value(nullptr), order.notes};
+    order.idempotency =
+        store::IdempotencyRequest{std::string(key), hashHex(json::serialize(canonical))};
+  }
+  store_.createOrder(std::move(order), [this, reply](Result<store::OrderCreated> created) {
+    if (!created) return reply->error(fromStore(created.error()));
+    if (!created->replayed) ordersCreated_.fetch_add(1, std::memory_order_relaxed);
+    reply->json(created->replayed ? 200 : 201, toJson(created->order));
+  });
+}
+
+namespace {
+
+bool canSee(const store::Order& order, const Caller& caller) {
+  switch (caller.role) {
+    case Role::kAdmin:
+      return true;
+    case Role::kCustomer:
+      return order.customer_id == caller.id;
+    case Role::kRider:
+      return order.rider_id == caller.id;
+  }
+  return false;
+}
+
+}  // namespace
+
+void App::listOrders(const ApiRequestPtr& request, const ReplyPtr& reply) {
+  const Caller& caller = *request->caller;
+  store::OrderQuery query;
+  bool bad = false;
+  if (auto status = request->http.queryParam("status")) {
+    query.status = store::parseOrderStatus(*status);
+    if (!query.status) return reply->error(invalid("status", "unknown status"));
+  }
+  auto limit = queryInt(request->http, "limit", bad);
+  if (bad || (limit && (*limit < 1 || *limit > store::kMaxOrderListLimit))) {
+    return reply->error(invalid("limit", "must be between 1 and 200"));
+  }
+  query.limit = limit.value_or(50);
+  auto before = queryInt(request->http, "before", bad);
+  if (bad || (before && *before < 1)) return reply->error(invalid("before", "must be an order id"));
+  query.before_id = before;
+  if (caller.role == Role::kCustomer) query.customer_id = caller.id;
+  if (caller.role == Role::kRider) query.rider_id = caller.id;
+  int64_t pageSize = query.limit;
+  store_.listOrders(query, [reply, pageSize](Result<std::vector<store::Order>> orders) {
+    if (!orders) return reply->error(fromStore(orders.error()));
+    json::array list;
+    for (const auto& order : *orders) list.push_back(toJson(order));
+    json::value next = nullptr;
+    if (static_cast<int64_t>(orders->size()) == pageSize && !orders->empty()) {
+      next = orders->back().id;
+    }
+    reply->json(200, json::object{{"orders", std::move(list)}, {"next_before", next}});
+  });
+}
+
+void App::getOrder(const ApiRequestPtr& request, const ReplyPtr& reply) {
+  auto id = request->id();
+  if (!id) return reply->error(notFound("no such order"));
+  store_.getOrder(*id, [request, reply](Result<store::Order> order) {
+    if (!order || !canSee(*order, *request->caller)) {
+      if (order || order.error().code == store::errc::kNotFound) {
+        return reply->error(notFound("no such order"));
+      }
+      return reply->error(fromStore(order.error()));
+    }
+    reply->json(200, toJson(*order));
+  });
+}
+
+void App::moveOrder(const ApiRequestPtr& request, const ReplyPtr& reply) {
+  auto id = request->id();
+  if (!id) return reply->error(notFound("no such order"));
+  const Caller caller = *request->caller;
+  Fields f(request->body.get_object());
+  auto statusText = f.text("status", true, 1, 20);
+  auto reason = f.text("reason", false, 0, kMaxReasonLength);
+  auto prep = f.integer("prep_minutes", false, 1, kMaxPrepMinutes);
+  auto version = f.integer("if_version", false, 0, INT64_MAX);
+  std::optional<OrderStatus> to;
+  if (f.ok()) {
+    to = store::parseOrderStatus(*statusText);
+    if (!to) f.fail("status", "unknown status");
+  }
+  if (!f.ok()) return reply->error(*f.error());
+  store::OrderUpdate update;
+  update.id = *id;
+  update.expected_version = version;
+  update.status = *to;
+  update.by = caller.id;
+  if (*to == OrderStatus::kRejected || *to == OrderStatus::kCancelled) {
+    update.status_reason =
+        reason && !reason->empty() ? std::optional<std::string>(*reason) : std::nullopt;
+  }
+  if (prep && (*to == OrderStatus::kAccepted || *to == OrderStatus::kPreparing)) {
+    update.prep_minutes = std::optional<int64_t>(*prep);
+  }
+  bool needsReason = *to == OrderStatus::kRejected;
+  bool hasReason = reason && !reason->empty();
+  OrderStatus target = *to;
+  update.check = [caller, target, needsReason,
+                  hasReason](const store::Order& order) -> Result<void> {
+    if (!canSee(order, caller)) return makeError("not_found", "no such order");
+    auto allowed = checkMove(order, target, caller.role, caller.id);
+    if (!allowed) return allowed;
+    if (needsReason && !hasReason)
+      return makeError("reason_required", "a rejection needs a reason");
+    return {};
+  };
+  store_.updateOrder(std::move(update), [reply](Result<store::Order> order) {
+    if (!order) return reply->error(fromStore(order.error()));
+    reply->json(200, toJson(*order));
+  });
+}
+
+void App::assignRider(const ApiRequestPtr& request, const ReplyPtr& reply) {
+  auto id = request->id();
+  if (!id) return reply->error(notFound("no such order"));
+  const Caller caller = *request->caller;
+  Fields f(request->body.get_object());
+  auto riderId = f.integer("rider_id", true, 1, INT64_MAX);
+  auto version = f.integer("if_version", false, 0, INT64_MAX);
+  if (!f.ok()) return reply->error(*f.error());
+  int64_t orderId = *id;
+  auto assign = [this, reply, caller, orderId, rider = *riderId, version] {
+    store::OrderUpdate update;
+    update.id = orderId;
+    update.expected_version = version;
+    update.rider_id = std::optional<int64_t>(rider);
+    update.by = caller.id;
+    update.check = [caller](const store::Order& order) -> Result<void> {
+      if (!canSee(order, caller)) return makeError("not_found", "no such order");
+      if (caller.role != Role::kAdmin) return makeError("forbidden", "only staff assign riders");
+      if (!assignable(order.status)) {
+        return makeError("not_assignable",
+                         "riders are assigned to accepted, preparing or ready orders");
+      }
+      return {};
+    };
+    store_.updateOrder(std::move(update), [reply](Result<store::Order> order) {
+      if (!order) return reply->error(fromStore(order.error()));
+      reply->json(200, toJson(*order));
+    });
+  };
+  if (caller.role != Role::kAdmin) {
+    // Others may not assign; those who cannot see the order get 404 (checked first).
+    store_.getOrder(orderId, [reply, caller](Result<store::Order> order) {
+      if (!order || !canSee(*order, caller)) return reply->error(notFound("no such order"));
+      reply->error(forbidden("only staff assign riders"));
+    });
+    return;
+  }
+  store_.getRider(*riderId, [reply, assign](Result<store::Rider> rider) {
+    if (!rider) {
+      if (rider.error().code == store::errc::kNotFound ||
+          rider.error().code == store::errc::kNotARider) {
+        return reply->error(invalid("rider_id", "no such rider"));
+      }
+      return reply->error(fromStore(rider.error()));
+    }
+    if (!rider->online) return reply->error(conflict("rider_offline", "that rider is offline"));
+    assign();
+  });
+}
+
+// ------------------------------------------------------------------ changes, stats, metrics
+
+namespace {
+
+// Reads pages until `limit` visible changes are gathered or the head is reached, so
+// a caller who sees few of the changes still moves forward (last_seq = scanned).
+struct ChangeScan : std::enable_shared_from_this<ChangeScan> {
+  store::Store& store;
+  Caller caller;
+  ReplyPtr reply;
+  size_t limit;
+  int64_t after;
+  json::array changes;
+  int pages = 0;
+  static constexpr int kMaxPages = 20;
+
+  ChangeScan(store::Store& s, Caller c, ReplyPtr r, size_t l, int64_t a)
+      : store(s), caller(std::move(c)), reply(std::move(r)), limit(l), after(a) {}
+
+  void next() {
+    auto self = shared_from_this();
+    store.readChanges(after, store::kMaxReadLimit, [self](Result<store::ChangePage> page) {
+      if (!page) {
+        if (page.error().code == store::errc::kHistoryLost) {
+          return self->reply->error(
+              {410, "history_lost", "changes after that seq are no longer kept; reload", ""});
+        }
+        return self->reply->error(fromStore(page.error()));
+      }
+      for (const auto& change : page->changes) {
+        if (self->changes.size() >= self->limit) break;
+        self->after = change->seq;
+        if (visible(*change, self->caller)) self->changes.push_back(toJson(*change));
+      }
+      bool atHead = page->changes.empty() || self->after >= page->last_seq;
+      if (self->changes.size() >= self->limit || atHead || ++self->pages >= kMaxPages) {
+        int64_t last = atHead ? std::max(self->after, page->last_seq) : self->after;
+        self->reply->json(200, json::object{{"changes", std::move(self->changes)},
+                                            {"epoch", page->epoch},
+                                            {"last_seq", last}});
+        return;
+      }
+      self->next();
+    });
+  }
+};
+
+}  // namespace
+
+void App::listChanges(const ApiRequestPtr& request, const ReplyPtr& reply) {
+  bool bad = false;
+  auto after = queryInt(request->http, "after", bad);
+  if (bad || (after && *after < 0)) return reply->error(invalid("after", "must be a seq (>= 0)"));
+  auto limit = queryInt(request->http, "limit", bad);
+  if (bad || (limit && (*limit < 1 || *limit > static_cast<int64_t>(store::kMaxReadLimit)))) {
+    return reply->error(invalid("limit", "must be between 1 and 1000"));
+  }
+  auto scan = std::make_shared<ChangeScan>(
+      store_, *request->caller, reply, static_cast<size_t>(limit.value_or(100)), after.value_or(0));
+  scan->next();
+}
+
+void App::stats(const ApiRequestPtr&, const ReplyPtr& reply) {
+  // The restaurant's day is the UTC calendar day.
+  auto now = store::SystemClock::now();
+  auto day = std::chrono::floor<std::chrono::days>(now);
+  std::string from = store::formatTimestamp(day);
+  std::string to = store::formatTimestamp(day + std::chrono::days(1));
+  store_.orderStats(from, to, [reply](Result<store::OrderStats> stats) {
+    if (!stats) return reply->error(fromStore(stats.error()));
+    json::object byStatus;
+    for (const auto& [status, count] : stats->by_status) byStatus[status] = count;
+    json::value avg = nullptr;
+    if (stats->avg_prep_minutes) avg = *stats->avg_prep_minutes;
+    reply->json(200, json::object{{"orders", stats->orders},
+                                  {"revenue_cents", stats->revenue_cents},
+                                  {"avg_prep_minutes", avg},
+                                  {"by_status", std::move(byStatus)}});
+  });
+}
+
+void App::metrics(const http::Request& request, const http::ResponderPtr& responder) {
+  auto answer = [this, responder] {
+    auto s = store_.stats();
+    std::string body;
+    body += "# TYPE brigade_store_writes_total counter\nbrigade_store_writes_total " +
+            std::to_string(s.writes) + "\n";
+    body += "# TYPE brigade_store_failed_writes_total counter\nbrigade_store_failed_writes_total " +
+            std::to_string(s.failed_writes) + "\n";
+    body += "# TYPE brigade_store_batches_total counter\nbrigade_store_batches_total " +
+            std::to_string(s.batches) + "\n";
+    body += "# TYPE brigade_orders_created_total counter\nbrigade_orders_created_total " +
+            std::to_string(ordersCreated_.load()) + "\n";
+    body += "# TYPE brigade_change_head_seq gauge\nbrigade_change_head_seq " +
+            std::to_string(store_.headSeq()) + "\n";
+    for (const auto& fn : metrics_) body += fn();
+    http::Response response;
+    response.contentType = "text/plain; version=0.0.4";
+    response.body = std::move(body);
+    responder->send(std::move(response));
+  };
+  auto token = bearerToken(request);
+  auto refuse = [responder] {
+    auto response = http::Response::json(
+        401, json::serialize(errorBody({401, "unauthorized", "metrics need a token", ""})));
+    responder->send(std::move(response));
+  };
+  if (!token) return refuse();
+  if (!config_.metricsToken.empty() &&
+      sodium_memcmp(token->data(), config_.metricsToken.data(),
+                    std::min(token->size(), config_.metricsToken.size())) == 0 &&
+      token->size() == config_.metricsToken.size()) {
+    return answer();
+  }
+  authenticate(tokenHash(*token), [answer, refuse](std::optional<Caller> caller) {
+    if (caller && caller->role == Role::kAdmin) return answer();
+    refuse();
+  });
+}
+
+}  // namespace brigade::app

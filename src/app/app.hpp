@@ -1,0 +1,107 @@
+#pragma once
+
+// The restaurant: accounts, menu, orders and riders over the JSON REST API
+// (../shared/docs/PRODUCT.md), on the store and the engine's HTTP server.
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "app/api.hpp"
+#include "app/passwords.hpp"
+#include "app/rate_limiter.hpp"
+#include "app/worker_pool.hpp"
+#include "http/cors.hpp"
+#include "http/server.hpp"
+#include "store/store.hpp"
+
+namespace brigade::app {
+
+struct AppConfig {
+  int64_t deliveryFeeCents = 299;
+  PasswordPolicy passwords;
+  std::chrono::seconds tokenTtl{std::chrono::hours(24 * 30)};
+  http::CorsPolicy cors;
+  std::string metricsToken;  // empty: only admins may read /metrics
+  // Login limits (PRODUCT.md): failures per email and per address in a minute.
+  size_t loginFailuresPerEmail = 10;
+  size_t loginFailuresPerAddress = 100;
+  unsigned hashThreads = 2;
+};
+
+inline constexpr int64_t kLoginWindowMs = 60000;
+inline constexpr int64_t kMaxPrepMinutes = 600;
+inline constexpr int64_t kMaxPriceCents = 10'000'000;
+inline constexpr size_t kMaxNameLength = 200;
+inline constexpr size_t kMaxDescriptionLength = 2000;
+inline constexpr size_t kMaxNotesLength = 1000;
+inline constexpr size_t kMaxAddressLength = 500;
+inline constexpr size_t kMaxEmailLength = 254;
+inline constexpr size_t kMaxIdempotencyKeyLength = 200;
+inline constexpr size_t kMaxReasonLength = 500;
+
+// Whether a caller may see a change (REST, live events and replay alike).
+bool visible(const store::Change& change, const Caller& caller);
+
+class App {
+ public:
+  App(store::Store& store, AppConfig config);
+  ~App();
+
+  // Serves /api/..., /healthz and /metrics on the router.
+  void mount(http::Router& router);
+  store::Store& store() { return store_; }
+  const AppConfig& config() const { return config_; }
+
+  // Called with a token's hash when it is revoked (logout), so live connections
+  // authenticated with it can be closed. Set before serving.
+  void onTokenRevoked(std::function<void(const std::string& tokenHash)> fn) {
+    onTokenRevoked_ = std::move(fn);
+  }
+  // Extra lines for /metrics (the live layer's gauges).
+  void addMetrics(std::function<std::string()> fn) { metrics_.push_back(std::move(fn)); }
+  // Looks a token's hash up (for sockets too).
+  void authenticate(const std::string& tokenHash, std::function<void(std::optional<Caller>)> done);
+
+  // Creates a user with a hashed password (blocking: start-up and tools only).
+  Result<store::User> createUserBlocking(const std::string& email, const std::string& password,
+                                         const std::string& name, store::Role role);
+
+ private:
+  void routes();
+  void registerUser(const ApiRequestPtr& request, const ReplyPtr& reply);
+  void login(const ApiRequestPtr& request, const ReplyPtr& reply);
+  void logout(const ApiRequestPtr& request, const ReplyPtr& reply);
+  void createUser(const ApiRequestPtr& request, const ReplyPtr& reply);
+  void issueToken(const store::User& user, int status, const ReplyPtr& reply);
+
+  void createCategory(const ApiRequestPtr& request, const ReplyPtr& reply);
+  void updateCategory(const ApiRequestPtr& request, const ReplyPtr& reply);
+  void createItem(const ApiRequestPtr& request, const ReplyPtr& reply);
+  void updateItem(const ApiRequestPtr& request, const ReplyPtr& reply);
+
+  void createOrder(const ApiRequestPtr& request, const ReplyPtr& reply);
+  void listOrders(const ApiRequestPtr& request, const ReplyPtr& reply);
+  void getOrder(const ApiRequestPtr& request, const ReplyPtr& reply);
+  void moveOrder(const ApiRequestPtr& request, const ReplyPtr& reply);
+  void assignRider(const ApiRequestPtr& request, const ReplyPtr& reply);
+
+  void listChanges(const ApiRequestPtr& request, const ReplyPtr& reply);
+  void stats(const ApiRequestPtr& request, const ReplyPtr& reply);
+  void metrics(const http::Request& request, const http::ResponderPtr& responder);
+
+  store::Store& store_;
+  AppConfig config_;
+  WorkerPool hashers_;
+  RateLimiter loginByEmail_;
+  RateLimiter loginByAddress_;
+  ApiRouter router_;
+  std::function<void(const std::string&)> onTokenRevoked_;
+  std::vector<std::function<std::string()>> metrics_;
+  std::atomic<uint64_t> ordersCreated_{0};
+};
+
+}  // namespace brigade::app

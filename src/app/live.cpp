@@ -1,0 +1,343 @@
+#include "app/live.hpp"
+
+#include <boost/json/serialize.hpp>
+#include <charconv>
+
+#include "app/views.hpp"
+#include "core/clock.hpp"
+#include "core/log.hpp"
+#include "store/errors.hpp"
+#include "store/timestamp.hpp"
+
+namespace brigade::app {
+
+using store::Role;
+
+namespace {
+
+std::string roomOf(const Caller& caller) {
+  switch (caller.role) {
+    case Role::kAdmin:
+      return "admins";
+    case Role::kCustomer:
+      return "customer:" + std::to_string(caller.id);
+    case Role::kRider:
+      return "rider:" + std::to_string(caller.id);
+  }
+  return "nobody";
+}
+
+std::optional<int64_t> docId(const json::object& doc, std::string_view key) {
+  auto* v = doc.if_contains(key);
+  if (!v || !v->is_int64()) return std::nullopt;
+  return v->get_int64();
+}
+
+std::string withOffset(json::object payload, int64_t seq, std::string_view name) {
+  json::array event{name, std::move(payload), std::to_string(seq)};
+  return json::serialize(event);
+}
+
+std::optional<int64_t> parseSeq(const json::value* v) {
+  if (!v) return std::nullopt;
+  if (v->is_int64() && v->get_int64() >= 0) return v->get_int64();
+  if (v->is_string()) {
+    std::string_view s = v->get_string();
+    int64_t seq = 0;
+    auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), seq);
+    if (ec == std::errc() && end == s.data() + s.size() && seq >= 0) return seq;
+  }
+  return std::nullopt;
+}
+
+json::object failure(std::string_view code, std::string_view message) {
+  return {{"ok", false}, {"error", json::object{{"code", code}, {"message", message}}}};
+}
+
+}  // namespace
+
+std::string Live::orderEvent(const store::Change& c) {
+  return withOffset({{"seq", c.seq}, {"op", store::toString(c.op)}, {"order", c.document}}, c.seq,
+                    "order:changed");
+}
+
+std::string Live::menuEvent(const store::Change& c) {
+  const char* key = c.collection == store::kMenuItems ? "item" : "category";
+  return withOffset({{"seq", c.seq}, {"op", store::toString(c.op)}, {key, c.document}}, c.seq,
+                    "menu:changed");
+}
+
+std::string Live::alertEvent(const store::Change& c) {
+  return withOffset({{"kind", "order:new"},
+                     {"order_id", c.record_id},
+                     {"message", "New order #" + std::to_string(c.record_id)}},
+                    c.seq, "alert");
+}
+
+Live::Live(App& app, sio::Server& io) : app_(app), io_(io), store_(app.store()) {}
+
+Live::~Live() {
+  stop();
+}
+
+void Live::start() {
+  auto& nsp = io_.of("/");
+  nsp.use([this](sio::Socket& socket, sio::Next next) { authorize(socket, std::move(next)); });
+  nsp.onConnection([this](const sio::SocketPtr& socket) { onConnection(socket); });
+  app_.onTokenRevoked(
+      [this](const std::string& hash) { io_.to("token:" + hash).disconnectSockets(); });
+  app_.addMetrics([this] {
+    return "# TYPE brigade_sockets gauge\nbrigade_sockets " +
+           std::to_string(io_.of("/").socketCount()) + "\n";
+  });
+  store::SubscribeOptions live;  // from the head on: replays are per socket
+  subscription_ = store_.subscribe(live, [this](const store::StreamEvent& event) {
+    if (event.kind == store::StreamEventKind::kChange) {
+      onChange(event.change);
+    } else if (event.kind == store::StreamEventKind::kResync) {
+      // The stream itself was reset (another database): every panel reloads.
+      json::array resync{"resync", json::object{{"reason", event.reason}}};
+      sio::BroadcastOperator(io_.of("/")).emitRaw(json::serialize(resync));
+    }
+  });
+}
+
+void Live::stop() {
+  if (subscription_) store_.unsubscribe(std::exchange(subscription_, 0));
+}
+
+void Live::onChange(const store::ChangePtr& change) {
+  const auto& c = *change;
+  auto tag = static_cast<uint64_t>(c.seq);
+  if (c.collection == store::kOrders) {
+    auto broadcast = io_.to("admins");
+    if (auto customer = docId(c.document, "customer_id")) {
+      broadcast = broadcast.to("customer:" + std::to_string(*customer));
+    }
+    if (auto rider = docId(c.document, "rider_id")) {
+      broadcast = broadcast.to("rider:" + std::to_string(*rider));
+    }
+    if (c.previous_rider_id) {
+      broadcast = broadcast.to("rider:" + std::to_string(*c.previous_rider_id));
+    }
+    broadcast.emitRaw(orderEvent(c), tag);
+    if (c.op == store::ChangeOp::kInsert) io_.to("admins").emitRaw(alertEvent(c), tag);
+    return;
+  }
+  sio::BroadcastOperator everyone(io_.of("/"));
+  everyone.emitRaw(menuEvent(c), tag);
+}
+
+void Live::rememberPid(const std::string& pid, int64_t userId) {
+  std::lock_guard lock(mutex_);
+  int64_t now = nowMs();
+  if (pids_.size() > 100000) {
+    for (auto it = pids_.begin(); it != pids_.end();) {
+      it = it->second.second < now ? pids_.erase(it) : std::next(it);
+    }
+  }
+  pids_[pid] = {userId, now + kRecoveryWindowMs};
+}
+
+bool Live::pidBelongsTo(const std::string& pid, int64_t userId) {
+  std::lock_guard lock(mutex_);
+  auto it = pids_.find(pid);
+  return it != pids_.end() && it->second.first == userId && it->second.second >= nowMs();
+}
+
+void Live::authorize(sio::Socket& socket, sio::Next next) {
+  const auto& auth = socket.handshake().auth;
+  const json::value* token = auth.is_object() ? auth.get_object().if_contains("token") : nullptr;
+  if (!token || !token->is_string() || token->get_string().empty() ||
+      token->get_string().size() > 256) {
+    return next(sio::ConnectError{"unauthorized", nullptr});
+  }
+  auto self = socket.shared_from_this();
+  app_.authenticate(tokenHash(std::string_view(token->get_string())),
+                    [this, self, next](std::optional<Caller> caller) {
+                      if (!caller) return next(sio::ConnectError{"unauthorized", nullptr});
+                      const auto& h = self->handshake();
+                      if (!h.pid.empty() && pidBelongsTo(h.pid, caller->id)) {
+                        self->setPid(h.pid);  // the stock client's recovery
+                      }
+                      self->data = *caller;
+                      next(std::nullopt);
+                    });
+}
+
+// Replays the changes after a seq that a socket may see, page by page, then marks
+// the socket live: it was already in its rooms and holding, so every broadcast
+// after the last scanned seq reaches it and nothing before it twice.
+struct Live::Replay : std::enable_shared_from_this<Live::Replay> {
+  Live& live;
+  sio::SocketPtr socket;
+  Caller caller;
+  int64_t after;
+
+  Replay(Live& l, sio::SocketPtr s, Caller c, int64_t a)
+      : live(l), socket(std::move(s)), caller(std::move(c)), after(a) {}
+
+  void next() {
+    auto self = shared_from_this();
+    live.store_.readChanges(after, store::kMaxReadLimit, [self](Result<store::ChangePage> page) {
+      if (!page) {
+        if (page.error().code == store::errc::kHistoryLost) {
+          self->resync("history_lost");
+          return;
+        }
+        spdlog::warn("replay failed: {}", page.error().message);
+        self->socket->post([](sio::Socket& s) { s.disconnect(true); });
+        return;
+      }
+      std::vector<std::string> events;
+      for (const auto& change : page->changes) {
+        self->after = change->seq;
+        if (!visible(*change, self->caller)) continue;
+        if (change->collection == store::kOrders) {
+          events.push_back(orderEvent(*change));
+          if (change->op == store::ChangeOp::kInsert && self->caller.role == Role::kAdmin) {
+            events.push_back(alertEvent(*change));
+          }
+        } else {
+          events.push_back(menuEvent(*change));
+        }
+      }
+      if (!events.empty()) {
+        self->socket->post([events = std::move(events)](sio::Socket& s) {
+          for (const auto& e : events) s.emitRaw(e);
+        });
+      }
+      if (page->changes.empty() || self->after >= page->last_seq) {
+        self->finish(std::max(self->after, page->last_seq), page->epoch);
+        return;
+      }
+      self->next();
+    });
+  }
+
+  void resync(std::string_view reason) {
+    std::string event = json::serialize(json::array{"resync", json::object{{"reason", reason}}});
+    socket->post([event](sio::Socket& s) { s.emitRaw(event); });
+    after = live.store_.headSeq();
+    next();
+  }
+
+  void finish(int64_t lastSeq, const std::string& epoch) {
+    std::string ready = withOffset({{"epoch", epoch}, {"last_seq", lastSeq}}, lastSeq, "ready");
+    socket->post([ready, lastSeq](sio::Socket& s) {
+      s.emitRaw(ready);
+      s.release(static_cast<uint64_t>(lastSeq));
+    });
+  }
+};
+
+void Live::onConnection(const sio::SocketPtr& socket) {
+  const Caller caller = std::any_cast<Caller>(socket->data);
+  socket->join(roomOf(caller));
+  socket->join("token:" + caller.tokenHash);
+  socket->join("user:" + std::to_string(caller.id));
+  socket->hold();  // in its rooms from now on; broadcasts wait for the replay
+  if (!socket->pid().empty()) rememberPid(socket->pid(), caller.id);
+  socket->on("rider:location", [this](sio::Event& event) { onLocation(event); });
+  socket->onAny([](sio::Event& event) {
+    if (event.ack) event.ack({failure("unknown_event", "no such event: " + event.name)});
+  });
+  socket->onDisconnect([this, caller](sio::Socket& s, std::string_view) {
+    if (!s.pid().empty()) rememberPid(s.pid(), caller.id);
+  });
+
+  const auto& h = socket->handshake();
+  const json::object* auth = h.auth.is_object() ? &h.auth.get_object() : nullptr;
+  std::optional<int64_t> offset = auth ? parseSeq(auth->if_contains("offset")) : std::nullopt;
+  std::optional<std::string> epoch;
+  if (auth) {
+    if (auto* e = auth->if_contains("epoch"); e && e->is_string())
+      epoch = std::string(e->get_string());
+  }
+  if (!offset && socket->recovered()) {
+    json::value stock(h.offset);
+    offset = parseSeq(&stock);
+  }
+  auto replay = std::make_shared<Replay>(*this, socket, caller, 0);
+  if (offset && epoch && *epoch != store_.epoch()) {
+    replay->resync("epoch_mismatch");
+    return;
+  }
+  replay->after = offset.value_or(store_.headSeq());
+  if (replay->after > store_.headSeq()) {
+    replay->resync("offset_ahead");
+    return;
+  }
+  replay->next();
+}
+
+void Live::onLocation(sio::Event& event) {
+  const Caller caller = std::any_cast<Caller>(event.socket.data);
+  auto ack = event.ack;
+  auto answer = [&](json::object body) {
+    if (ack) ack({std::move(body)});
+  };
+  if (caller.role != Role::kRider)
+    return answer(failure("forbidden", "only riders share a location"));
+  if (event.args.empty() || !event.args[0].is_object()) {
+    return answer(failure("invalid", "expected {lat, lng, heading?, speed?}"));
+  }
+  const auto& body = event.args[0].get_object();
+  auto number = [&](std::string_view key, double min, double max, bool required,
+                    std::optional<double>& out) -> bool {
+    auto* v = body.if_contains(key);
+    if (!v) return !required;
+    if (!v->is_number()) return false;
+    double d = v->to_number<double>();
+    if (!(d >= min && d <= max)) return false;
+    out = d;
+    return true;
+  };
+  std::optional<double> lat, lng, heading, speed;
+  if (!number("lat", -90, 90, true, lat) || !number("lng", -180, 180, true, lng) ||
+      !number("heading", 0, 360, false, heading) || !number("speed", 0, 1e6, false, speed)) {
+    return answer(failure("invalid", "lat -90..90, lng -180..180, heading 0..360, speed >= 0"));
+  }
+  {
+    std::lock_guard lock(mutex_);
+    int64_t now = nowMs();
+    auto& last = lastLocationMs_[caller.id];
+    if (last && now - last < kLocationIntervalMs) {
+      return answer(failure("rate_limited", "at most one location a second"));
+    }
+    last = now;
+  }
+  std::weak_ptr<sio::Socket> weak = event.socket.shared_from_this();
+  auto reply = [weak, ack](json::object body) mutable {
+    if (auto s = weak.lock()) {
+      s->post([ack, body = std::move(body)](sio::Socket&) mutable {
+        if (ack) ack({std::move(body)});
+      });
+    }
+  };
+  store_.setRiderLocation(
+      caller.id, *lat, *lng, [this, caller, reply](Result<store::Location> at) mutable {
+        if (!at) return reply(failure("storage_error", "could not store the location"));
+        store::OrderQuery carried;
+        carried.rider_id = caller.id;
+        carried.status = store::OrderStatus::kPickedUp;
+        carried.limit = store::kMaxOrderListLimit;
+        store_.listOrders(carried, [this, caller, reply,
+                                    at = *at](Result<std::vector<store::Order>> orders) mutable {
+          if (!orders) return reply(failure("storage_error", "could not read the deliveries"));
+          for (const auto& order : *orders) {
+            json::array event{"rider:location", json::object{{"rider_id", caller.id},
+                                                             {"order_id", order.id},
+                                                             {"lat", at.lat},
+                                                             {"lng", at.lng},
+                                                             {"at", at.at}}};
+            io_.to("admins")
+                .to("customer:" + std::to_string(order.customer_id))
+                .emitRaw(json::serialize(event));
+          }
+          reply({{"ok", true}, {"relayed", orders->size()}});
+        });
+      });
+}
+
+}  // namespace brigade::app

@@ -1,0 +1,57 @@
+#pragma once
+
+// Live events: the change stream fanned out to Socket.IO rooms by role, with
+// authorised, gap-free recovery (../shared/docs/PRODUCT.md, "Real-time channel").
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+
+#include "app/app.hpp"
+#include "protocol/socketio/server.hpp"
+#include "store/store.hpp"
+
+namespace brigade::app {
+
+// Riders may have a location relayed at most once per this interval.
+inline constexpr int64_t kLocationIntervalMs = 1000;
+// How long the private id of a dropped connection stays valid for the stock
+// client's connection state recovery.
+inline constexpr int64_t kRecoveryWindowMs = 2 * 60 * 1000;
+
+class Live {
+ public:
+  Live(App& app, sio::Server& io);
+  ~Live();
+
+  // Installs the middleware and handlers and subscribes to the change stream.
+  void start();
+  void stop();
+
+  // The event an API client receives for a change: ["name", payload, "<seq>"].
+  static std::string orderEvent(const store::Change& change);
+  static std::string menuEvent(const store::Change& change);
+  static std::string alertEvent(const store::Change& change);
+
+ private:
+  struct Replay;
+  void authorize(sio::Socket& socket, sio::Next next);
+  void onConnection(const sio::SocketPtr& socket);
+  void onChange(const store::ChangePtr& change);
+  void onLocation(sio::Event& event);
+  void rememberPid(const std::string& pid, int64_t userId);
+  bool pidBelongsTo(const std::string& pid, int64_t userId);
+
+  App& app_;
+  sio::Server& io_;
+  store::Store& store_;
+  store::SubscriptionId subscription_ = 0;
+  std::mutex mutex_;
+  std::unordered_map<int64_t, int64_t> lastLocationMs_;                // rider id → time relayed
+  std::unordered_map<std::string, std::pair<int64_t, int64_t>> pids_;  // pid → (user, expiry)
+};
+
+}  // namespace brigade::app

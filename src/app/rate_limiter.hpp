@@ -1,0 +1,30 @@
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+
+namespace brigade::app {
+
+// Counts failures per key in a sliding window; thread-safe.
+class RateLimiter {
+ public:
+  RateLimiter(size_t limit, int64_t windowMs) : limit_(limit), windowMs_(windowMs) {}
+
+  // 0 when the key may try again now, else the milliseconds until it may.
+  int64_t retryAfterMs(const std::string& key, int64_t nowMs);
+  void recordFailure(const std::string& key, int64_t nowMs);
+  void reset(const std::string& key);
+
+ private:
+  void prune(std::deque<int64_t>& times, int64_t nowMs) const;
+
+  size_t limit_;
+  int64_t windowMs_;
+  std::mutex mutex_;
+  std::unordered_map<std::string, std::deque<int64_t>> failures_;
+};
+
+}  // namespace brigade::app

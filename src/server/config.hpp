@@ -1,0 +1,28 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace brigade::server {
+
+// Everything `brigade` can be told on its command line (or BRIGADE_* variables).
+struct Config {
+  std::string host = "127.0.0.1";
+  uint16_t port = 8080;
+  std::string dataDir = "./data";
+  bool demo = true;
+  std::string db;  // postgres://... (scale-out; not built yet)
+  std::vector<std::string> corsOrigins;
+  unsigned threads = 0;
+  int64_t deliveryFeeCents = 299;
+  size_t pwhashMemLimit = 64u << 20;
+  std::string metricsToken;
+  std::string webDir;  // built panels; default: <exe>/../../web/dist or ./web/dist
+  std::string logLevel = "info";
+};
+
+// Parses argv; exits the process on --help or a bad flag (start-up only).
+Config parseConfig(int argc, char** argv);
+
+}  // namespace brigade::server

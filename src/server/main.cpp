@@ -1,0 +1,109 @@
+// brigade: one process serving the REST API, the panels and the real-time
+// channel on one port, over the embedded SQLite store.
+#include <unistd.h>
+
+#include <boost/json/serialize.hpp>
+#include <csignal>
+#include <filesystem>
+#include <iostream>
+
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include "app/app.hpp"
+#include "app/demo.hpp"
+#include "app/live.hpp"
+#include "core/log.hpp"
+#include "net/loop.hpp"
+#include "protocol/socketio/server.hpp"
+#include "server/config.hpp"
+#include "server/static_files.hpp"
+#include "store/sqlite/sqlite_store.hpp"
+
+namespace {
+volatile std::sig_atomic_t stopRequested = 0;
+}
+
+int main(int argc, char** argv) {
+  using namespace brigade;
+  server::Config config = server::parseConfig(argc, argv);
+  // Standard output carries the lines scripts read (demo accounts, listening); logs go
+  // to standard error.
+  spdlog::set_default_logger(spdlog::stderr_color_mt("brigade"));
+  log::setLevel(config.logLevel.c_str());
+  std::signal(SIGPIPE, SIG_IGN);
+
+  if (!config.db.empty()) {
+    std::cerr << "brigade: --db (PostgreSQL) is not available in this build yet\n";
+    return 2;
+  }
+
+  std::unique_ptr<store::Store> store;
+  try {
+    std::filesystem::create_directories(config.dataDir);
+    store::sqlite::SqliteOptions options;
+    options.path = (std::filesystem::path(config.dataDir) / "brigade.db").string();
+    store = store::sqlite::openSqliteStore(options);
+  } catch (const std::exception& e) {
+    std::cerr << "brigade: cannot open the database: " << e.what() << "\n";
+    return 1;
+  }
+
+  app::AppConfig appConfig;
+  appConfig.deliveryFeeCents = config.deliveryFeeCents;
+  appConfig.passwords.memLimit = config.pwhashMemLimit;
+  appConfig.cors.origins = config.corsOrigins;
+  appConfig.metricsToken = config.metricsToken;
+  app::App app(*store, appConfig);
+
+  if (config.demo) {
+    auto accounts = app::seedDemo(app);
+    if (!accounts.empty()) {
+      boost::json::array list;
+      std::cout << "Demo data created. Sign in with:\n";
+      for (const auto& account : accounts) {
+        std::cout << "  " << account.role << ": " << account.email << " / " << account.password
+                  << "\n";
+        list.push_back(boost::json::object{
+            {"role", account.role}, {"email", account.email}, {"password", account.password}});
+      }
+      std::cout << boost::json::serialize(boost::json::object{{"demo_accounts", list}})
+                << std::endl;
+    }
+  }
+
+  net::LoopGroup loops(config.threads ? config.threads : std::thread::hardware_concurrency());
+  http::Router router;
+  sio::ServerOptions ioOptions;
+  ioOptions.cors = appConfig.cors;
+  ioOptions.connectionStateRecovery = true;
+  sio::Server io(loops, router, ioOptions);
+  app.mount(router);
+  app::Live live(app, io);
+  live.start();
+  server::mountStaticFiles(router, server::findWebDir(config.webDir, argv[0]));
+
+  http::HttpOptions httpOptions;
+  httpOptions.maxBody = app::kMaxBodyBytes;
+  httpOptions.defaultHeaders = app::securityHeaders();
+  http::HttpServer http(loops, router, httpOptions);
+  try {
+    http.listen(config.host, config.port);
+  } catch (const std::exception& e) {
+    std::cerr << "brigade: cannot listen on " << config.host << ":" << config.port << ": "
+              << e.what() << "\n";
+    return 1;
+  }
+  loops.start();
+  std::string where = config.host + ":" + std::to_string(http.port());
+  std::cout << "{\"listening\":\"" << where << "\"}" << std::endl;
+  spdlog::info("brigade listening on http://{}", where);
+
+  std::signal(SIGINT, [](int) { stopRequested = 1; });
+  std::signal(SIGTERM, [](int) { stopRequested = 1; });
+  while (!stopRequested) pause();
+  spdlog::info("brigade stopping");
+  http.close();
+  live.stop();
+  io.close();
+  loops.stop();
+  return 0;
+}

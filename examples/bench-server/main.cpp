@@ -37,9 +37,8 @@ int main(int argc, char** argv) {
   options.threads = threads;
   brigade::sio::Server io(options);
   io.onConnection([&io](const brigade::sio::SocketPtr& socket) {
-    socket->on("bench:broadcast", [&io](brigade::sio::Event& event) {
-      io.emit("tick", std::move(event.args));
-    });
+    socket->on("bench:broadcast",
+               [&io](brigade::sio::Event& event) { io.emit("tick", std::move(event.args)); });
     socket->on("echo", [](brigade::sio::Event& event) {
       if (event.ack) event.ack(std::move(event.args));
     });
@@ -50,8 +49,8 @@ int main(int argc, char** argv) {
   std::signal(SIGPIPE, SIG_IGN);
   io.listen(host, port);
   std::cout << "PID=" << getpid() << "\n"
-            << "{\"listening\":\"" << host << ":" << io.port() << "\",\"threads\":"
-            << io.loops().size() << "}" << std::endl;
+            << "{\"listening\":\"" << host << ":" << io.port()
+            << "\",\"threads\":" << io.loops().size() << "}" << std::endl;
   while (!stopRequested) pause();
   io.close();
   return 0;

@@ -47,8 +47,12 @@ std::string encodeWith(std::string_view in, const char* alphabet, bool pad) {
 
 }  // namespace
 
-std::string encode(std::string_view bytes) { return encodeWith(bytes, kStd, true); }
-std::string encodeUrl(std::string_view bytes) { return encodeWith(bytes, kUrl, false); }
+std::string encode(std::string_view bytes) {
+  return encodeWith(bytes, kStd, true);
+}
+std::string encodeUrl(std::string_view bytes) {
+  return encodeWith(bytes, kUrl, false);
+}
 
 std::optional<std::string> decode(std::string_view text) {
   if (text.size() % 4 != 0) return std::nullopt;

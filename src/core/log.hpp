@@ -5,6 +5,8 @@
 
 namespace brigade::log {
 
-inline void setLevel(const char* level) { spdlog::set_level(spdlog::level::from_str(level)); }
+inline void setLevel(const char* level) {
+  spdlog::set_level(spdlog::level::from_str(level));
+}
 
 }  // namespace brigade::log

@@ -13,7 +13,11 @@ class Validator {
   bool feed(std::string_view bytes);
   // True when the input so far ends on a character boundary.
   bool complete() const { return need_ == 0; }
-  void reset() { need_ = 0; lower_ = 0x80; upper_ = 0xBF; }
+  void reset() {
+    need_ = 0;
+    lower_ = 0x80;
+    upper_ = 0xBF;
+  }
 
  private:
   uint8_t need_ = 0;

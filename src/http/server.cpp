@@ -15,8 +15,7 @@ std::string errorJson(std::string_view code, std::string_view message) {
   return out;
 }
 
-Responder::Responder(net::TcpConnectionPtr connection, HttpConnectionHandler* owner,
-                     bool keepAlive)
+Responder::Responder(net::TcpConnectionPtr connection, HttpConnectionHandler* owner, bool keepAlive)
     : connection_(std::move(connection)), owner_(owner), keepAlive_(keepAlive) {}
 
 void Responder::send(Response response) {
@@ -25,7 +24,8 @@ void Responder::send(Response response) {
     return;
   }
   auto self = shared_from_this();
-  connection_->loop().post([self, r = std::move(response)]() mutable { self->write(std::move(r)); });
+  connection_->loop().post(
+      [self, r = std::move(response)]() mutable { self->write(std::move(r)); });
 }
 
 void Responder::write(Response response) {
@@ -58,7 +58,7 @@ HttpConnectionHandler::HttpConnectionHandler(net::TcpConnection& connection, con
 HttpConnectionHandler::~HttpConnectionHandler() = default;
 
 void HttpConnectionHandler::refuse(int status) {
-  const char* code = status == 413 ? "payload_too_large"
+  const char* code = status == 413   ? "payload_too_large"
                      : status == 431 ? "headers_too_large"
                                      : "malformed_request";
   auto response = Response::json(status, errorJson(code, reasonPhrase(status)));
@@ -121,8 +121,8 @@ const Route* Router::find(std::string_view path) const {
   size_t bestLength = 0;
   for (const auto& [pattern, route] : routes_) {
     bool match = pattern.ends_with('/')
-                     ? (path.starts_with(pattern) || path == std::string_view(pattern).substr(
-                                                                 0, pattern.size() - 1))
+                     ? (path.starts_with(pattern) ||
+                        path == std::string_view(pattern).substr(0, pattern.size() - 1))
                      : path == pattern;
     if (match && pattern.size() >= bestLength) {
       best = &route;
@@ -135,7 +135,9 @@ const Route* Router::find(std::string_view path) const {
 HttpServer::HttpServer(net::LoopGroup& loops, const Router& router, HttpOptions options)
     : loops_(loops), router_(router), options_(std::move(options)) {}
 
-HttpServer::~HttpServer() { close(); }
+HttpServer::~HttpServer() {
+  close();
+}
 
 void HttpServer::listen(const std::string& host, uint16_t port) {
   listener_ = std::make_unique<net::Listener>(loops_, [this](const net::TcpConnectionPtr& c) {
@@ -144,7 +146,9 @@ void HttpServer::listen(const std::string& host, uint16_t port) {
   listener_->listen(host, port);
 }
 
-uint16_t HttpServer::port() const { return listener_ ? listener_->port() : 0; }
+uint16_t HttpServer::port() const {
+  return listener_ ? listener_->port() : 0;
+}
 
 void HttpServer::close() {
   if (listener_) listener_->close();

@@ -65,7 +65,8 @@ class TcpConnection : public std::enable_shared_from_this<TcpConnection> {
   virtual std::string remoteAddress() const = 0;
   // Hands the socket to another loop: this object closes silently (no onClose) and
   // `then` runs on `target` with the new connection before it starts reading.
-  virtual void moveTo(Loop& target, std::function<void(const std::shared_ptr<TcpConnection>&)> then) = 0;
+  virtual void moveTo(Loop& target,
+                      std::function<void(const std::shared_ptr<TcpConnection>&)> then) = 0;
   // Called by the loop's flush phase.
   virtual void flush() = 0;
 };

@@ -20,14 +20,18 @@ class Loop::TimerHandle {
 };
 
 Loop::Loop(unsigned index)
-    : index_(index), context_(std::make_unique<asio::io_context>(1)), readBuffer_(kReadBufferSize) {}
+    : index_(index),
+      context_(std::make_unique<asio::io_context>(1)),
+      readBuffer_(kReadBufferSize) {}
 
 Loop::~Loop() {
   stop();
   join();
 }
 
-void Loop::post(std::function<void()> fn) { asio::post(*context_, std::move(fn)); }
+void Loop::post(std::function<void()> fn) {
+  asio::post(*context_, std::move(fn));
+}
 
 void Loop::dispatch(std::function<void()> fn) {
   if (inLoop()) {
@@ -75,7 +79,9 @@ void Loop::start() {
   });
 }
 
-void Loop::stop() { context_->stop(); }
+void Loop::stop() {
+  context_->stop();
+}
 
 size_t Loop::poll() {
   context_->restart();
@@ -91,7 +97,9 @@ LoopGroup::LoopGroup(unsigned count) {
   for (unsigned i = 0; i < count; ++i) loops_.push_back(std::make_unique<Loop>(i));
 }
 
-LoopGroup::~LoopGroup() { stop(); }
+LoopGroup::~LoopGroup() {
+  stop();
+}
 
 Loop* LoopGroup::current() {
   for (auto& loop : loops_) {

@@ -284,8 +284,7 @@ struct Listener::Impl {
 
   void accept(Loop& loop, tcp::acceptor& acceptor) {
     acceptor.async_accept(loop.context(), [this, &loop, &acceptor](
-                                              const boost::system::error_code& ec,
-                                              Socket socket) {
+                                              const boost::system::error_code& ec, Socket socket) {
       if (ec == asio::error::operation_aborted || closed) return;
       if (!ec) {
         auto connection = std::make_shared<TcpConnectionImpl>(loop, std::move(socket));
@@ -303,7 +302,9 @@ struct Listener::Impl {
 Listener::Listener(LoopGroup& loops, OnAccept onAccept)
     : impl_(std::make_unique<Impl>(Impl{loops, std::move(onAccept), {}, false})) {}
 
-Listener::~Listener() { close(); }
+Listener::~Listener() {
+  close();
+}
 
 void Listener::listen(const std::string& host, uint16_t port, int backlog) {
   auto address = asio::ip::make_address(host);

@@ -48,6 +48,7 @@ SubscriptionId ChangeHub::subscribe(SubscribeOptions options, StreamCallback cal
     std::lock_guard lock(mutex_);
     sub->id = next_id_++;
     pending_.push_back(sub);
+    all_.emplace(sub->id, sub);
   }
   cv_.notify_one();
   return sub->id;
@@ -55,18 +56,14 @@ SubscriptionId ChangeHub::subscribe(SubscribeOptions options, StreamCallback cal
 
 void ChangeHub::unsubscribe(SubscriptionId id) {
   {
+    // Found wherever it is: pending, being replayed, or live.
     std::lock_guard lock(mutex_);
-    if (auto it = live_.find(id); it != live_.end()) {
-      it->second->active = false;
-      live_.erase(it);
-    }
-    for (auto it = pending_.begin(); it != pending_.end(); ++it) {
-      if ((*it)->id == id) {
-        (*it)->active = false;
-        pending_.erase(it);
-        break;
-      }
-    }
+    auto it = all_.find(id);
+    if (it == all_.end()) return;
+    it->second->active = false;
+    all_.erase(it);
+    live_.erase(id);
+    std::erase_if(pending_, [id](const SubPtr& s) { return s->id == id; });
   }
   // Wait out a callback that may be running right now on the hub thread, unless we are it.
   if (std::this_thread::get_id() != thread_id_) {

@@ -88,6 +88,7 @@ class ChangeHub {
   SubscriptionId next_id_ = 1;
   std::vector<SubPtr> pending_;
   std::map<SubscriptionId, SubPtr> live_;
+  std::map<SubscriptionId, SubPtr> all_;  // pending, replaying and live
 
   std::mutex delivery_mutex_;  // held by the hub thread while it runs callbacks
   std::thread thread_;

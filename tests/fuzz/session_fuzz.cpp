@@ -26,7 +26,8 @@ SessionHarness& harness() {
         if (e.ack) e.ack(std::move(e.args), std::move(e.attachments));
       });
       socket->on("join", [](sio::Event& e) {
-        if (!e.args.empty() && e.args[0].is_string()) e.socket.join(std::string(e.args[0].as_string()));
+        if (!e.args.empty() && e.args[0].is_string())
+          e.socket.join(std::string(e.args[0].as_string()));
         e.socket.to("r").emit("joined");
       });
     });

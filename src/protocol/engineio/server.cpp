@@ -18,11 +18,17 @@ constexpr std::string_view kLoopLetters =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
 // Engine.IO's error codes for refused HTTP requests (as Node's engine.io).
-enum ErrorCode { kUnknownTransport = 0, kUnknownSid = 1, kBadHandshakeMethod = 2, kBadRequest = 3,
-                 kForbidden = 4, kUnsupportedVersion = 5 };
-constexpr const char* kErrorMessages[] = {"Transport unknown", "Session ID unknown",
-                                          "Bad handshake method", "Bad request", "Forbidden",
-                                          "Unsupported protocol version"};
+enum ErrorCode {
+  kUnknownTransport = 0,
+  kUnknownSid = 1,
+  kBadHandshakeMethod = 2,
+  kBadRequest = 3,
+  kForbidden = 4,
+  kUnsupportedVersion = 5
+};
+constexpr const char* kErrorMessages[] = {
+    "Transport unknown", "Session ID unknown", "Bad handshake method",
+    "Bad request",       "Forbidden",          "Unsupported protocol version"};
 
 const OutPacketPtr& pingPacket() {
   static const OutPacketPtr packet = makeOutPacket(PacketType::kPing, {});
@@ -238,7 +244,9 @@ void Session::send(const OutPacketPtr& packet) {
   }
 }
 
-void Session::close(std::string_view why) { finish(why); }
+void Session::close(std::string_view why) {
+  finish(why);
+}
 
 void Session::sendPing() {
   send(pingPacket());
@@ -407,7 +415,9 @@ EngineServer::EngineServer(net::LoopGroup& loops, EngineOptions options, EngineH
 
 EngineServer::~EngineServer() = default;
 
-EngineServer::Shard& EngineServer::shard(net::Loop& loop) { return *shards_[loop.index()]; }
+EngineServer::Shard& EngineServer::shard(net::Loop& loop) {
+  return *shards_[loop.index()];
+}
 
 net::Loop* EngineServer::loopOfSid(std::string_view sid) {
   if (sid.empty()) return nullptr;
@@ -445,10 +455,11 @@ void EngineServer::closeAll() {
   }
 }
 
-http::Response EngineServer::error(const http::Request& request, int code,
-                                   std::string_view message, int status) const {
-  auto response = http::Response::json(
-      status, "{\"code\":" + std::to_string(code) + ",\"message\":\"" + std::string(message) + "\"}");
+http::Response EngineServer::error(const http::Request& request, int code, std::string_view message,
+                                   int status) const {
+  auto response =
+      http::Response::json(status, "{\"code\":" + std::to_string(code) + ",\"message\":\"" +
+                                       std::string(message) + "\"}");
   options_.cors.apply(request, response);
   return response;
 }
@@ -514,8 +525,8 @@ void EngineServer::handleHttp(http::Request&& request, const http::ResponderPtr&
     auto session = open(loop, request);
     http::Response response;
     options_.cors.apply(request, response);
-    response.body = encodeText(PacketType::kOpen,
-                               openPacket(*session, options_.allowUpgrades && options_.allowWebSocket));
+    response.body = encodeText(
+        PacketType::kOpen, openPacket(*session, options_.allowUpgrades && options_.allowWebSocket));
     responder->send(std::move(response));
     handler_.onOpen(session);
     return;

@@ -145,7 +145,6 @@ class EngineServer {
   void closeAll();
   size_t sessionCount() const;
 
-
  private:
   friend class Session;
   friend class WebSocketTransport;

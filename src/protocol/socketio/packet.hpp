@@ -25,8 +25,8 @@ enum class PacketType : uint8_t {
 };
 
 // Limits on what a client may send.
-inline constexpr size_t kMaxAttachments = 16;     // binary attachments per packet
-inline constexpr unsigned kMaxJsonDepth = 32;     // nesting of the JSON payload
+inline constexpr size_t kMaxAttachments = 16;  // binary attachments per packet
+inline constexpr unsigned kMaxJsonDepth = 32;  // nesting of the JSON payload
 inline constexpr size_t kMaxNamespaceLength = 256;
 inline constexpr uint64_t kMaxAckId = (uint64_t{1} << 53) - 1;  // a JS number stays exact
 

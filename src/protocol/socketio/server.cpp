@@ -163,11 +163,10 @@ class Client : public std::enable_shared_from_this<Client> {
         auto socket = find(packet.nsp);
         if (!socket || !socket->connected()) return;  // not (yet) in that namespace
         auto& args = packet.data.as_array();
-        std::string name = args[0].is_string() ? std::string(args[0].as_string())
-                                               : json::serialize(args[0]);
+        std::string name =
+            args[0].is_string() ? std::string(args[0].as_string()) : json::serialize(args[0]);
         args.erase(args.begin());
-        socket->onEvent(std::move(name), std::move(args), std::move(packet.attachments),
-                        packet.id);
+        socket->onEvent(std::move(name), std::move(args), std::move(packet.attachments), packet.id);
         return;
       }
       case PacketType::kAck:
@@ -252,9 +251,7 @@ class Server::Bridge final : public eio::EngineHandler {
     }
   }
 
-  void connected(Client& client) {
-    connectTimers_[client.loop().index()]->cancel(client.hook_);
-  }
+  void connected(Client& client) { connectTimers_[client.loop().index()]->cancel(client.hook_); }
 
  private:
   Server& server_;
@@ -278,9 +275,13 @@ Socket::Socket(Namespace& nsp, Client& client, std::string id, Handshake handsha
 
 Socket::~Socket() = default;
 
-net::Loop& Socket::loop() const { return client_.loop(); }
+net::Loop& Socket::loop() const {
+  return client_.loop();
+}
 
-bool Socket::writable() const { return connected_ && client_.session().writable(); }
+bool Socket::writable() const {
+  return connected_ && client_.session().writable();
+}
 
 void Socket::on(std::string event, EventHandler handler) {
   for (auto& [name, existing] : handlers_) {
@@ -323,7 +324,9 @@ void Socket::deliverBroadcast(const FramesPtr& frames, uint64_t tag) {
   held_.emplace_back(tag, frames);
 }
 
-void Socket::hold() { holding_ = true; }
+void Socket::hold() {
+  holding_ = true;
+}
 
 void Socket::release(uint64_t skipUpTo) {
   holding_ = false;
@@ -333,8 +336,8 @@ void Socket::release(uint64_t skipUpTo) {
   }
 }
 
-void Socket::emitWithAck(std::string_view event, Args args, int64_t timeoutMs,
-                         AckCallback callback, Attachments attachments) {
+void Socket::emitWithAck(std::string_view event, Args args, int64_t timeoutMs, AckCallback callback,
+                         Attachments attachments) {
   if (!connected_) {
     callback(makeError("disconnected", "socket is not connected"), {}, {});
     return;
@@ -411,8 +414,12 @@ void Socket::leave(const std::string& room) {
   }
 }
 
-BroadcastOperator Socket::broadcast() { return BroadcastOperator(nsp_).except(id_); }
-BroadcastOperator Socket::to(std::string room) { return broadcast().to(std::move(room)); }
+BroadcastOperator Socket::broadcast() {
+  return BroadcastOperator(nsp_).except(id_);
+}
+BroadcastOperator Socket::to(std::string room) {
+  return broadcast().to(std::move(room));
+}
 
 void Socket::disconnect(bool close) {
   if (!connected_) return;
@@ -460,7 +467,9 @@ Namespace::Namespace(Server& server, std::string name) : server_(server), name_(
 
 Namespace::~Namespace() = default;
 
-Namespace::Shard& Namespace::shard(net::Loop& loop) { return *shards_[loop.index()]; }
+Namespace::Shard& Namespace::shard(net::Loop& loop) {
+  return *shards_[loop.index()];
+}
 
 size_t Namespace::socketCount() const {
   size_t total = 0;
@@ -552,10 +561,9 @@ BroadcastOperator BroadcastOperator::except(std::string room) const {
 void BroadcastOperator::emit(std::string_view event, Args args, Attachments attachments) const {
   json::value payload = eventPayload(event, std::move(args));
   auto type = attachments.empty() ? PacketType::kEvent : PacketType::kBinaryEvent;
-  deliver(encodeFrames(
-               encodePacket(type, nsp_->name(), std::nullopt, &payload, attachments.size()),
-               attachments),
-           0);
+  deliver(encodeFrames(encodePacket(type, nsp_->name(), std::nullopt, &payload, attachments.size()),
+                       attachments),
+          0);
 }
 
 void BroadcastOperator::emitRaw(std::string_view jsonArray, uint64_t tag) const {
@@ -648,7 +656,9 @@ void Server::listen(const std::string& host, uint16_t port) {
   if (ownLoops_) ownLoops_->start();
 }
 
-uint16_t Server::port() const { return http_ ? http_->port() : 0; }
+uint16_t Server::port() const {
+  return http_ ? http_->port() : 0;
+}
 
 void Server::close() {
   for (auto& [name, nsp] : namespaces_) {

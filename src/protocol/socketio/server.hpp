@@ -56,7 +56,7 @@ struct ServerOptions {
 };
 
 struct Handshake {
-  Json auth;  // the CONNECT payload (an object; empty when none was sent)
+  Json auth;           // the CONNECT payload (an object; empty when none was sent)
   std::string pid;     // connection state recovery: the client's previous private id
   std::string offset;  // ... and the offset of the last event it got
   const eio::Handshake* transport = nullptr;  // url, query, headers, address
@@ -157,7 +157,9 @@ class Socket : public std::enable_shared_from_this<Socket> {
   void on(std::string event, EventHandler handler);
   // Events that have no handler of their own.
   void onAny(EventHandler handler) { anyHandler_ = std::move(handler); }
-  void onDisconnect(DisconnectHandler handler) { disconnectHandlers_.push_back(std::move(handler)); }
+  void onDisconnect(DisconnectHandler handler) {
+    disconnectHandlers_.push_back(std::move(handler));
+  }
 
   void emit(std::string_view event, Args args = {}, Attachments attachments = {});
   void emitWithAck(std::string_view event, Args args, int64_t timeoutMs, AckCallback callback,
@@ -222,7 +224,7 @@ class Socket : public std::enable_shared_from_this<Socket> {
   std::vector<DisconnectHandler> disconnectHandlers_;
   std::vector<std::pair<uint64_t, PendingAck>> pendingAcks_;  // usually none or a few
   uint64_t nextAckId_ = 0;
-  uint64_t mark_ = 0;        // broadcast dedupe stamp
+  uint64_t mark_ = 0;  // broadcast dedupe stamp
   std::vector<std::pair<uint64_t, std::shared_ptr<const std::vector<eio::OutPacketPtr>>>> held_;
   bool holding_ = false;
   size_t indexInShard_ = 0;  // position in the shard's socket list
@@ -237,7 +239,9 @@ class Namespace {
   Server& server() { return server_; }
 
   void use(Middleware middleware) { middlewares_.push_back(std::move(middleware)); }
-  void onConnection(ConnectionHandler handler) { connectionHandlers_.push_back(std::move(handler)); }
+  void onConnection(ConnectionHandler handler) {
+    connectionHandlers_.push_back(std::move(handler));
+  }
 
   BroadcastOperator to(std::string room) { return BroadcastOperator(*this).to(std::move(room)); }
   BroadcastOperator in(std::string room) { return to(std::move(room)); }
@@ -261,7 +265,6 @@ class Namespace {
   struct Shard;  // per-loop sockets and rooms (defined in server.cpp)
 
  private:
-
   Shard& shard(net::Loop& loop);
   void add(Socket& socket);
   void remove(Socket& socket);

@@ -30,7 +30,8 @@ ServerFrames parse(std::string bytes) {
     uint64_t length = static_cast<uint8_t>(bytes[i + 1]) & 0x7F;
     size_t header = 2;
     if (length == 126) {
-      length = uint64_t{static_cast<uint8_t>(bytes[i + 2])} << 8 | static_cast<uint8_t>(bytes[i + 3]);
+      length =
+          uint64_t{static_cast<uint8_t>(bytes[i + 2])} << 8 | static_cast<uint8_t>(bytes[i + 3]);
       header = 4;
     } else if (length == 127) {
       length = 0;

@@ -687,17 +687,32 @@ TEST_P(StoreTest, UnsubscribingFromInsideTheCallbackStopsDelivery) {
   std::atomic<int> calls{0};
   auto id = std::make_shared<std::atomic<SubscriptionId>>(0);
   auto* store = &s();
-  *id = s().subscribe(SubscribeOptions{0, std::nullopt, {}},
-                      [&calls, id, store](const StreamEvent& e) {
-                        if (e.kind != StreamEventKind::kChange) return;
-                        ++calls;
-                        store->unsubscribe(id->load());
-                      });
-  // The subscription may have replayed the menu already; either way, one call only.
+  *id = s().subscribe(SubscribeOptions{}, [&calls, id, store](const StreamEvent& e) {
+    if (e.kind != StreamEventKind::kChange) return;
+    ++calls;
+    store->unsubscribe(id->load());
+  });
+  // Live only, so no change can arrive before `id` is set.
   addOrder(f.customer.id, f.burger.id);
   addOrder(f.customer.id, f.burger.id);
   std::this_thread::sleep_for(150ms);
   EXPECT_EQ(calls, 1);
+}
+
+TEST_P(StoreTest, UnsubscribingDuringAReplayStopsIt) {
+  basics();
+  std::atomic<int> calls{0};
+  std::promise<SubscriptionId> id_promise;
+  auto id_future = id_promise.get_future().share();
+  auto* store = &s();
+  auto id = s().subscribe(
+      SubscribeOptions{0, std::nullopt, {}}, [&calls, id_future, store](const StreamEvent&) {
+        ++calls;
+        store->unsubscribe(id_future.get());  // the first replayed change ends it
+      });
+  id_promise.set_value(id);
+  std::this_thread::sleep_for(150ms);
+  EXPECT_EQ(calls, 1);  // not the other two menu changes, nor ready
 }
 
 TEST_P(StoreTest, SubscribeWithoutOffsetIsLiveOnlyAndFiltersApply) {

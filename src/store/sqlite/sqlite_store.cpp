@@ -1,6 +1,7 @@
 #include "store/sqlite/sqlite_store.hpp"
 
 #include <pthread.h>
+#include <unistd.h>
 #include <algorithm>
 #include <atomic>
 #include <boost/json/parse.hpp>
@@ -1082,6 +1083,12 @@ class SqliteStore final : public Store {
       if (std::memcmp(header, "SQLite format 3", 16) != 0) {
         fail("not a SQLite database (corrupt or a different file); refusing to touch it");
       }
+    }
+    const fs::path dir =
+        fs::path(o_.path).has_parent_path() ? fs::path(o_.path).parent_path() : fs::path(".");
+    if (fs::exists(dir, ec) && access(dir.c_str(), W_OK) != 0) {
+      // WAL needs its -wal and -shm files next to the database.
+      fail("the directory " + dir.string() + " is read-only; Brigade needs to write there");
     }
     const int flags = SQLITE_OPEN_READWRITE | (existed ? 0 : SQLITE_OPEN_CREATE);
     try {

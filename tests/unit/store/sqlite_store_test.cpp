@@ -238,7 +238,7 @@ TEST_F(SqliteStoreTest, ReadOnlyFileIsRefusedUntouched) {
   open().reset();
   const std::string before = fileBytes(path());
   ASSERT_EQ(chmod(path().c_str(), 0444), 0);
-  ASSERT_EQ(chmod(dir_.path().c_str(), 0555), 0);
+  ASSERT_EQ(chmod(dir_.path().c_str(), 0777), 0);  // only the file is read-only
   // root ignores file modes, so the attempt runs as "nobody" in a child process.
   const pid_t pid = fork();
   ASSERT_GE(pid, 0);
@@ -248,7 +248,7 @@ TEST_F(SqliteStoreTest, ReadOnlyFileIsRefusedUntouched) {
       open();
       _exit(1);
     } catch (const StoreError& e) {
-      _exit(std::string(e.what()).find("read-only") != std::string::npos ? 0 : 2);
+      _exit(std::string(e.what()).find("file is read-only") != std::string::npos ? 0 : 2);
     } catch (...) {
       _exit(4);
     }
@@ -257,6 +257,33 @@ TEST_F(SqliteStoreTest, ReadOnlyFileIsRefusedUntouched) {
   ASSERT_EQ(waitpid(pid, &status, 0), pid);
   chmod(dir_.path().c_str(), 0700);
   chmod(path().c_str(), 0644);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0) << "1: opened, 2: unclear message, 3: setuid, 4: other";
+  EXPECT_EQ(fileBytes(path()), before);
+}
+
+// Only the directory is read-only: the file is fine, but WAL needs to create files there.
+TEST_F(SqliteStoreTest, ReadOnlyDirectoryIsRefusedUntouched) {
+  open().reset();
+  const std::string before = fileBytes(path());
+  ASSERT_EQ(chmod(path().c_str(), 0666), 0);  // the file itself is writable by anyone
+  ASSERT_EQ(chmod(dir_.path().c_str(), 0555), 0);
+  const pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    if (geteuid() == 0 && (setgid(65534) != 0 || setuid(65534) != 0)) _exit(3);
+    try {
+      open();
+      _exit(1);
+    } catch (const StoreError& e) {
+      _exit(std::string(e.what()).find("directory") != std::string::npos ? 0 : 2);
+    } catch (...) {
+      _exit(4);
+    }
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  chmod(dir_.path().c_str(), 0700);
   ASSERT_TRUE(WIFEXITED(status));
   EXPECT_EQ(WEXITSTATUS(status), 0) << "1: opened, 2: unclear message, 3: setuid, 4: other";
   EXPECT_EQ(fileBytes(path()), before);

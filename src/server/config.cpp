@@ -38,6 +38,11 @@ Config parseConfig(int argc, char** argv) {
       ->envname("BRIGADE_METRICS_TOKEN");
   cli.add_option("--web-dir", config.webDir, "directory of the built panels")
       ->envname("BRIGADE_WEB_DIR");
+  cli.add_option("--change-retention", config.retentionSeconds,
+                 "seconds that changes are kept for replay and GET /api/changes (default 7 days)")
+      ->envname("BRIGADE_CHANGE_RETENTION")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
   cli.add_option("--log-level", config.logLevel, "trace, debug, info, warn, error")
       ->envname("BRIGADE_LOG_LEVEL")
       ->capture_default_str();

@@ -20,6 +20,7 @@ struct Config {
   std::string metricsToken;
   std::string webDir;  // built panels; default: <exe>/../../web/dist or ./web/dist
   std::string logLevel = "info";
+  int64_t retentionSeconds = 7 * 24 * 3600;  // how long changes are kept for replay
 };
 
 // Parses argv; exits the process on --help or a bad flag (start-up only).

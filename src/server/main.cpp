@@ -41,6 +41,10 @@ int main(int argc, char** argv) {
     std::filesystem::create_directories(config.dataDir);
     store::sqlite::SqliteOptions options;
     options.path = (std::filesystem::path(config.dataDir) / "brigade.db").string();
+    options.store.retention = std::chrono::seconds(config.retentionSeconds);
+    // Short retentions (tests, demos) are enforced about as often as they expire.
+    options.store.retention_interval =
+        std::min(options.store.retention_interval, std::chrono::seconds(config.retentionSeconds));
     store = store::sqlite::openSqliteStore(options);
   } catch (const std::exception& e) {
     std::cerr << "brigade: cannot open the database: " << e.what() << "\n";

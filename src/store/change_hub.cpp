@@ -12,10 +12,11 @@ ChangeHub::ChangeHub(std::unique_ptr<ChangeSource> source, std::string epoch,
                      std::chrono::milliseconds poll_interval)
     : source_(std::move(source)), epoch_(std::move(epoch)), poll_interval_(poll_interval) {
   // Changes committed before the hub existed are history, not live: start at the head.
+  // Baseline first: a commit landing between the two calls then still triggers a pump.
+  source_->maybeChanged();
   auto b = source_->bounds();
   if (!b) throw std::runtime_error("change stream: " + b.error().message);
   head_ = b->head;
-  source_->maybeChanged();
   thread_ = std::thread([this] {
     pthread_setname_np(pthread_self(), "store-stream");
     run();

@@ -45,9 +45,11 @@ ApiError fromStore(const Error& error) {
   }
   if (code == errc::kUnknownCategory) return invalid("category_id", "no such category");
   if (code == errc::kUnknownItem) {
-    // The store prefixes the message with the line, e.g. "items[2]: ...".
-    std::string field = error.message.substr(0, error.message.find(':'));
-    return invalid(field.empty() ? "items" : field + ".item_id", "no such menu item");
+    // The store prefixes the message with the field, e.g. "items[2].item_id: ...".
+    size_t colon = error.message.find(':');
+    std::string field = colon == std::string::npos ? "" : error.message.substr(0, colon);
+    if (!field.empty() && !field.ends_with(".item_id")) field += ".item_id";
+    return invalid(field.empty() ? "items" : field, "no such menu item");
   }
   if (code == errc::kIdempotencyKeyReused) {
     return {422, "idempotency_key_reused", "that Idempotency-Key was used for another request", ""};

@@ -525,7 +525,8 @@ void App::moveOrder(const ApiRequestPtr& request, const ReplyPtr& reply) {
   if (!f.ok()) return reply->error(*f.error());
   store::OrderUpdate update;
   update.id = *id;
-  update.expected_version = version;
+  // if_version is checked in `check`, after visibility and role, so a stale version
+  // tells nothing about an order the caller may not see (404) or move (403).
   update.status = *to;
   update.by = caller.id;
   if (*to == OrderStatus::kRejected || *to == OrderStatus::kCancelled) {
@@ -538,11 +539,14 @@ void App::moveOrder(const ApiRequestPtr& request, const ReplyPtr& reply) {
   bool needsReason = *to == OrderStatus::kRejected;
   bool hasReason = reason && !reason->empty();
   OrderStatus target = *to;
-  update.check = [caller, target, needsReason,
-                  hasReason](const store::Order& order) -> Result<void> {
+  update.check = [caller, target, needsReason, hasReason,
+                  version](const store::Order& order) -> Result<void> {
     if (!canSee(order, caller)) return makeError("not_found", "no such order");
     auto allowed = checkMove(order, target, caller.role, caller.id);
     if (!allowed) return allowed;
+    if (version && *version != order.version) {
+      return makeError(store::errc::kVersionConflict, "the order changed since that version");
+    }
     if (needsReason && !hasReason)
       return makeError("reason_required", "a rejection needs a reason");
     return {};
@@ -590,16 +594,25 @@ void App::assignRider(const ApiRequestPtr& request, const ReplyPtr& reply) {
     });
     return;
   }
-  store_.getRider(*riderId, [reply, assign](Result<store::Rider> rider) {
-    if (!rider) {
-      if (rider.error().code == store::errc::kNotFound ||
-          rider.error().code == store::errc::kNotARider) {
-        return reply->error(invalid("rider_id", "no such rider"));
+  // An unknown order is 404 before anything is said about the rider.
+  store_.getOrder(orderId, [this, reply, assign, rider = *riderId](Result<store::Order> order) {
+    if (!order) {
+      if (order.error().code == store::errc::kNotFound) {
+        return reply->error(notFound("no such order"));
       }
-      return reply->error(fromStore(rider.error()));
+      return reply->error(fromStore(order.error()));
     }
-    if (!rider->online) return reply->error(conflict("rider_offline", "that rider is offline"));
-    assign();
+    store_.getRider(rider, [reply, assign](Result<store::Rider> rider) {
+      if (!rider) {
+        if (rider.error().code == store::errc::kNotFound ||
+            rider.error().code == store::errc::kNotARider) {
+          return reply->error(invalid("rider_id", "no such rider"));
+        }
+        return reply->error(fromStore(rider.error()));
+      }
+      if (!rider->online) return reply->error(conflict("rider_offline", "that rider is offline"));
+      assign();
+    });
   });
 }
 

@@ -1,0 +1,314 @@
+// Shared helpers of the REST API suite: start the real `brigade` server on
+// 127.0.0.1 port 0 in a fresh temporary data dir, read its two JSON lines
+// (demo accounts, listening), stop it in bounded time (SIGTERM, then SIGKILL),
+// and small fetch helpers that return { status, headers, body, text }.
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
+
+export function serverBinary() {
+  return process.env.BRIGADE_BIN || path.join(repoRoot, "build/release/src/server/brigade");
+}
+
+export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+// Small Argon2id memory so hashing is fast in tests (still Argon2id).
+export const PWHASH_MEMLIMIT = "8388608";
+
+const running = new Set();
+process.on("exit", () => {
+  for (const child of running) {
+    try {
+      child.kill("SIGKILL");
+    } catch {}
+  }
+});
+
+function spawnServer({ dataDir, args, timeoutMs }) {
+  const binary = serverBinary();
+  if (!existsSync(binary)) {
+    throw new Error(`server binary not found: ${binary} (build target brigade or set BRIGADE_BIN)`);
+  }
+  const child = spawn(
+    binary,
+    ["--listen", "127.0.0.1:0", "--data-dir", dataDir, "--pwhash-memlimit", PWHASH_MEMLIMIT, ...args],
+    { stdio: ["ignore", "pipe", "pipe"] },
+  );
+  running.add(child);
+  let log = "";
+  const keep = (chunk) => {
+    log += chunk.toString();
+    if (log.length > 64 * 1024) log = log.slice(-32 * 1024);
+  };
+  child.stderr.on("data", keep);
+  const exited = new Promise((resolve) => {
+    child.on("exit", (code, signal) => {
+      running.delete(child);
+      resolve({ code, signal });
+    });
+  });
+  const ready = new Promise((resolve, reject) => {
+    let buffered = "";
+    let demo = null;
+    const timer = setTimeout(() => {
+      reject(new Error(`server did not print {"listening":...} within ${timeoutMs} ms\n${log}`));
+    }, timeoutMs);
+    child.stdout.on("data", (chunk) => {
+      keep(chunk);
+      buffered += chunk.toString();
+      let newline;
+      while ((newline = buffered.indexOf("\n")) >= 0) {
+        const line = buffered.slice(0, newline).trim();
+        buffered = buffered.slice(newline + 1);
+        if (!line.startsWith("{")) continue;
+        let parsed;
+        try {
+          parsed = JSON.parse(line);
+        } catch {
+          continue;
+        }
+        if (parsed.demo_accounts) demo = parsed.demo_accounts;
+        if (parsed.listening) {
+          clearTimeout(timer);
+          resolve({ listening: parsed.listening, demo });
+        }
+      }
+    });
+    exited.then(({ code, signal }) => {
+      clearTimeout(timer);
+      reject(new Error(`server exited (code ${code}, signal ${signal}) before listening\n${log}`));
+    });
+  });
+  return { child, exited, ready, output: () => log };
+}
+
+// Starts brigade. Returns { url, port, dataDir, accounts: {admin, customer, rider}
+// (each {email, password}), stop(), kill9(), restart(), output() }.
+// `dataDir`: reuse a data dir (restart); otherwise a fresh one, removed by stop().
+export async function startServer({ args = [], dataDir, timeoutMs = 15000 } = {}) {
+  const ownDir = !dataDir;
+  const dir = dataDir || mkdtempSync(path.join(os.tmpdir(), "brigade-api-"));
+  const proc = spawnServer({ dataDir: dir, args, timeoutMs });
+  const { listening, demo } = await proc.ready;
+  const port = Number(listening.split(":").pop());
+  const accounts = {};
+  for (const account of demo || []) accounts[account.role] = account;
+  const server = {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    dataDir: dir,
+    accounts,
+    output: proc.output,
+    exited: proc.exited,
+    // SIGTERM, then SIGKILL after `graceMs`; removes an own data dir unless keepDir.
+    async stop({ graceMs = 3000, keepDir = false } = {}) {
+      if (proc.child.exitCode === null && proc.child.signalCode === null) {
+        proc.child.kill("SIGTERM");
+        const timer = setTimeout(() => proc.child.kill("SIGKILL"), graceMs);
+        await proc.exited;
+        clearTimeout(timer);
+      }
+      if (ownDir && !keepDir) rmSync(dir, { recursive: true, force: true });
+    },
+    async kill9() {
+      proc.child.kill("SIGKILL");
+      await proc.exited;
+    },
+  };
+  return server;
+}
+
+// One HTTP request. `body`: an object (sent as JSON) or a string/Buffer (sent as is).
+// Returns { status, headers, text, body } where body is the parsed JSON or null.
+export async function request(server, method, urlPath, { token, body, headers = {}, timeoutMs = 15000 } = {}) {
+  const init = { method, headers: { ...headers }, signal: AbortSignal.timeout(timeoutMs) };
+  if (token !== undefined && token !== null) init.headers.authorization = `Bearer ${token}`;
+  if (body !== undefined) {
+    if (typeof body === "string" || body instanceof Uint8Array) {
+      init.body = body;
+    } else {
+      init.body = JSON.stringify(body);
+    }
+    if (!Object.keys(init.headers).some((h) => h.toLowerCase() === "content-type")) {
+      init.headers["content-type"] = "application/json";
+    }
+  }
+  const response = await fetch(server.url + urlPath, init);
+  const text = await response.text();
+  let parsed = null;
+  if (text.length && (response.headers.get("content-type") || "").includes("json")) {
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      parsed = undefined;
+    }
+  }
+  return { status: response.status, headers: response.headers, text, body: parsed };
+}
+
+export const get = (server, p, opts) => request(server, "GET", p, opts);
+export const post = (server, p, body, opts = {}) => request(server, "POST", p, { ...opts, body });
+export const patch = (server, p, body, opts = {}) => request(server, "PATCH", p, { ...opts, body });
+export const del = (server, p, opts) => request(server, "DELETE", p, opts);
+
+// Asserts an answer's status (with the body in the message on failure).
+export function expectStatus(res, status, what = "") {
+  assert.equal(res.status, status, `${what} expected ${status}, got ${res.status}: ${res.text}`);
+}
+
+// Asserts the contract's error shape {"error":{"code","message","field?"}}.
+export function expectError(res, status, code, field) {
+  expectStatus(res, status);
+  assert.ok(res.headers.get("content-type")?.includes("application/json"), "error is JSON");
+  assert.ok(res.body && typeof res.body === "object", `error body is JSON: ${res.text}`);
+  const keys = Object.keys(res.body);
+  assert.deepEqual(keys, ["error"], `only "error" at the top: ${res.text}`);
+  const error = res.body.error;
+  assert.equal(typeof error.code, "string");
+  assert.match(error.code, /^[a-z][a-z0-9_]*$/, "code is snake_case");
+  assert.equal(typeof error.message, "string");
+  assert.ok(error.message.length > 0, "message is not empty");
+  for (const key of Object.keys(error)) assert.ok(["code", "message", "field"].includes(key), `key ${key}`);
+  if (code !== undefined) assert.equal(error.code, code, `error code: ${res.text}`);
+  if (field !== undefined) assert.equal(error.field, field, `error field: ${res.text}`);
+  if (status === 422 && field === undefined) {
+    // 422 names the field, except for body-level problems (depth, string length, not an object).
+  }
+  return error;
+}
+
+let counter = 0;
+export function uniqueEmail(prefix = "user") {
+  counter += 1;
+  return `${prefix}.${process.pid}.${Date.now()}.${counter}@test.example`;
+}
+
+// Signs in; returns { token, user }.
+export async function login(server, email, password) {
+  const res = await post(server, "/api/auth/login", { email, password });
+  expectStatus(res, 200, `login ${email}`);
+  return res.body;
+}
+
+// Registers a new customer; returns { token, user, email, password }.
+export async function newCustomer(server, name = "Test Customer") {
+  const email = uniqueEmail("customer");
+  const password = "correct horse battery";
+  const res = await post(server, "/api/auth/register", { email, password, name });
+  expectStatus(res, 201, "register");
+  return { ...res.body, email, password };
+}
+
+// Creates a staff account (admin or rider) as the given admin and signs it in.
+export async function newStaff(server, adminToken, role, name = `Test ${role}`) {
+  const email = uniqueEmail(role);
+  const password = "staff password 1";
+  const res = await post(server, "/api/users", { email, password, name, role }, { token: adminToken });
+  expectStatus(res, 201, `create ${role}`);
+  const signedIn = await login(server, email, password);
+  return { ...signedIn, email, password };
+}
+
+export async function newRider(server, adminToken, { online = true } = {}) {
+  const rider = await newStaff(server, adminToken, "rider");
+  if (online) expectStatus(await post(server, "/api/riders/me/online", { online: true }, { token: rider.token }), 200);
+  return rider;
+}
+
+// Signs in the demo accounts: { admin, customer, rider } each { token, user }.
+export async function demoSessions(server) {
+  const out = {};
+  for (const role of ["admin", "customer", "rider"]) {
+    const account = server.accounts[role];
+    assert.ok(account, `demo account for ${role}`);
+    out[role] = { ...(await login(server, account.email, account.password)), ...account };
+  }
+  return out;
+}
+
+export async function menu(server) {
+  const res = await get(server, "/api/menu");
+  expectStatus(res, 200, "menu");
+  return res.body;
+}
+
+export async function availableItems(server) {
+  const m = await menu(server);
+  return m.categories.flatMap((c) => c.items).filter((i) => i.available);
+}
+
+// Places an order as `token`; returns the created order.
+export async function placeOrder(server, token, { items, delivery, notes, headers } = {}) {
+  if (!items) {
+    const all = await availableItems(server);
+    items = [{ item_id: all[0].id, quantity: 2 }];
+  }
+  const body = { items, delivery: delivery || { address: "1 Test Street", lat: 51.5, lng: -0.12 } };
+  if (notes !== undefined) body.notes = notes;
+  const res = await post(server, "/api/orders", body, { token, headers });
+  expectStatus(res, 201, "place order");
+  return res.body;
+}
+
+export async function move(server, token, orderId, status, extra = {}) {
+  return post(server, `/api/orders/${orderId}/status`, { status, ...extra }, { token });
+}
+
+export async function moveOk(server, token, orderId, status, extra = {}) {
+  const res = await move(server, token, orderId, status, extra);
+  expectStatus(res, 200, `move ${orderId} to ${status}`);
+  return res.body;
+}
+
+export async function assign(server, token, orderId, riderId, extra = {}) {
+  return post(server, `/api/orders/${orderId}/assign`, { rider_id: riderId, ...extra }, { token });
+}
+
+// Drives a new order of `customer` to `status`, assigning `rider` when it is given
+// and the status allows one (accepted onwards). Returns the order.
+// status: pending, accepted, preparing, ready, picked_up, delivered, rejected, cancelled
+// (`cancelledFrom` picks where a cancelled order was cancelled: "pending" by the
+// customer, or "accepted"/"preparing"/"ready" by the admin).
+export async function orderAt(server, { admin, customer, rider, status, cancelledFrom = "pending" }) {
+  let order = await placeOrder(server, customer.token);
+  const id = order.id;
+  if (status === "pending") return order;
+  if (status === "rejected") return moveOk(server, admin.token, id, "rejected", { reason: "closed" });
+  if (status === "cancelled" && cancelledFrom === "pending") {
+    return moveOk(server, customer.token, id, "cancelled", { reason: "changed my mind" });
+  }
+  const path = ["accepted", "preparing", "ready", "picked_up", "delivered"];
+  const stop = status === "cancelled" ? cancelledFrom : status;
+  order = await moveOk(server, admin.token, id, "accepted", { prep_minutes: 15 });
+  if (rider) {
+    const res = await assign(server, admin.token, id, rider.user.id);
+    expectStatus(res, 200, "assign");
+    order = res.body;
+  }
+  for (const next of path.slice(1, path.indexOf(stop) + 1)) {
+    const who = next === "picked_up" || next === "delivered" ? rider : admin;
+    assert.ok(who, `a rider is needed to reach ${next}`);
+    order = await moveOk(server, who.token, id, next);
+  }
+  if (status === "cancelled") order = await moveOk(server, admin.token, id, "cancelled", { reason: "kitchen fire" });
+  return order;
+}
+
+// Runs `fn` over `items` with at most `limit` in flight.
+export async function pool(items, limit, fn) {
+  const results = new Array(items.length);
+  let next = 0;
+  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await fn(items[i], i);
+    }
+  });
+  await Promise.all(workers);
+  return results;
+}

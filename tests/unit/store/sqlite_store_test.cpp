@@ -156,6 +156,16 @@ TEST_F(SqliteStoreTest, ShellWritesAreCapturedAndNoticedQuickly) {
   EXPECT_EQ(page.changes.back()->record_id, after.id);
 }
 
+TEST_F(SqliteStoreTest, EachDatabaseHasItsOwnEpoch) {
+  TempDir other;
+  sqlite::SqliteOptions o;
+  o.path = sqlitePath(other.path());
+  auto a = open();
+  auto b = sqlite::openSqliteStore(o);
+  EXPECT_EQ(a->epoch().size(), 32u);
+  EXPECT_NE(a->epoch(), b->epoch());
+}
+
 TEST_F(SqliteStoreTest, ChangesRollBackWithTheirTransaction) {
   auto store = open();
   must<MenuCategory>([&](auto d) { store->createCategory(NewMenuCategory{"A", {}}, d); });

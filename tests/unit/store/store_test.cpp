@@ -20,9 +20,10 @@ class StoreTest : public ::testing::TestWithParam<Backend> {
  protected:
   void SetUp() override { reopen(); }
 
-  void reopen(bool group_commit = true) {
+  void reopen(bool group_commit = true, std::chrono::seconds retention_interval = 60s) {
     store_.reset();
     StoreOptions o;
+    o.retention_interval = retention_interval;
     o.clock = [this] { return SystemClock::now() + std::chrono::seconds(clock_offset_s_.load()); };
     store_ = GetParam().open(dir_.path(), o, group_commit);
   }
@@ -801,6 +802,21 @@ TEST_P(StoreTest, RetentionRemovesOldChangesAndReportsHistoryLost) {
   reopen();
   addOrder(f.customer.id, f.burger.id);
   EXPECT_EQ(readAll(head).changes.back()->seq, head + 2);
+}
+
+TEST_P(StoreTest, TheBackgroundRetentionPassRunsByItself) {
+  reopen(true, 1s);
+  auto f = basics();
+  addOrder(f.customer.id, f.burger.id);
+  advanceClock(std::chrono::duration_cast<std::chrono::seconds>(kDefaultRetention) + 60s);
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  bool lost = false;
+  while (!lost && std::chrono::steady_clock::now() < deadline) {
+    auto r = await<ChangePage>([&](auto done) { s().readChanges(0, 10, done); });
+    lost = !r && r.error().code == errc::kHistoryLost;
+    if (!lost) std::this_thread::sleep_for(50ms);
+  }
+  EXPECT_TRUE(lost);
 }
 
 // Many writers and subscribers at once: seqs contiguous and each subscriber sees every

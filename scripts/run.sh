@@ -5,4 +5,5 @@ cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
 cmake --preset release >/dev/null
 cmake --build --preset release --target brigade
+bash scripts/build-web.sh
 exec ./build/release/src/server/brigade --data-dir ./data "$@"

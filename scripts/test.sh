@@ -7,4 +7,5 @@ preset="${1:-release}"
 bash scripts/install-deps.sh
 cmake --preset "$preset" >/dev/null
 cmake --build --preset "$preset"
+bash scripts/build-web.sh
 ctest --preset "$preset" --output-on-failure -j2

@@ -1,0 +1,230 @@
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { Api } from '../shared/api';
+import { applyMenuChange, useLive, useOrders, useSession } from '../shared/hooks';
+import type { Alert, Menu, Rider, Stats, User } from '../shared/types';
+import { Brand, ConnectionBadge, ErrorBanner, LoginForm, Spinner } from '../shared/ui';
+import { Board } from './Board';
+import { MenuAdmin } from './MenuAdmin';
+import { TodayStats } from './TodayStats';
+import { beep, disableSound, enableSound, soundReady, soundWanted } from './sound';
+
+const api = new Api('admin');
+(window as any).__brigadeApi = api;
+
+type Tab = 'board' | 'menu';
+
+interface Toast extends Alert {
+  key: string;
+  at: number;
+}
+
+export function AdminApp() {
+  const session = useSession(api, 'admin');
+  if (session.checking) return <Spinner label="Signing in…" />;
+  if (!session.user)
+    return (
+      <div className="center-page">
+        <Brand subtitle="Kitchen" />
+        <LoginForm api={api} role="admin" title="Restaurant sign in" subtitle="Orders, menu and riders, live." onSignedIn={session.signedIn} />
+      </div>
+    );
+  return <Dashboard user={session.user} onSignOut={session.signOut} />;
+}
+
+function Dashboard({ user, onSignOut }: { user: User; onSignOut: () => void }) {
+  const name = user.name;
+  const [tab, setTab] = useState<Tab>(() => (location.hash === '#menu' ? 'menu' : 'board'));
+  const { orders, apply, replaceAll } = useOrders();
+  const [loaded, setLoaded] = useState(false);
+  const [loadError, setLoadError] = useState<string | null>(null);
+  const [riders, setRiders] = useState<Rider[]>([]);
+  const [stats, setStats] = useState<Stats | null>(null);
+  const [statsError, setStatsError] = useState<string | null>(null);
+  const [menu, setMenu] = useState<Menu | null>(null);
+  const [menuError, setMenuError] = useState<string | null>(null);
+  const [toasts, setToasts] = useState<Toast[]>([]);
+  const [sound, setSound] = useState<'on' | 'off' | 'blocked'>(() => (soundWanted() ? 'blocked' : 'off'));
+
+  useEffect(() => {
+    location.hash = tab === 'menu' ? 'menu' : '';
+  }, [tab]);
+
+  const loadOrders = useCallback(async () => {
+    try {
+      replaceAll(await api.orders({ limit: 100 }));
+      setLoadError(null);
+      setLoaded(true);
+    } catch (e: any) {
+      setLoadError(`Could not load orders: ${e.message}`);
+    }
+  }, [replaceAll]);
+  const loadRiders = useCallback(async () => {
+    try {
+      setRiders(await api.riders());
+    } catch {
+      /* the assign control shows "no riders" */
+    }
+  }, []);
+  const loadStats = useCallback(async () => {
+    try {
+      setStats(await api.stats());
+      setStatsError(null);
+    } catch (e: any) {
+      setStatsError(e.message);
+    }
+  }, []);
+  const loadMenu = useCallback(async () => {
+    try {
+      setMenu(await api.menu());
+      setMenuError(null);
+    } catch (e: any) {
+      setMenuError(`Could not load the menu: ${e.message}`);
+    }
+  }, []);
+  const reloadAll = useCallback(async () => {
+    await Promise.all([loadOrders(), loadRiders(), loadStats(), loadMenu()]);
+  }, [loadOrders, loadRiders, loadStats, loadMenu]);
+
+  useEffect(() => {
+    void reloadAll();
+    const t = window.setInterval(() => void loadRiders(), 10000);
+    const s = window.setInterval(() => void loadStats(), 60000);
+    return () => {
+      window.clearInterval(t);
+      window.clearInterval(s);
+    };
+  }, [reloadAll, loadRiders, loadStats]);
+
+  // Stats follow order changes, at most once a second.
+  const statsTimer = useRef<number | undefined>(undefined);
+  const statsSoon = useCallback(() => {
+    if (statsTimer.current) return;
+    statsTimer.current = window.setTimeout(() => {
+      statsTimer.current = undefined;
+      void loadStats();
+      void loadRiders();
+    }, 1000);
+  }, [loadStats, loadRiders]);
+
+  const { state } = useLive(api, user, {
+    reload: reloadAll,
+    order: (c) => {
+      apply(c.order, c.op);
+      statsSoon();
+      if (c.order.status !== 'pending') setToasts((ts) => ts.filter((t) => t.order_id !== c.order.id));
+    },
+    menu: (c) => setMenu((m) => applyMenuChange(m, c)),
+    alert: (a) => {
+      setToasts((ts) => (ts.some((t) => t.order_id === a.order_id) ? ts : [...ts, { ...a, key: `${a.order_id}`, at: Date.now() }]));
+    },
+  });
+
+  // The alert sound repeats until every new order is acknowledged.
+  const pending = toasts.length > 0;
+  useEffect(() => {
+    if (!pending) return;
+    beep();
+    const t = window.setInterval(beep, 2500);
+    return () => window.clearInterval(t);
+  }, [pending]);
+
+  useEffect(() => {
+    // Try to resume sound silently (works once the user has interacted with the page).
+    if (sound === 'blocked' && soundWanted()) {
+      const tryEnable = () => void enableSound().then((ok) => ok && setSound('on'));
+      window.addEventListener('pointerdown', tryEnable, { once: true });
+      window.addEventListener('keydown', tryEnable, { once: true });
+      return () => {
+        window.removeEventListener('pointerdown', tryEnable);
+        window.removeEventListener('keydown', tryEnable);
+      };
+    }
+  }, [sound]);
+
+  const acknowledge = (orderId?: number) => setToasts((ts) => (orderId == null ? [] : ts.filter((t) => t.order_id !== orderId)));
+
+  const onlineRiders = useMemo(() => riders.filter((r) => r.online), [riders]);
+
+  return (
+    <div className="admin">
+      <header className="topbar">
+        <Brand subtitle="Kitchen" />
+        <nav className="tabs" aria-label="Sections">
+          <button type="button" className={tab === 'board' ? 'tab active' : 'tab'} aria-current={tab === 'board' ? 'page' : undefined} onClick={() => setTab('board')}>
+            Orders
+          </button>
+          <button type="button" className={tab === 'menu' ? 'tab active' : 'tab'} aria-current={tab === 'menu' ? 'page' : undefined} onClick={() => setTab('menu')}>
+            Menu
+          </button>
+        </nav>
+        <div className="topbar-right">
+          <span className="riders-online" title="Riders online">
+            <span aria-hidden="true">🛵</span> {onlineRiders.length} online
+          </span>
+          {sound === 'on' ? (
+            <button type="button" className="btn btn-small" aria-pressed="true" onClick={() => (disableSound(), setSound('off'))}>
+              🔔 Sound on
+            </button>
+          ) : (
+            <button
+              type="button"
+              className="btn btn-small btn-dark"
+              data-testid="enable-sound"
+              onClick={() => void enableSound().then((ok) => setSound(ok || soundReady() ? 'on' : 'blocked'))}
+            >
+              🔕 Enable sound
+            </button>
+          )}
+          <ConnectionBadge state={state} />
+          <span className="who" title="Signed in">
+            {name}
+          </span>
+          <button type="button" className="btn btn-small btn-ghost" onClick={onSignOut}>
+            Sign out
+          </button>
+        </div>
+      </header>
+
+      <div className="toasts" aria-live="assertive">
+        {toasts.map((t) => (
+          <div key={t.key} className="toast" role="alert" data-testid="toast" data-order-id={t.order_id}>
+            <span className="toast-icon" aria-hidden="true">
+              🔔
+            </span>
+            <div className="toast-body">
+              <strong>New order #{t.order_id}</strong>
+              <span>{t.message}</span>
+            </div>
+            <button type="button" className="btn btn-small btn-primary" onClick={() => acknowledge(t.order_id)}>
+              Acknowledge
+            </button>
+          </div>
+        ))}
+        {toasts.length > 1 && (
+          <button type="button" className="btn btn-small btn-dark" onClick={() => acknowledge()}>
+            Acknowledge all ({toasts.length})
+          </button>
+        )}
+      </div>
+
+      <main className="admin-main">
+        {tab === 'board' ? (
+          <>
+            <TodayStats stats={stats} orders={orders} error={statsError} onRetry={loadStats} />
+            <ErrorBanner message={loadError} onRetry={loadOrders} />
+            {!loaded && !loadError ? (
+              <Spinner label="Loading orders…" />
+            ) : (
+              <Board api={api} orders={orders} riders={riders} onChanged={apply} onAcknowledge={acknowledge} onRefreshRiders={loadRiders} />
+            )}
+          </>
+        ) : (
+          <>
+            <ErrorBanner message={menuError} onRetry={loadMenu} />
+            {menu ? <MenuAdmin api={api} menu={menu} onReload={loadMenu} /> : !menuError && <Spinner label="Loading menu…" />}
+          </>
+        )}
+      </main>
+    </div>
+  );
+}

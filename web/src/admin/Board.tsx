@@ -1,0 +1,237 @@
+import { useMemo, useState } from 'react';
+import type { Api } from '../shared/api';
+import { formatElapsed, formatMoney, formatTime, minutesSince, STATUS_LABEL } from '../shared/format';
+import { useAction, useNow } from '../shared/hooks';
+import type { Order, OrderStatus, Rider } from '../shared/types';
+import { ErrorBanner, StatusPill } from '../shared/ui';
+
+const COLUMNS: { key: string; title: string; statuses: OrderStatus[] }[] = [
+  { key: 'pending', title: 'New', statuses: ['pending'] },
+  { key: 'accepted', title: 'Accepted', statuses: ['accepted'] },
+  { key: 'preparing', title: 'Preparing', statuses: ['preparing'] },
+  { key: 'ready', title: 'Ready', statuses: ['ready'] },
+  { key: 'picked_up', title: 'On the way', statuses: ['picked_up'] },
+  { key: 'done', title: 'Done today', statuses: ['delivered', 'rejected', 'cancelled'] },
+];
+
+interface BoardProps {
+  api: Api;
+  orders: Map<number, Order>;
+  riders: Rider[];
+  onChanged: (o: Order) => void;
+  onAcknowledge: (orderId: number) => void;
+  onRefreshRiders: () => void;
+}
+
+export function Board({ api, orders, riders, onChanged, onAcknowledge, onRefreshRiders }: BoardProps) {
+  const now = useNow(1000);
+  const columns = useMemo(() => {
+    const today = new Date();
+    today.setHours(0, 0, 0, 0);
+    return COLUMNS.map((col) => {
+      let list = [...orders.values()].filter((o) => col.statuses.includes(o.status));
+      if (col.key === 'done') {
+        list = list.filter((o) => new Date(o.updated_at) >= today).sort((a, b) => b.updated_at.localeCompare(a.updated_at)).slice(0, 30);
+      } else {
+        list.sort((a, b) => a.created_at.localeCompare(b.created_at) || a.id - b.id); // oldest first: the most urgent
+      }
+      return { ...col, list };
+    });
+  }, [orders]);
+  const riderName = (id: number | null) => (id == null ? null : riders.find((r) => r.id === id)?.name ?? `Rider #${id}`);
+
+  return (
+    <div className="board" data-testid="board">
+      {columns.map((col) => (
+        <section key={col.key} className={`column column-${col.key}`} aria-labelledby={`col-${col.key}`} data-testid={`column-${col.key}`}>
+          <h2 id={`col-${col.key}`} className="column-title">
+            {col.title} <span className="count">{col.list.length}</span>
+          </h2>
+          <div className="column-body">
+            {col.list.length === 0 && <p className="column-empty">{col.key === 'pending' ? 'No new orders' : 'Nothing here'}</p>}
+            {col.list.map((o) => (
+              <OrderCard
+                key={o.id}
+                api={api}
+                order={o}
+                now={now}
+                riders={riders}
+                riderName={riderName(o.rider_id)}
+                onChanged={onChanged}
+                onAcknowledge={onAcknowledge}
+                onRefreshRiders={onRefreshRiders}
+              />
+            ))}
+          </div>
+        </section>
+      ))}
+    </div>
+  );
+}
+
+function urgency(o: Order, now: number): 'ok' | 'amber' | 'red' {
+  if (['delivered', 'rejected', 'cancelled'].includes(o.status)) return 'ok';
+  const m = minutesSince(o.created_at, now);
+  // A new order should be answered within minutes; after that, the promise is prep time + delivery.
+  const limit = o.status === 'pending' ? 5 : (o.prep_minutes ?? 20) + 15;
+  if (m >= limit) return 'red';
+  if (m >= limit * 0.7) return 'amber';
+  return 'ok';
+}
+
+interface CardProps {
+  api: Api;
+  order: Order;
+  now: number;
+  riders: Rider[];
+  riderName: string | null;
+  onChanged: (o: Order) => void;
+  onAcknowledge: (orderId: number) => void;
+  onRefreshRiders: () => void;
+}
+
+function OrderCard({ api, order: o, now, riders, riderName, onChanged, onAcknowledge, onRefreshRiders }: CardProps) {
+  const { busy, error, run } = useAction();
+  const [prep, setPrep] = useState('15');
+  const [rejecting, setRejecting] = useState(false);
+  const [reason, setReason] = useState('');
+  const [riderId, setRiderId] = useState('');
+  const u = urgency(o, now);
+  const final = ['delivered', 'rejected', 'cancelled'].includes(o.status);
+  const online = riders.filter((r) => r.online);
+
+  const move = (body: Parameters<Api['setStatus']>[1]) =>
+    run(async () => {
+      const updated = await api.setStatus(o.id, { ...body, if_version: o.version });
+      onChanged(updated);
+      onAcknowledge(o.id);
+    });
+
+  const assign = () =>
+    run(async () => {
+      const updated = await api.assign(o.id, Number(riderId));
+      onChanged(updated);
+      setRiderId('');
+      onRefreshRiders();
+    });
+
+  return (
+    <article className={`order-card urgency-${u}`} data-testid="order-card" data-order-id={o.id} data-status={o.status} aria-label={`Order ${o.id}, ${STATUS_LABEL[o.status]}`}>
+      <header className="order-head">
+        <span className="order-id">#{o.id}</span>
+        {final ? (
+          <StatusPill status={o.status} />
+        ) : (
+          <span className={`elapsed elapsed-${u}`} title={`Placed at ${formatTime(o.created_at)}`}>
+            ⏱ <span className="num">{formatElapsed(o.created_at, now)}</span>
+          </span>
+        )}
+      </header>
+      <ul className="order-items">
+        {o.items.map((line, i) => (
+          <li key={i}>
+            <span className="qty">{line.quantity}×</span> {line.name}
+            {line.notes && <em className="line-notes"> — {line.notes}</em>}
+          </li>
+        ))}
+      </ul>
+      {o.notes && <p className="order-notes">“{o.notes}”</p>}
+      <div className="order-meta">
+        <span className="order-customer" title={o.delivery.address}>
+          👤 Customer #{o.customer_id} · {o.delivery.address}
+        </span>
+        <strong className="order-total num">{formatMoney(o.total_cents)}</strong>
+      </div>
+      {o.prep_minutes != null && !final && <div className="order-sub">Prep {o.prep_minutes} min</div>}
+      {riderName && <div className="order-sub">🛵 {riderName}</div>}
+      {o.status_reason && <div className="order-sub">Reason: {o.status_reason}</div>}
+
+      {o.status === 'pending' &&
+        (rejecting ? (
+          <form
+            className="order-actions"
+            onSubmit={(e) => {
+              e.preventDefault();
+              void move({ status: 'rejected', reason: reason.trim() });
+            }}
+          >
+            <label className="sr-only" htmlFor={`reason-${o.id}`}>
+              Reason for rejecting order {o.id}
+            </label>
+            <input id={`reason-${o.id}`} placeholder="Reason (shown to the customer)" required value={reason} onChange={(e) => setReason(e.target.value)} autoFocus />
+            <div className="row">
+              <button type="submit" className="btn btn-small btn-danger" disabled={busy || !reason.trim()}>
+                Reject order
+              </button>
+              <button type="button" className="btn btn-small btn-ghost" onClick={() => setRejecting(false)}>
+                Back
+              </button>
+            </div>
+          </form>
+        ) : (
+          <form
+            className="order-actions"
+            onSubmit={(e) => {
+              e.preventDefault();
+              void move({ status: 'accepted', prep_minutes: Number(prep) });
+            }}
+          >
+            <div className="row">
+              <label className="prep" htmlFor={`prep-${o.id}`}>
+                Prep
+                <input id={`prep-${o.id}`} type="number" min={1} max={240} required value={prep} onChange={(e) => setPrep(e.target.value)} aria-label={`Prep minutes for order ${o.id}`} />
+                min
+              </label>
+              <button type="submit" className="btn btn-small btn-ok" disabled={busy}>
+                Accept
+              </button>
+              <button type="button" className="btn btn-small btn-danger" onClick={() => setRejecting(true)} disabled={busy}>
+                Reject
+              </button>
+            </div>
+          </form>
+        ))}
+
+      {(o.status === 'accepted' || o.status === 'preparing') && (
+        <div className="order-actions">
+          <button type="button" className="btn btn-small btn-primary btn-block" disabled={busy} onClick={() => void move({ status: o.status === 'accepted' ? 'preparing' : 'ready' })}>
+            {o.status === 'accepted' ? 'Start preparing' : 'Mark ready'}
+          </button>
+        </div>
+      )}
+
+      {['accepted', 'preparing', 'ready'].includes(o.status) && (
+        <form
+          className="order-actions assign"
+          onSubmit={(e) => {
+            e.preventDefault();
+            if (riderId) void assign();
+          }}
+        >
+          <label className="sr-only" htmlFor={`rider-${o.id}`}>
+            Rider for order {o.id}
+          </label>
+          <select id={`rider-${o.id}`} value={riderId} onChange={(e) => setRiderId(e.target.value)} onFocus={onRefreshRiders} disabled={busy}>
+            <option value="">{online.length ? (o.rider_id ? 'Reassign rider…' : 'Assign rider…') : 'No rider online'}</option>
+            {online.map((r) => (
+              <option key={r.id} value={r.id}>
+                {r.name}
+                {r.active_order_ids.length ? ` (${r.active_order_ids.length} active)` : ''}
+              </option>
+            ))}
+          </select>
+          <button type="submit" className="btn btn-small btn-dark" disabled={busy || !riderId}>
+            Assign
+          </button>
+        </form>
+      )}
+
+      {!final && o.status !== 'picked_up' && o.status !== 'pending' && (
+        <button type="button" className="btn btn-link btn-small cancel-link" disabled={busy} onClick={() => confirm(`Cancel order #${o.id}?`) && void move({ status: 'cancelled', reason: 'Cancelled by the restaurant' })}>
+          Cancel order
+        </button>
+      )}
+      <ErrorBanner message={error} />
+    </article>
+  );
+}

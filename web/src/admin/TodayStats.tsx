@@ -1,0 +1,74 @@
+import { useMemo } from 'react';
+import { formatMoney } from '../shared/format';
+import type { Order, Stats } from '../shared/types';
+
+/** Today's figures and a small inline-SVG chart of orders per hour. */
+export function TodayStats({ stats, orders, error, onRetry }: { stats: Stats | null; orders: Map<number, Order>; error: string | null; onRetry: () => void }) {
+  const hours = useMemo(() => {
+    const start = new Date();
+    start.setHours(0, 0, 0, 0);
+    const counts = new Array(24).fill(0) as number[];
+    for (const o of orders.values()) {
+      const t = new Date(o.created_at);
+      if (t >= start) counts[t.getHours()]++;
+    }
+    const nowHour = new Date().getHours();
+    const first = Math.max(0, Math.min(nowHour - 11, counts.findIndex((c) => c > 0) === -1 ? nowHour : counts.findIndex((c) => c > 0)));
+    const from = Math.min(first, Math.max(0, nowHour - 11));
+    return counts.slice(from, nowHour + 1).map((count, i) => ({ hour: from + i, count }));
+  }, [orders]);
+  const max = Math.max(1, ...hours.map((h) => h.count));
+  const active = stats ? ['pending', 'accepted', 'preparing', 'ready', 'picked_up'].reduce((n, s) => n + (stats.by_status[s] ?? 0), 0) : null;
+  const W = 300;
+  const H = 64;
+  const bw = W / Math.max(hours.length, 1);
+
+  return (
+    <section className="stats" aria-label="Today's figures" data-testid="stats">
+      <div className="stat">
+        <span className="stat-label">Orders today</span>
+        <span className="stat-value num" data-testid="stat-orders">{stats ? stats.orders : '—'}</span>
+      </div>
+      <div className="stat">
+        <span className="stat-label">Revenue</span>
+        <span className="stat-value num" data-testid="stat-revenue">{stats ? formatMoney(stats.revenue_cents) : '—'}</span>
+      </div>
+      <div className="stat">
+        <span className="stat-label">Avg prep</span>
+        <span className="stat-value num">{stats?.avg_prep_minutes != null ? `${Math.round(stats.avg_prep_minutes)} min` : '—'}</span>
+      </div>
+      <div className="stat">
+        <span className="stat-label">In progress</span>
+        <span className="stat-value num">{active ?? '—'}</span>
+      </div>
+      <figure className="chart">
+        <svg viewBox={`0 0 ${W} ${H + 14}`} width="100%" height={H + 14} role="img" aria-label={`Orders per hour: ${hours.map((h) => `${h.hour}h ${h.count}`).join(', ')}`}>
+          {hours.map((h, i) => {
+            const bh = (h.count / max) * (H - 6);
+            return (
+              <g key={h.hour}>
+                <rect x={i * bw + 2} y={H - bh} width={bw - 4} height={Math.max(bh, 1.5)} rx={2.5} className={h.count ? 'bar' : 'bar bar-empty'}>
+                  <title>{`${h.hour}:00 — ${h.count} orders`}</title>
+                </rect>
+                {(i % 2 === 0 || hours.length <= 8) && (
+                  <text x={i * bw + bw / 2} y={H + 12} textAnchor="middle" className="axis">
+                    {h.hour}
+                  </text>
+                )}
+              </g>
+            );
+          })}
+        </svg>
+        <figcaption className="sr-only">Orders per hour today</figcaption>
+      </figure>
+      {error && (
+        <div className="stats-error" role="alert">
+          Figures unavailable: {error}{' '}
+          <button type="button" className="btn btn-link btn-small" onClick={onRetry}>
+            Retry
+          </button>
+        </div>
+      )}
+    </section>
+  );
+}

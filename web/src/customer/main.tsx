@@ -1,0 +1,11 @@
+import { StrictMode } from 'react';
+import { createRoot } from 'react-dom/client';
+import '../shared/styles.css';
+import './customer.css';
+import { CustomerApp } from './CustomerApp';
+
+createRoot(document.getElementById('root')!).render(
+  <StrictMode>
+    <CustomerApp />
+  </StrictMode>,
+);

@@ -1,0 +1,285 @@
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { Api } from '../shared/api';
+import { formatMoney, formatTime, STATUS_LABEL } from '../shared/format';
+import { useAction, useLive, useOrders, useSession } from '../shared/hooks';
+import type { LiveConnection } from '../shared/live';
+import type { Order, User } from '../shared/types';
+import { Brand, ConnectionBadge, ErrorBanner, LoginForm, Spinner, StatusPill } from '../shared/ui';
+
+const api = new Api('rider');
+(window as any).__brigadeApi = api;
+const ONLINE_KEY = 'brigade.rider.online';
+
+export function RiderApp() {
+  const session = useSession(api, 'rider');
+  if (session.checking) return <Spinner label="Signing in…" />;
+  if (!session.user)
+    return (
+      <div className="center-page rider-login">
+        <Brand subtitle="Rider" />
+        <LoginForm api={api} role="rider" title="Rider sign in" subtitle="Your deliveries, with directions and live tracking." onSignedIn={session.signedIn} />
+      </div>
+    );
+  return <RiderHome user={session.user} onSignOut={session.signOut} />;
+}
+
+function RiderHome({ user, onSignOut }: { user: User; onSignOut: () => void }) {
+  const { orders, apply, replaceAll } = useOrders();
+  const [loaded, setLoaded] = useState(false);
+  const [loadError, setLoadError] = useState<string | null>(null);
+  const [online, setOnline] = useState<boolean>(() => localStorage.getItem(ONLINE_KEY) === 'true');
+  const toggle = useAction();
+  const [netOnline, setNetOnline] = useState(navigator.onLine);
+
+  useEffect(() => {
+    const up = () => setNetOnline(true);
+    const down = () => setNetOnline(false);
+    window.addEventListener('online', up);
+    window.addEventListener('offline', down);
+    return () => {
+      window.removeEventListener('online', up);
+      window.removeEventListener('offline', down);
+    };
+  }, []);
+
+  const load = useCallback(async () => {
+    try {
+      replaceAll(await api.orders({ limit: 50 }, 2));
+      setLoadError(null);
+      setLoaded(true);
+    } catch (e: any) {
+      setLoadError(`Could not load your deliveries: ${e.message}`);
+    }
+  }, [replaceAll]);
+
+  useEffect(() => {
+    void load();
+    // The server has no "am I online?" read for riders: the panel re-asserts the
+    // availability the rider last chose on this device.
+    if (localStorage.getItem(ONLINE_KEY) != null) {
+      void toggle.run(async () => {
+        const r = await api.setOnline(localStorage.getItem(ONLINE_KEY) === 'true');
+        setOnline(r.online);
+      });
+    }
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [load]);
+
+  const { state, live } = useLive(api, user, {
+    reload: load,
+    order: (c) => {
+      if (c.order.rider_id !== user.id) apply(c.order, 'delete'); // unassigned: the job leaves the list
+      else apply(c.order, c.op);
+    },
+  });
+
+  const setAvailability = (value: boolean) =>
+    toggle.run(async () => {
+      const r = await api.setOnline(value);
+      setOnline(r.online);
+      localStorage.setItem(ONLINE_KEY, String(r.online));
+    });
+
+  const mine = useMemo(() => [...orders.values()].filter((o) => o.rider_id === user.id), [orders, user.id]);
+  const active = mine.filter((o) => ['accepted', 'preparing', 'ready', 'picked_up'].includes(o.status)).sort((a, b) => a.id - b.id);
+  const doneToday = mine.filter((o) => o.status === 'delivered' && new Date(o.updated_at).toDateString() === new Date().toDateString());
+  const carrying = active.some((o) => o.status === 'picked_up');
+
+  return (
+    <div className="rider">
+      <header className="rider-top">
+        <Brand subtitle="Rider" />
+        <ConnectionBadge state={state} />
+      </header>
+
+      <section className={`availability ${online ? 'is-online' : 'is-offline'}`}>
+        <div>
+          <div className="availability-title">{online ? "You're online" : "You're offline"}</div>
+          <div className="availability-sub">{online ? 'The restaurant can assign you deliveries.' : 'Go online to receive deliveries.'}</div>
+        </div>
+        <label className="switch switch-large">
+          <span className="sr-only">Available for deliveries</span>
+          <input type="checkbox" role="switch" checked={online} disabled={toggle.busy} onChange={(e) => void setAvailability(e.target.checked)} data-testid="online-switch" />
+        </label>
+      </section>
+      <ErrorBanner message={toggle.error} />
+
+      {!netOnline && (
+        <div className="net-offline" role="alert">
+          <strong>No connection.</strong> Your deliveries are shown as last known; changes will appear when you're back online.
+        </div>
+      )}
+
+      <LocationSharing live={live} active={carrying} />
+
+      <main className="rider-main">
+        <h1 className="section-title">
+          Deliveries <span className="count">{active.length}</span>
+        </h1>
+        <ErrorBanner message={loadError} onRetry={load} />
+        {!loaded && !loadError && <Spinner label="Loading deliveries…" />}
+        {loaded && active.length === 0 && (
+          <div className="empty card">
+            <span className="big" aria-hidden="true">
+              {online ? '🛵' : '😴'}
+            </span>
+            {online ? 'No deliveries yet. New jobs appear here instantly.' : 'You are offline. Switch on to start receiving jobs.'}
+          </div>
+        )}
+        {active.map((o) => (
+          <DeliveryCard key={o.id} order={o} onChanged={(x) => apply(x)} />
+        ))}
+        {doneToday.length > 0 && (
+          <p className="done-today muted small">
+            ✓ {doneToday.length} deliver{doneToday.length === 1 ? 'y' : 'ies'} completed today
+          </p>
+        )}
+      </main>
+      <footer className="rider-foot">
+        <span className="muted small">Signed in as {user.name}</span>
+        <button type="button" className="btn btn-small btn-ghost" onClick={onSignOut}>
+          Sign out
+        </button>
+      </footer>
+    </div>
+  );
+}
+
+function DeliveryCard({ order: o, onChanged }: { order: Order; onChanged: (o: Order) => void }) {
+  const { busy, error, run } = useAction();
+  const move = (status: 'picked_up' | 'delivered') =>
+    run(async () => {
+      onChanged(await api.setStatus(o.id, { status, if_version: o.version }));
+    });
+  const maps = o.delivery.lat != null && o.delivery.lng != null ? `geo:${o.delivery.lat},${o.delivery.lng}` : null;
+  return (
+    <article className={`delivery card status-${o.status}`} data-testid="delivery" data-order-id={o.id} data-status={o.status} aria-label={`Delivery for order ${o.id}`}>
+      <header className="delivery-head">
+        <strong>Order #{o.id}</strong>
+        <StatusPill status={o.status} />
+      </header>
+      <div className="delivery-address">
+        <span aria-hidden="true">📍</span>
+        <div>
+          <div className="address">{o.delivery.address}</div>
+          {maps && (
+            <a className="small" href={maps}>
+              Open in maps
+            </a>
+          )}
+        </div>
+      </div>
+      <ul className="delivery-items">
+        {o.items.map((l, i) => (
+          <li key={i}>
+            <span className="qty">{l.quantity}×</span> {l.name}
+          </li>
+        ))}
+      </ul>
+      {o.notes && <p className="delivery-notes">“{o.notes}”</p>}
+      <div className="delivery-meta small muted">
+        <span>{formatMoney(o.total_cents)} · paid</span>
+        <span>{o.prep_minutes != null && o.status !== 'picked_up' ? `Prep ${o.prep_minutes} min` : `Since ${formatTime(o.updated_at)}`}</span>
+      </div>
+      {o.status === 'picked_up' ? (
+        <button type="button" className="btn btn-ok btn-large btn-block" disabled={busy} onClick={() => void move('delivered')}>
+          {busy ? 'Saving…' : '✓ Delivered'}
+        </button>
+      ) : (
+        <button type="button" className="btn btn-primary btn-large btn-block" disabled={busy || o.status !== 'ready'} onClick={() => void move('picked_up')}>
+          {busy ? 'Saving…' : o.status === 'ready' ? 'Picked up' : `${STATUS_LABEL[o.status]} — not ready yet`}
+        </button>
+      )}
+      <ErrorBanner message={error} />
+    </article>
+  );
+}
+
+/** While carrying an order: watch the position, send it at most once a second, keep the screen on. */
+function LocationSharing({ live, active }: { live: LiveConnection | null; active: boolean }) {
+  const [status, setStatus] = useState<{ kind: 'idle' | 'waiting' | 'sharing' | 'denied' | 'error'; text?: string }>({ kind: 'idle' });
+  const [last, setLast] = useState<{ lat: number; lng: number; at: number } | null>(null);
+  const pending = useRef<{ lat: number; lng: number; heading?: number; speed?: number } | null>(null);
+  const lastSent = useRef(0);
+  const timer = useRef<number | undefined>(undefined);
+
+  useEffect(() => {
+    if (!active || !live) {
+      setStatus({ kind: 'idle' });
+      return;
+    }
+    if (!('geolocation' in navigator)) {
+      setStatus({ kind: 'error', text: 'This device cannot share its location.' });
+      return;
+    }
+    setStatus({ kind: 'waiting' });
+    const send = () => {
+      timer.current = undefined;
+      const p = pending.current;
+      if (!p) return;
+      const wait = lastSent.current + 1050 - Date.now();
+      if (wait > 0) {
+        timer.current = window.setTimeout(send, wait);
+        return;
+      }
+      pending.current = null;
+      lastSent.current = Date.now();
+      if (!live.socket.connected) return; // the next fix goes out once reconnected
+      live.socket.timeout(5000).emit('rider:location', p, (err: unknown, res: { ok: boolean; error?: { code: string; message: string } }) => {
+        if (err) return;
+        if (res?.ok) {
+          setLast({ lat: p.lat, lng: p.lng, at: Date.now() });
+          setStatus({ kind: 'sharing' });
+        } else if (res?.error?.code !== 'rate_limited') setStatus({ kind: 'error', text: res?.error?.message ?? 'Location not accepted' });
+      });
+    };
+    const id = navigator.geolocation.watchPosition(
+      (pos) => {
+        const c = pos.coords;
+        pending.current = {
+          lat: c.latitude,
+          lng: c.longitude,
+          ...(c.heading != null && Number.isFinite(c.heading) ? { heading: c.heading } : {}),
+          ...(c.speed != null && Number.isFinite(c.speed) && c.speed >= 0 ? { speed: c.speed } : {}),
+        };
+        if (!timer.current) send();
+      },
+      (err) => setStatus(err.code === err.PERMISSION_DENIED ? { kind: 'denied' } : { kind: 'error', text: 'Waiting for a GPS fix…' }),
+      { enableHighAccuracy: true, maximumAge: 1000, timeout: 20000 },
+    );
+    // Keep the screen on while delivering, where the browser allows it.
+    let lock: any = null;
+    const requestLock = async () => {
+      try {
+        if ('wakeLock' in navigator && document.visibilityState === 'visible') lock = await (navigator as any).wakeLock.request('screen');
+      } catch {
+        lock = null;
+      }
+    };
+    void requestLock();
+    const onVisible = () => document.visibilityState === 'visible' && void requestLock();
+    document.addEventListener('visibilitychange', onVisible);
+    return () => {
+      navigator.geolocation.clearWatch(id);
+      window.clearTimeout(timer.current);
+      timer.current = undefined;
+      document.removeEventListener('visibilitychange', onVisible);
+      lock?.release?.().catch(() => {});
+    };
+  }, [active, live]);
+
+  if (status.kind === 'idle') return null;
+  return (
+    <div className={`sharing sharing-${status.kind}`} role="status" data-testid="location-sharing" data-kind={status.kind}>
+      <span className="sharing-dot" aria-hidden="true" />
+      {status.kind === 'sharing' && last && (
+        <span>
+          Sharing your location · {last.lat.toFixed(4)}, {last.lng.toFixed(4)}
+        </span>
+      )}
+      {status.kind === 'waiting' && <span>Starting location sharing…</span>}
+      {status.kind === 'denied' && <span>Location is blocked. Allow it in the browser so the customer can follow you.</span>}
+      {status.kind === 'error' && <span>{status.text}</span>}
+    </div>
+  );
+}

@@ -1,0 +1,173 @@
+// REST client: JSON in and out, bearer token kept in localStorage per panel,
+// errors as ApiError carrying the server's {error:{code,message,field}}.
+import type { Menu, Order, Rider, Stats, User } from './types';
+
+export class ApiError extends Error {
+  constructor(
+    public status: number,
+    public code: string,
+    message: string,
+    public field?: string,
+  ) {
+    super(message);
+  }
+}
+
+type Listener = () => void;
+
+export class Api {
+  private readonly key: string;
+  private tokenValue: string | null;
+  private unauthorized = new Set<Listener>();
+
+  constructor(panel: string, private readonly base = '') {
+    this.key = `brigade.${panel}.token`;
+    this.tokenValue = localStorage.getItem(this.key);
+  }
+
+  get token(): string | null {
+    return this.tokenValue;
+  }
+
+  setToken(token: string | null) {
+    this.tokenValue = token;
+    if (token) localStorage.setItem(this.key, token);
+    else localStorage.removeItem(this.key);
+  }
+
+  onUnauthorized(fn: Listener): () => void {
+    this.unauthorized.add(fn);
+    return () => this.unauthorized.delete(fn);
+  }
+
+  async request<T>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<T> {
+    const h: Record<string, string> = { Accept: 'application/json', ...headers };
+    if (body !== undefined) h['Content-Type'] = 'application/json';
+    if (this.tokenValue) h.Authorization = `Bearer ${this.tokenValue}`;
+    let response: Response;
+    try {
+      response = await fetch(this.base + path, {
+        method,
+        headers: h,
+        body: body === undefined ? undefined : JSON.stringify(body),
+        cache: 'no-store',
+      });
+    } catch {
+      throw new ApiError(0, 'network', 'Cannot reach the restaurant. Check your connection and try again.');
+    }
+    if (response.status === 204) return undefined as T;
+    let data: any = null;
+    const text = await response.text();
+    if (text) {
+      try {
+        data = JSON.parse(text);
+      } catch {
+        data = null;
+      }
+    }
+    if (!response.ok) {
+      const e = data?.error ?? {};
+      if (response.status === 401 && this.tokenValue && !path.startsWith('/api/auth/')) {
+        this.setToken(null);
+        this.unauthorized.forEach((fn) => fn());
+      }
+      throw new ApiError(
+        response.status,
+        e.code ?? `http_${response.status}`,
+        e.message ?? `Request failed (${response.status})`,
+        e.field,
+      );
+    }
+    return data as T;
+  }
+
+  // ---- auth
+  async login(email: string, password: string) {
+    const r = await this.request<{ user: User; token: string }>('POST', '/api/auth/login', { email, password });
+    this.setToken(r.token);
+    return r;
+  }
+  async register(email: string, password: string, name: string) {
+    const r = await this.request<{ user: User; token: string }>('POST', '/api/auth/register', { email, password, name });
+    this.setToken(r.token);
+    return r;
+  }
+  async logout() {
+    try {
+      await this.request<void>('POST', '/api/auth/logout');
+    } finally {
+      this.setToken(null);
+    }
+  }
+  me() {
+    return this.request<User>('GET', '/api/me');
+  }
+
+  // ---- menu
+  menu() {
+    return this.request<Menu>('GET', '/api/menu');
+  }
+  createCategory(body: { name: string; position?: number }) {
+    return this.request('POST', '/api/menu/categories', body);
+  }
+  updateCategory(id: number, body: { name?: string; position?: number }) {
+    return this.request('PATCH', `/api/menu/categories/${id}`, body);
+  }
+  deleteCategory(id: number) {
+    return this.request('DELETE', `/api/menu/categories/${id}`);
+  }
+  createItem(body: { category_id: number; name: string; description?: string; price_cents: number; available?: boolean; position?: number }) {
+    return this.request('POST', '/api/menu/items', body);
+  }
+  updateItem(id: number, body: Partial<{ category_id: number; name: string; description: string; price_cents: number; available: boolean; position: number }>) {
+    return this.request('PATCH', `/api/menu/items/${id}`, body);
+  }
+  deleteItem(id: number) {
+    return this.request('DELETE', `/api/menu/items/${id}`);
+  }
+
+  // ---- orders
+  async orders(params: { status?: string; limit?: number } = {}, maxPages = 5): Promise<Order[]> {
+    const all: Order[] = [];
+    let before: number | null = null;
+    for (let page = 0; page < maxPages; page++) {
+      const q = new URLSearchParams();
+      if (params.status) q.set('status', params.status);
+      q.set('limit', String(params.limit ?? 100));
+      if (before != null) q.set('before', String(before));
+      const r: { orders: Order[]; next_before: number | null } = await this.request('GET', `/api/orders?${q}`);
+      all.push(...r.orders);
+      if (r.next_before == null) break;
+      before = r.next_before;
+    }
+    return all;
+  }
+  order(id: number) {
+    return this.request<Order>('GET', `/api/orders/${id}`);
+  }
+  placeOrder(body: { items: { item_id: number; quantity: number; notes?: string }[]; delivery: { address: string; lat?: number; lng?: number }; notes?: string }, idempotencyKey: string) {
+    return this.request<Order>('POST', '/api/orders', body, { 'Idempotency-Key': idempotencyKey });
+  }
+  setStatus(id: number, body: { status: string; reason?: string; prep_minutes?: number; if_version?: number }) {
+    return this.request<Order>('POST', `/api/orders/${id}/status`, body);
+  }
+  assign(id: number, riderId: number) {
+    return this.request<Order>('POST', `/api/orders/${id}/assign`, { rider_id: riderId });
+  }
+
+  // ---- riders & stats
+  riders() {
+    return this.request<{ riders: Rider[] }>('GET', '/api/riders').then((r) => r.riders);
+  }
+  setOnline(online: boolean) {
+    return this.request<Rider>('POST', '/api/riders/me/online', { online });
+  }
+  stats() {
+    return this.request<Stats>('GET', '/api/stats/today');
+  }
+}
+
+export function newIdempotencyKey(): string {
+  if (typeof crypto !== 'undefined' && 'randomUUID' in crypto) return crypto.randomUUID();
+  return `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
+}

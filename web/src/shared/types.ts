@@ -1,0 +1,114 @@
+// Shapes of the Brigade REST API and live events (see docs PRODUCT.md).
+export type Role = 'admin' | 'customer' | 'rider';
+
+export interface User {
+  id: number;
+  email: string;
+  name: string;
+  role: Role;
+}
+
+export type OrderStatus =
+  | 'pending'
+  | 'accepted'
+  | 'preparing'
+  | 'ready'
+  | 'picked_up'
+  | 'delivered'
+  | 'rejected'
+  | 'cancelled';
+
+export interface OrderLine {
+  item_id: number;
+  name: string;
+  unit_price_cents: number;
+  quantity: number;
+  notes: string;
+}
+
+export interface Order {
+  id: number;
+  customer_id: number;
+  items: OrderLine[];
+  subtotal_cents: number;
+  delivery_fee_cents: number;
+  total_cents: number;
+  status: OrderStatus;
+  status_reason: string | null;
+  rider_id: number | null;
+  prep_minutes: number | null;
+  delivery: { address: string; lat: number | null; lng: number | null };
+  notes: string;
+  created_at: string;
+  updated_at: string;
+  version: number;
+  history: { status: OrderStatus; at: string; by: number | null }[];
+}
+
+export interface MenuItem {
+  id: number;
+  category_id: number;
+  name: string;
+  description: string;
+  price_cents: number;
+  available: boolean;
+  position: number;
+  version: number;
+}
+
+export interface MenuCategory {
+  id: number;
+  name: string;
+  position: number;
+  version: number;
+  items: MenuItem[];
+}
+
+export interface Menu {
+  categories: MenuCategory[];
+}
+
+export interface Rider {
+  id: number;
+  name: string;
+  online: boolean;
+  last_location: { lat: number; lng: number; at: string } | null;
+  active_order_ids: number[];
+}
+
+export interface Stats {
+  orders: number;
+  revenue_cents: number;
+  avg_prep_minutes: number | null;
+  by_status: Record<string, number>;
+}
+
+export interface OrderChange {
+  seq: number;
+  op: 'insert' | 'update' | 'delete';
+  order: Order;
+}
+
+export interface MenuChange {
+  seq: number;
+  op: 'insert' | 'update' | 'delete';
+  item?: MenuItem;
+  category?: Omit<MenuCategory, 'items'>;
+}
+
+export interface Alert {
+  kind: 'order:new';
+  order_id: number;
+  message: string;
+}
+
+export interface RiderLocation {
+  rider_id: number;
+  order_id: number;
+  lat: number;
+  lng: number;
+  at: string;
+}
+
+export const ACTIVE_STATUSES: OrderStatus[] = ['pending', 'accepted', 'preparing', 'ready', 'picked_up'];
+export const FINAL_STATUSES: OrderStatus[] = ['delivered', 'rejected', 'cancelled'];

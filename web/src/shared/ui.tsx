@@ -1,0 +1,159 @@
+import { useId, useState, type FormEvent, type ReactNode } from 'react';
+import type { Api } from './api';
+import type { LiveState } from './live';
+import type { OrderStatus, User } from './types';
+import { STATUS_LABEL } from './format';
+
+const LIVE_LABEL: Record<LiveState, string> = {
+  connecting: 'Connecting…',
+  live: 'Live',
+  reconnecting: 'Reconnecting…',
+  reloaded: 'Live · reloaded',
+  offline: 'Offline',
+  unauthorized: 'Signed out',
+};
+
+export function ConnectionBadge({ state }: { state: LiveState }) {
+  return (
+    <span className={`conn conn-${state}`} role="status" aria-live="polite" data-testid="connection" data-state={state}>
+      <span className="conn-dot" aria-hidden="true" />
+      {LIVE_LABEL[state]}
+    </span>
+  );
+}
+
+export function StatusPill({ status }: { status: OrderStatus }) {
+  return <span className={`pill pill-${status}`}>{STATUS_LABEL[status]}</span>;
+}
+
+export function Spinner({ label = 'Loading…' }: { label?: string }) {
+  return (
+    <div className="loading" role="status">
+      <span className="spinner" aria-hidden="true" />
+      <span>{label}</span>
+    </div>
+  );
+}
+
+export function ErrorBanner({ message, onRetry }: { message: string | null | undefined; onRetry?: () => void }) {
+  if (!message) return null;
+  return (
+    <div className="error-banner" role="alert">
+      <span>{message}</span>
+      {onRetry && (
+        <button type="button" className="btn btn-small btn-ghost" onClick={onRetry}>
+          Retry
+        </button>
+      )}
+    </div>
+  );
+}
+
+export function Field({ label, children, hint }: { label: string; children: (id: string) => ReactNode; hint?: string }) {
+  const id = useId();
+  return (
+    <div className="field">
+      <label htmlFor={id}>{label}</label>
+      {children(id)}
+      {hint && <small className="hint">{hint}</small>}
+    </div>
+  );
+}
+
+export function Brand({ subtitle }: { subtitle?: string }) {
+  return (
+    <div className="brand">
+      <span className="brand-mark" aria-hidden="true">
+        B
+      </span>
+      <span className="brand-name">Brigade</span>
+      {subtitle && <span className="brand-sub">{subtitle}</span>}
+    </div>
+  );
+}
+
+interface LoginProps {
+  api: Api;
+  role: User['role'];
+  title: string;
+  subtitle: string;
+  onSignedIn: (u: User) => void;
+  allowRegister?: boolean;
+  onCancel?: () => void;
+}
+
+export function LoginForm({ api, role, title, subtitle, onSignedIn, allowRegister, onCancel }: LoginProps) {
+  const [mode, setMode] = useState<'login' | 'register'>('login');
+  const [email, setEmail] = useState('');
+  const [password, setPassword] = useState('');
+  const [name, setName] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+
+  async function submit(e: FormEvent) {
+    e.preventDefault();
+    setBusy(true);
+    setError(null);
+    try {
+      const r = mode === 'login' ? await api.login(email, password) : await api.register(email, password, name);
+      if (r.user.role !== role) {
+        api.setToken(null);
+        setError(`This account is not a ${role} account.`);
+        return;
+      }
+      onSignedIn(r.user);
+    } catch (err: any) {
+      if (err.status === 401) setError('Wrong email or password.');
+      else if (err.status === 429) setError('Too many attempts. Wait a minute and try again.');
+      else if (err.code === 'email_taken') setError('An account with this email already exists. Sign in instead.');
+      else setError(err.message);
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return (
+    <form className="card login" onSubmit={submit} aria-labelledby="login-title">
+      <h1 id="login-title">{mode === 'login' ? title : 'Create your account'}</h1>
+      <p className="muted">{mode === 'login' ? subtitle : 'Order in a minute and follow it live.'}</p>
+      {mode === 'register' && (
+        <Field label="Name">
+          {(id) => <input id={id} name="name" autoComplete="name" required value={name} onChange={(e) => setName(e.target.value)} />}
+        </Field>
+      )}
+      <Field label="Email">
+        {(id) => (
+          <input id={id} name="email" type="email" autoComplete="email" required value={email} onChange={(e) => setEmail(e.target.value)} />
+        )}
+      </Field>
+      <Field label="Password" hint={mode === 'register' ? 'At least 8 characters.' : undefined}>
+        {(id) => (
+          <input
+            id={id}
+            name="password"
+            type="password"
+            autoComplete={mode === 'login' ? 'current-password' : 'new-password'}
+            minLength={mode === 'register' ? 8 : undefined}
+            required
+            value={password}
+            onChange={(e) => setPassword(e.target.value)}
+          />
+        )}
+      </Field>
+      <ErrorBanner message={error} />
+      <button className="btn btn-primary btn-block" type="submit" disabled={busy}>
+        {busy ? 'Please wait…' : mode === 'login' ? 'Sign in' : 'Create account'}
+      </button>
+      {allowRegister && (
+        <button type="button" className="btn btn-link" onClick={() => setMode(mode === 'login' ? 'register' : 'login')}>
+          {mode === 'login' ? 'New here? Create an account' : 'Already have an account? Sign in'}
+        </button>
+      )}
+      {onCancel && (
+        <button type="button" className="btn btn-link" onClick={onCancel}>
+          Back
+        </button>
+      )}
+    </form>
+  );
+}

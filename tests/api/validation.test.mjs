@@ -65,6 +65,19 @@ describe("bodies", () => {
     });
   }
 
+  test("invalid UTF-8 or a lone surrogate in a JSON string → 400", async () => {
+    const bad = Buffer.concat([Buffer.from('{"email":"a'), Buffer.from([0xff]), Buffer.from('@b.c","password":"12345678","name":"x"}')]);
+    expectError(await post(server, "/api/auth/register", bad), 400, "malformed_request");
+    expectError(await post(server, "/api/auth/register", '{"email":"a\\ud800@b.c","password":"12345678","name":"x"}'), 400, "malformed_request");
+  });
+
+  test("non-ASCII text round-trips; surrounding whitespace is trimmed from names and emails", async () => {
+    const res = await post(server, "/api/auth/register", { email: `  Ünï.${Date.now()}@Example.com `, password: "12345678", name: " Zoë 😀 " });
+    expectStatus(res, 201);
+    assert.equal(res.body.user.name, "Zoë 😀");
+    assert.match(res.body.user.email, /^Ünï\.\d+@example\.com$/, "trimmed; ASCII letters lower-cased");
+  });
+
   test("an empty body on a JSON route → 400", async () => {
     expectError(await post(server, "/api/auth/login", ""), 400, "malformed_request");
   });

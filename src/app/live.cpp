@@ -94,6 +94,9 @@ void Live::start() {
   subscription_ = store_.subscribe(live, [this](const store::StreamEvent& event) {
     if (event.kind == store::StreamEventKind::kChange) {
       onChange(event.change);
+      dispatched(event.change->seq);
+    } else if (event.kind == store::StreamEventKind::kReady) {
+      dispatched(event.last_seq);  // changes up to the head at admission are never broadcast
     } else if (event.kind == store::StreamEventKind::kResync) {
       // The stream itself was reset (another database): every panel reloads.
       json::array resync{"resync", json::object{{"reason", event.reason}}};
@@ -126,6 +129,34 @@ void Live::onChange(const store::ChangePtr& change) {
   }
   sio::BroadcastOperator everyone(io_.of("/"));
   everyone.emitRaw(menuEvent(c), tag);
+}
+
+void Live::dispatched(int64_t seq) {
+  std::vector<std::function<void()>> due;
+  {
+    std::lock_guard lock(dispatchMutex_);
+    dispatched_ = std::max(dispatched_, seq);
+    for (auto it = waiting_.begin(); it != waiting_.end();) {
+      if (it->first <= dispatched_) {
+        due.push_back(std::move(it->second));
+        it = waiting_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+  for (auto& fn : due) fn();
+}
+
+void Live::whenDispatched(int64_t seq, std::function<void()> fn) {
+  {
+    std::lock_guard lock(dispatchMutex_);
+    if (dispatched_ < seq) {
+      waiting_.emplace_back(seq, std::move(fn));
+      return;
+    }
+  }
+  fn();
 }
 
 void Live::rememberPid(const std::string& pid, int64_t userId) {
@@ -222,11 +253,16 @@ struct Live::Replay : std::enable_shared_from_this<Live::Replay> {
     next();
   }
 
+  // The replay read the database up to lastSeq, which the change stream may not have
+  // broadcast yet: release only once it has, or those broadcasts would arrive after
+  // the release and duplicate the replayed changes.
   void finish(int64_t lastSeq, const std::string& epoch) {
     std::string ready = withOffset({{"epoch", epoch}, {"last_seq", lastSeq}}, lastSeq, "ready");
-    socket->post([ready, lastSeq](sio::Socket& s) {
-      s.emitRaw(ready);
-      s.release(static_cast<uint64_t>(lastSeq));
+    live.whenDispatched(lastSeq, [socket = socket, ready, lastSeq] {
+      socket->post([ready, lastSeq](sio::Socket& s) {
+        s.emitRaw(ready);
+        s.release(static_cast<uint64_t>(lastSeq));
+      });
     });
   }
 };

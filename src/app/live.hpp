@@ -5,10 +5,13 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <unordered_map>
+#include <utility>
+#include <vector>
 
 #include "app/app.hpp"
 #include "protocol/socketio/server.hpp"
@@ -42,6 +45,10 @@ class Live {
   void onConnection(const sio::SocketPtr& socket);
   void onChange(const store::ChangePtr& change);
   void onLocation(sio::Event& event);
+  // Runs fn once every change up to `seq` has been handed to the sockets' loops, so
+  // that a release posted by fn comes after those broadcasts (no duplicate).
+  void whenDispatched(int64_t seq, std::function<void()> fn);
+  void dispatched(int64_t seq);
   void rememberPid(const std::string& pid, int64_t userId);
   bool pidBelongsTo(const std::string& pid, int64_t userId);
 
@@ -52,6 +59,9 @@ class Live {
   std::mutex mutex_;
   std::unordered_map<int64_t, int64_t> lastLocationMs_;                // rider id → time relayed
   std::unordered_map<std::string, std::pair<int64_t, int64_t>> pids_;  // pid → (user, expiry)
+  std::mutex dispatchMutex_;
+  int64_t dispatched_ = 0;  // every change up to here was broadcast (or predates the subscription)
+  std::vector<std::pair<int64_t, std::function<void()>>> waiting_;  // seq → release
 };
 
 }  // namespace brigade::app

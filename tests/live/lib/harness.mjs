@@ -324,13 +324,17 @@ export const STREAM_EVENTS = new Set(["order:changed", "menu:changed"]);
 // the number of the connection they arrived on.
 export class LiveClient {
   constructor(socket, label) {
-    this.socket = socket;
     this.label = label;
     this.events = [];
     this.connections = 0;
     this.disconnects = [];
     this.connectErrors = [];
     this.waiters = [];
+    this.attach(socket);
+  }
+
+  attach(socket) {
+    this.socket = socket;
     socket.onAny((name, ...args) => {
       this.events.push({ name, args, conn: this.connections, at: Date.now() });
       this.wake();
@@ -352,17 +356,22 @@ export class LiveClient {
   wake() {
     this.waiters = this.waiters.filter((w) => {
       if (!w.predicate()) return true;
+      w.action?.();
       w.resolve();
       return false;
     });
   }
 
-  // Resolves when predicate() holds (checked now and after each event).
-  until(predicate, ms = 5000, what = "a condition") {
-    if (predicate()) return Promise.resolve();
+  // Resolves when predicate() holds (checked now and after each event). `action`
+  // runs synchronously at that moment, before any further event is processed.
+  until(predicate, ms = 5000, what = "a condition", action = undefined) {
+    if (predicate()) {
+      action?.();
+      return Promise.resolve();
+    }
     let waiter;
     const done = new Promise((resolve) => {
-      waiter = { predicate, resolve };
+      waiter = { predicate, resolve, action };
       this.waiters.push(waiter);
     });
     return within(ms, done, `${this.label}: ${what}`).finally(() => {
@@ -414,6 +423,31 @@ export class LiveClient {
       "reconnection",
     );
     if (this.connections === before) throw this.connectErrors[this.connectErrors.length - 1];
+  }
+
+  // Drops this socket and opens a brand-new one (as a reloaded page would) with
+  // `auth`, recording into the same event list; waits for connect.
+  async replaceSocket(server, auth, ms = 5000) {
+    this.socket.disconnect();
+    const before = this.connections;
+    const errors = this.connectErrors.length;
+    this.attach(io(server.url, { auth, transports: ["websocket"], reconnection: false, forceNew: true }));
+    await this.until(
+      () => this.connections > before || this.connectErrors.length > errors,
+      ms,
+      "connection of the new socket",
+    );
+    if (this.connections === before) throw this.connectErrors[this.connectErrors.length - 1];
+  }
+
+  // The offset the stock client would send: the trailing string argument of the
+  // last event that had one (stream events, alerts and ready carry "<seq>").
+  lastOffset() {
+    for (let i = this.events.length - 1; i >= 0; --i) {
+      const args = this.events[i].args;
+      if (args.length > 1 && typeof args[args.length - 1] === "string") return Number(args[args.length - 1]);
+    }
+    return null;
   }
 
   close() {

@@ -73,12 +73,16 @@ function RiderHome({ user, onSignOut }: { user: User; onSignOut: () => void }) {
     },
   });
 
-  const setAvailability = (value: boolean) =>
-    toggle.run(async () => {
-      const r = await api.setOnline(value);
+  // Optimistic: the switch moves at once and goes back if the server refuses.
+  const setAvailability = async (value: boolean) => {
+    const before = online;
+    setOnline(value);
+    const r = await toggle.run(() => api.setOnline(value));
+    if (r) {
       setOnline(r.online);
       localStorage.setItem(ONLINE_KEY, String(r.online));
-    });
+    } else setOnline(before);
+  };
 
   const mine = useMemo(() => [...orders.values()].filter((o) => o.rider_id === user.id), [orders, user.id]);
   const active = mine.filter((o) => ['accepted', 'preparing', 'ready', 'picked_up'].includes(o.status)).sort((a, b) => a.id - b.id);

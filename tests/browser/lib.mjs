@@ -1,0 +1,139 @@
+// Shared helpers for the browser tests and the screenshot script: start a
+// Brigade server on 127.0.0.1 with a fresh data dir, launch Debian's chromium
+// through playwright-core, talk to the REST API from Node.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createInterface } from 'node:readline';
+
+const here = dirname(fileURLToPath(import.meta.url));
+export const repo = resolve(here, '../..');
+const require = createRequire(join(repo, 'web', 'package.json'));
+const { chromium } = require('playwright-core');
+
+export const CHROMIUM = process.env.BRIGADE_CHROMIUM ?? '/usr/bin/chromium';
+export const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+/** Starts brigade; resolves once it prints where it listens. */
+export async function startServer({ extraArgs = [], timeoutMs = 30000 } = {}) {
+  const bin = process.env.BRIGADE_BIN ?? join(repo, 'build/release/src/server/brigade');
+  const webDir = process.env.BRIGADE_WEB_DIR ?? join(repo, 'web/dist');
+  if (!existsSync(bin)) throw new Error(`brigade binary not found at ${bin} (set BRIGADE_BIN)`);
+  if (!existsSync(join(webDir, 'index.html'))) throw new Error(`panels not built at ${webDir} (run scripts/build-web.sh)`);
+  const dataDir = mkdtempSync(join(tmpdir(), 'brigade-browser-'));
+  const child = spawn(bin, ['--listen', '127.0.0.1:0', '--data-dir', dataDir, '--pwhash-memlimit', '8388608', '--web-dir', webDir, ...extraArgs], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (d) => {
+    stderr += d;
+    if (stderr.length > 20000) stderr = stderr.slice(-10000);
+  });
+  const lines = createInterface({ input: child.stdout });
+  let accounts = null;
+  const url = await new Promise((resolvePromise, reject) => {
+    const timer = setTimeout(() => reject(new Error(`brigade did not start in time:\n${stderr}`)), timeoutMs);
+    child.on('exit', (code) => reject(new Error(`brigade exited (${code}):\n${stderr}`)));
+    lines.on('line', (line) => {
+      if (!line.startsWith('{')) return;
+      try {
+        const msg = JSON.parse(line);
+        if (msg.demo_accounts) accounts = Object.fromEntries(msg.demo_accounts.map((a) => [a.role, a]));
+        if (msg.listening) {
+          clearTimeout(timer);
+          resolvePromise(`http://${msg.listening}`);
+        }
+      } catch {
+        /* a human line */
+      }
+    });
+  });
+  return {
+    url,
+    accounts,
+    dataDir,
+    async stop() {
+      if (child.exitCode == null) {
+        child.kill('SIGTERM');
+        await Promise.race([new Promise((r) => child.once('exit', r)), new Promise((r) => setTimeout(r, 5000))]);
+        if (child.exitCode == null) child.kill('SIGKILL');
+      }
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function launchBrowser() {
+  // playwright-core's launch() gives the browser a fresh temporary profile
+  // (user-data-dir) of its own and removes it on close.
+  return chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, timeout: 60000 });
+}
+
+/** A browser context that can only reach the test server. */
+export async function newContext(browser, server, options = {}) {
+  const context = await browser.newContext({ baseURL: server.url, ...options });
+  const allowed = new URL(server.url).host;
+  await context.route('**/*', (route) => {
+    const u = new URL(route.request().url());
+    if (u.protocol === 'data:' || u.host === allowed) return route.continue();
+    return route.abort('blockedbyclient');
+  });
+  context.setDefaultTimeout(15000);
+  return context;
+}
+
+export const DESKTOP = { viewport: { width: 1440, height: 900 } };
+export const PHONE = { viewport: { width: 360, height: 740 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true };
+
+/** Minimal REST client for setting the scene from Node. */
+export function rest(server) {
+  async function call(method, path, body, token, headers = {}) {
+    const res = await fetch(server.url + path, {
+      method,
+      headers: {
+        ...(body ? { 'Content-Type': 'application/json' } : {}),
+        ...(token ? { Authorization: `Bearer ${token}` } : {}),
+        ...headers,
+      },
+      body: body ? JSON.stringify(body) : undefined,
+    });
+    const text = await res.text();
+    const data = text ? JSON.parse(text) : null;
+    if (!res.ok) throw new Error(`${method} ${path} -> ${res.status} ${text}`);
+    return data;
+  }
+  return {
+    call,
+    async login(role) {
+      const a = server.accounts[role];
+      return (await call('POST', '/api/auth/login', { email: a.email, password: a.password })).token;
+    },
+    menu: () => call('GET', '/api/menu'),
+    placeOrder: (token, items, delivery = { address: '12 Canal Street' }) =>
+      call('POST', '/api/orders', { items, delivery }, token, { 'Idempotency-Key': `k-${Math.random().toString(36).slice(2)}` }),
+  };
+}
+
+/** Signs in through a panel's login form. */
+export async function signIn(page, account) {
+  await page.getByLabel('Email').fill(account.email);
+  await page.getByLabel('Password').fill(account.password);
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+}
+
+/** Fails the test on uncaught page errors. */
+export function collectErrors(page, sink) {
+  page.on('pageerror', (e) => sink.push(`${page.url()}: ${e.message}`));
+}

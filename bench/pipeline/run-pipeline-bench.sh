@@ -9,6 +9,7 @@
 #   bench/pipeline/run-pipeline-bench.sh [--build-dir DIR] [--rates "200 400 800"]
 #       [--duration S] [--search-duration S] [--search-steps N] [--budget S]
 #       [--customers N] [--pool P] [--no-search] [--quick] [--port BASE] [--out DIR]
+#       [--data-parent DIR]   (where the temp data dirs go; default /tmp)
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -25,9 +26,10 @@ search=1
 # an earlier run holds it.
 base_port=29600
 out=""
+data_parent=/tmp
 
 usage() {
-  sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'
   exit "${1:-2}"
 }
 while [ $# -gt 0 ]; do
@@ -45,6 +47,7 @@ while [ $# -gt 0 ]; do
       shift ;;
     --port) base_port="$2"; shift 2 ;;
     --out) out="$2"; shift 2 ;;
+    --data-parent) data_parent="$2"; shift 2 ;;
     -h|--help) usage 0 ;;
     *) echo "unknown argument: $1" >&2; usage ;;
   esac
@@ -99,7 +102,7 @@ trap 'exit 130' INT TERM
 # start_server PORT LOG: a fresh brigade; sets server_pid once it listens.
 start_server() {
   local port=$1 log=$2
-  data_dir=$(mktemp -d /tmp/pipeline-bench-data.XXXXXX)
+  data_dir=$(mktemp -d "$data_parent/pipeline-bench-data.XXXXXX")
   # 5,000 sockets + the HTTP pool: the server needs more than the default 1,024 fds.
   (ulimit -n "$(ulimit -Hn)"
     exec "$brigade" --listen "127.0.0.1:$port" --data-dir "$data_dir" --pwhash-memlimit 8192 \
@@ -121,6 +124,7 @@ start_server() {
     "$(awk '/MemTotal/ {printf "%.1f GB", $2 / 1048576}' /proc/meminfo), kernel $(uname -r)"
   echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
   echo "brigade: $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown), $brigade"
+  echo "data dirs in $data_parent ($(df --output=source,fstype "$data_parent" | tail -n 1 | tr -s ' '))"
   echo "customers $customers, admins 3, pool $pool, fixed rates: $rates ($duration s each)," \
     "search: $search_duration s per step, at most $search_steps steps"
 } | tee "$out/machine.txt" >&2
@@ -194,27 +198,7 @@ if [ "$search" = 1 ]; then
 fi
 
 echo >&2
-node - "$results" "$out/machine.txt" <<'EOF' | tee "$out/table.md"
-const fs = require("fs");
-const [results, machine] = process.argv.slice(2);
-const runs = fs.readFileSync(results, "utf8").split("\n").filter((l) => l.startsWith("{"))
-  .map((l) => JSON.parse(l));
-const f = (v, d = 1) => (v === null || v === undefined ? "–" : Number(v).toFixed(d));
-const mb = (kb) => (kb ? (kb / 1024).toFixed(0) : "–");
-console.log(fs.readFileSync(machine, "utf8").trim().split("\n").map((l) => `- ${l}`).join("\n"));
-console.log("");
-console.log("| run | orders/s | placed | admin p50 / p99 / p99.9 / max ms | owner p50 / p99 / p99.9 / max ms | POST p50 / p99 ms | lost | dup | misdel. | alerts ok | server CPU | µs/order | RSS MB (sockets → end) | loadgen CPU | load avg | held |");
-console.log("|---|---:|---:|---|---|---|---:|---:|---:|:-:|---:|---:|---|---:|---|:-:|");
-for (const r of runs) {
-  if (r.setup_failed) {
-    console.log(`| ${r.label} | ${r.rate} | setup failed: ${r.setup_failed} |||||||||||||| no |`);
-    continue;
-  }
-  const alertsOk = r.alerts_missing === 0 && r.alerts_duplicated === 0 ? "yes" : `missing ${r.alerts_missing}, dup ${r.alerts_duplicated}`;
-  const send = r.send_s || r.phase_s;
-  console.log(`| ${r.label} | ${r.rate} | ${f(100 * r.placed_ratio)}% | ${f(r.admin_p50_ms)} / ${f(r.admin_p99_ms)} / ${f(r.admin_p999_ms)} / ${f(r.admin_max_ms)} | ${f(r.customer_p50_ms)} / ${f(r.customer_p99_ms)} / ${f(r.customer_p999_ms)} / ${f(r.customer_max_ms)} | ${f(r.post_p50_ms)} / ${f(r.post_p99_ms)} | ${r.lost} | ${r.duplicates + r.alerts_duplicated} | ${r.misdelivered} | ${alertsOk} | ${f(r.server_cpu_pct, 0)}% | ${f(r.server_cpu_us_per_order, 0)} | ${mb(r.rss_before_kb)} → ${mb(r.rss_after_kb)} | ${f(100 * r.loadgen_cpu_send_s / send, 0)}% | ${r.load_before.split(" ")[0]} | ${r.held ? "yes" : "no"} |`);
-}
-EOF
+node "$root/bench/pipeline/make-table.mjs" "$results" "$out/machine.txt" | tee "$out/table.md"
 echo >&2
 echo "raw results: $results (logs in $out)" >&2
 [ "$failures" = 0 ] || { echo "$failures run(s) failed" >&2; exit 1; }

@@ -88,7 +88,7 @@ test('order to doorstep across the three panels', async () => {
   }, order.id);
   await riderSelect.selectOption({ index: 1 });
   await card.getByRole('button', { name: 'Assign' }).click();
-  await card.getByText(/🛵/).waitFor();
+  await card.locator('.order-rider', { hasText: 'Ravi Rider' }).waitFor();
 
   // The rider sees the job at once.
   const delivery = rider.locator(`[data-testid=delivery][data-order-id="${order.id}"]`);

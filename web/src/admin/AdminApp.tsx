@@ -7,6 +7,8 @@ import { Board } from './Board';
 import { MenuAdmin } from './MenuAdmin';
 import { TodayStats } from './TodayStats';
 import { beep, disableSound, enableSound, soundReady, soundWanted } from './sound';
+import { Icon } from '../shared/icons';
+import { formatMoney, itemsSummary } from '../shared/format';
 
 const api = new Api('admin');
 (window as any).__brigadeApi = api;
@@ -159,11 +161,11 @@ function Dashboard({ user, onSignOut }: { user: User; onSignOut: () => void }) {
         </nav>
         <div className="topbar-right">
           <span className="riders-online" title="Riders online">
-            <span aria-hidden="true">🛵</span> {onlineRiders.length} online
+            <Icon name="bike" /> {onlineRiders.length} online
           </span>
           {sound === 'on' ? (
             <button type="button" className="btn btn-small" aria-pressed="true" onClick={() => (disableSound(), setSound('off'))}>
-              🔔 Sound on
+              <Icon name="bell" /> Sound on
             </button>
           ) : (
             <button
@@ -172,7 +174,7 @@ function Dashboard({ user, onSignOut }: { user: User; onSignOut: () => void }) {
               data-testid="enable-sound"
               onClick={() => void enableSound().then((ok) => setSound(ok || soundReady() ? 'on' : 'blocked'))}
             >
-              🔕 Enable sound
+              <Icon name="bellOff" /> Enable sound
             </button>
           )}
           <ConnectionBadge state={state} />
@@ -189,11 +191,11 @@ function Dashboard({ user, onSignOut }: { user: User; onSignOut: () => void }) {
         {toasts.map((t) => (
           <div key={t.key} className="toast" role="alert" data-testid="toast" data-order-id={t.order_id}>
             <span className="toast-icon" aria-hidden="true">
-              🔔
+              <Icon name="bell" size={22} />
             </span>
             <div className="toast-body">
               <strong>New order #{t.order_id}</strong>
-              <span>{t.message}</span>
+              <span>{orders.get(t.order_id) ? `${itemsSummary(orders.get(t.order_id)!.items)} · ${formatMoney(orders.get(t.order_id)!.total_cents)}` : t.message}</span>
             </div>
             <button type="button" className="btn btn-small btn-primary" onClick={() => acknowledge(t.order_id)}>
               Acknowledge

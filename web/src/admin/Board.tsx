@@ -4,6 +4,7 @@ import { formatElapsed, formatMoney, formatTime, minutesSince, STATUS_LABEL } fr
 import { useAction, useNow } from '../shared/hooks';
 import type { Order, OrderStatus, Rider } from '../shared/types';
 import { ErrorBanner, StatusPill } from '../shared/ui';
+import { Icon } from '../shared/icons';
 
 const COLUMNS: { key: string; title: string; statuses: OrderStatus[] }[] = [
   { key: 'pending', title: 'New', statuses: ['pending'] },
@@ -123,7 +124,7 @@ function OrderCard({ api, order: o, now, riders, riderName, onChanged, onAcknowl
           <StatusPill status={o.status} />
         ) : (
           <span className={`elapsed elapsed-${u}`} title={`Placed at ${formatTime(o.created_at)}`}>
-            ⏱ <span className="num">{formatElapsed(o.created_at, now)}</span>
+            <Icon name="clock" size={13} /> <span className="num">{formatElapsed(o.created_at, now)}</span>
           </span>
         )}
       </header>
@@ -137,13 +138,20 @@ function OrderCard({ api, order: o, now, riders, riderName, onChanged, onAcknowl
       </ul>
       {o.notes && <p className="order-notes">“{o.notes}”</p>}
       <div className="order-meta">
-        <span className="order-customer" title={o.delivery.address}>
-          👤 Customer #{o.customer_id} · {o.delivery.address}
+        <span className="order-customer">
+          <Icon name="user" size={13} /> Customer #{o.customer_id}
         </span>
         <strong className="order-total num">{formatMoney(o.total_cents)}</strong>
       </div>
       {o.prep_minutes != null && !final && <div className="order-sub">Prep {o.prep_minutes} min</div>}
-      {riderName && <div className="order-sub">🛵 {riderName}</div>}
+      <div className="order-address" title={o.delivery.address}>
+        <Icon name="pin" size={13} /> {o.delivery.address}
+      </div>
+      {riderName && (
+        <div className="order-sub order-rider">
+          <Icon name="bike" size={14} /> {riderName}
+        </div>
+      )}
       {o.status_reason && <div className="order-sub">Reason: {o.status_reason}</div>}
 
       {o.status === 'pending' &&

@@ -20,7 +20,7 @@ export function TodayStats({ stats, orders, error, onRetry }: { stats: Stats | n
   const max = Math.max(1, ...hours.map((h) => h.count));
   const active = stats ? ['pending', 'accepted', 'preparing', 'ready', 'picked_up'].reduce((n, s) => n + (stats.by_status[s] ?? 0), 0) : null;
   const W = 300;
-  const H = 64;
+  const H = 52;
   const bw = W / Math.max(hours.length, 1);
 
   return (
@@ -42,6 +42,7 @@ export function TodayStats({ stats, orders, error, onRetry }: { stats: Stats | n
         <span className="stat-value num">{active ?? '—'}</span>
       </div>
       <figure className="chart">
+        <div className="chart-title">Orders per hour</div>
         <svg viewBox={`0 0 ${W} ${H + 14}`} width="100%" height={H + 14} role="img" aria-label={`Orders per hour: ${hours.map((h) => `${h.hour}h ${h.count}`).join(', ')}`}>
           {hours.map((h, i) => {
             const bh = (h.count / max) * (H - 6);
@@ -59,7 +60,6 @@ export function TodayStats({ stats, orders, error, onRetry }: { stats: Stats | n
             );
           })}
         </svg>
-        <figcaption className="sr-only">Orders per hour today</figcaption>
       </figure>
       {error && (
         <div className="stats-error" role="alert">

@@ -5,6 +5,7 @@ import { applyMenuChange, useAction, useLive, useNow, useOrders, useSession } fr
 import { DeliveryMap, type MapPoint } from '../shared/map';
 import type { Menu, MenuItem, Order, OrderStatus, RiderLocation, User } from '../shared/types';
 import { Brand, ConnectionBadge, ErrorBanner, Field, LoginForm, Spinner, StatusPill } from '../shared/ui';
+import { Icon } from '../shared/icons';
 
 const api = new Api('customer');
 (window as any).__brigadeApi = api;
@@ -288,7 +289,7 @@ function Checkout({
     return (
       <div className="empty">
         <span className="big" aria-hidden="true">
-          🛒
+          <Icon name="cart" size={40} />
         </span>
         Your cart is empty.
         <div>
@@ -375,7 +376,7 @@ function Checkout({
           </Field>
         </div>
         <button type="button" className="btn btn-small" onClick={locate} disabled={locating}>
-          📍 {locating ? 'Locating…' : 'Use my location'}
+          <Icon name="location" /> {locating ? 'Locating…' : 'Use my location'}
         </button>
         {point && (
           <div style={{ marginTop: 12 }}>
@@ -492,7 +493,7 @@ function OrderPage({ id, order, onLoaded, location }: { id: number; order: Order
         <div className="track-map">
           <DeliveryMap destination={dest} rider={rider} label={rider ? `Rider at ${rider.lat.toFixed(4)}, ${rider.lng.toFixed(4)}` : 'Delivery address'} />
           <p className="small muted" data-testid="rider-position" data-lat={rider?.lat ?? ''} data-lng={rider?.lng ?? ''}>
-            {rider ? `🛵 Rider at ${rider.lat.toFixed(5)}, ${rider.lng.toFixed(5)} · ${formatTime(location!.at)}` : dest ? '📍 Your delivery address' : ''}
+            {rider ? `Rider at ${rider.lat.toFixed(5)}, ${rider.lng.toFixed(5)} · ${formatTime(location!.at)}` : dest ? 'Your delivery address' : ''}
           </p>
         </div>
       )}
@@ -559,7 +560,7 @@ function History({ orders, loaded, error, onRetry }: { orders: Order[]; loaded: 
       {list.length === 0 && (
         <p className="empty">
           <span className="big" aria-hidden="true">
-            🍽️
+            <Icon name="plate" size={40} />
           </span>
           No orders yet. <a href="#/">Browse the menu</a>
         </p>

@@ -5,6 +5,7 @@ import { useAction, useLive, useOrders, useSession } from '../shared/hooks';
 import type { LiveConnection } from '../shared/live';
 import type { Order, User } from '../shared/types';
 import { Brand, ConnectionBadge, ErrorBanner, LoginForm, Spinner, StatusPill } from '../shared/ui';
+import { Icon } from '../shared/icons';
 
 const api = new Api('rider');
 (window as any).__brigadeApi = api;
@@ -125,7 +126,7 @@ function RiderHome({ user, onSignOut }: { user: User; onSignOut: () => void }) {
         {loaded && active.length === 0 && (
           <div className="empty card">
             <span className="big" aria-hidden="true">
-              {online ? '🛵' : '😴'}
+              <Icon name={online ? 'bike' : 'moon'} size={40} />
             </span>
             {online ? 'No deliveries yet. New jobs appear here instantly.' : 'You are offline. Switch on to start receiving jobs.'}
           </div>
@@ -163,7 +164,7 @@ function DeliveryCard({ order: o, onChanged }: { order: Order; onChanged: (o: Or
         <StatusPill status={o.status} />
       </header>
       <div className="delivery-address">
-        <span aria-hidden="true">📍</span>
+        <Icon name="pin" size={20} className="addr-icon" />
         <div>
           <div className="address">{o.delivery.address}</div>
           {maps && (
@@ -226,9 +227,12 @@ function LocationSharing({ live, active }: { live: LiveConnection | null; active
         timer.current = window.setTimeout(send, wait);
         return;
       }
+      if (!live.socket.connected) {
+        timer.current = window.setTimeout(send, 1000); // keep the fix until we are connected again
+        return;
+      }
       pending.current = null;
       lastSent.current = Date.now();
-      if (!live.socket.connected) return; // the next fix goes out once reconnected
       live.socket.timeout(5000).emit('rider:location', p, (err: unknown, res: { ok: boolean; error?: { code: string; message: string } }) => {
         if (err) return;
         if (res?.ok) {

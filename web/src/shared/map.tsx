@@ -4,6 +4,7 @@
 import { useEffect, useRef } from 'react';
 import L from 'leaflet';
 import 'leaflet/dist/leaflet.css';
+import { BIKE_SVG } from './icons';
 
 export function tileUrl(): string | null {
   return (window as any).BRIGADE_CONFIG?.tileUrl ?? localStorage.getItem('brigade.tileUrl') ?? import.meta.env.VITE_TILE_URL ?? null;
@@ -23,7 +24,7 @@ interface Props {
 }
 
 const destIcon = L.divIcon({ className: 'pin pin-dest', html: '<span></span>', iconSize: [26, 26], iconAnchor: [13, 26] });
-const riderIcon = L.divIcon({ className: 'pin pin-rider', html: '<span>🛵</span>', iconSize: [34, 34], iconAnchor: [17, 17] });
+const riderIcon = L.divIcon({ className: 'pin pin-rider', html: `<span>${BIKE_SVG}</span>`, iconSize: [34, 34], iconAnchor: [17, 17] });
 
 export function DeliveryMap({ destination, rider, label, className, onPick }: Props) {
   const el = useRef<HTMLDivElement>(null);

@@ -69,3 +69,32 @@ test('offline admin catches up with every missed order exactly once', async () =
   assert.deepEqual(errors, []);
   await ctx.close();
 });
+
+test('a resync from the server reloads the board over REST, without duplicates', async () => {
+  const api = rest(server);
+  const customerToken = await api.login('customer');
+  const itemId = (await api.menu()).categories[0].items[0].id;
+  const ctx = await newContext(browser, server, DESKTOP);
+  const admin = await ctx.newPage();
+  collectErrors(admin, errors);
+  await admin.goto('/admin/');
+  await admin.locator('[data-testid=board], #login-title').first().waitFor();
+  if (await admin.locator('#login-title').count()) await signIn(admin, server.accounts.admin);
+  await admin.locator('[data-testid=connection][data-state=live]').waitFor();
+  const cardsBefore = await admin.locator('[data-testid=order-card]').count();
+
+  // Pretend the client's position comes from another database: the server
+  // answers the reconnection with `resync`, the panel reloads over REST.
+  await admin.evaluate(() => {
+    window.__brigadeLive.epoch = 'another-database';
+    window.__brigadeLive.socket.io.engine.close();
+  });
+  const o = await api.placeOrder(customerToken, [{ item_id: itemId, quantity: 1 }], { address: 'Resync lane 5' });
+  await admin.locator('[data-testid=connection][data-state=reloaded]').waitFor({ timeout: 10000 });
+  await admin.locator(`[data-testid=order-card][data-order-id="${o.id}"]`).waitFor({ timeout: 5000 });
+  await admin.locator('[data-testid=connection][data-state=live]').waitFor({ timeout: 10000 });
+  assert.equal(await admin.locator('[data-testid=order-card]').count(), cardsBefore + 1);
+  assert.notEqual(await admin.evaluate(() => window.__brigadeLive.epoch), 'another-database');
+  assert.deepEqual(errors, []);
+  await ctx.close();
+});

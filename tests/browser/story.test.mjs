@@ -62,6 +62,7 @@ test('order to doorstep across the three panels', async () => {
   const card = admin.locator(`[data-testid=order-card][data-order-id="${order.id}"]`);
   await card.waitFor({ timeout: 1000 });
   const shownAfter = Date.now() - t0;
+  console.log(`# admin card shown ${shownAfter} ms after the POST answered`);
   assert.ok(shownAfter <= 1000, `card shown after ${shownAfter} ms`);
   assert.equal(await card.getAttribute('data-status'), 'pending');
   await admin.locator(`[data-testid=column-pending] [data-order-id="${order.id}"]`).waitFor({ timeout: 500 });

@@ -49,13 +49,35 @@ struct HttpConnectionHandler::ParserBox {
 };
 
 HttpConnectionHandler::HttpConnectionHandler(net::TcpConnection& connection, const Router& router,
-                                             const HttpOptions& options)
+                                             const HttpOptions& options,
+                                             std::shared_ptr<net::FifoTimer> idle)
     : connection_(connection),
       router_(router),
       options_(options),
-      parser_(std::make_unique<ParserBox>(options.maxBody)) {}
+      idle_(std::move(idle)),
+      parser_(std::make_unique<ParserBox>(options.maxBody)) {
+  idleHook_.owner = this;
+  armIdle();
+}
 
-HttpConnectionHandler::~HttpConnectionHandler() = default;
+HttpConnectionHandler::~HttpConnectionHandler() {
+  cancelIdle();
+}
+
+std::shared_ptr<net::FifoTimer> HttpConnectionHandler::makeIdleTimer(net::Loop& loop,
+                                                                     int64_t timeoutMs) {
+  return std::make_shared<net::FifoTimer>(loop, timeoutMs, [](net::FifoHook& hook) {
+    static_cast<IdleHook&>(hook).owner->connection_.close(false);
+  });
+}
+
+void HttpConnectionHandler::armIdle() {
+  if (idle_) idle_->arm(idleHook_);
+}
+
+void HttpConnectionHandler::cancelIdle() {
+  if (idle_) idle_->cancel(idleHook_);
+}
 
 void HttpConnectionHandler::refuse(int status) {
   const char* code = status == 413   ? "payload_too_large"
@@ -80,6 +102,7 @@ size_t HttpConnectionHandler::onData(std::string_view data) {
     Request request = parser_->parser.take();
     request.remoteAddress = connection_.remoteAddress();
     const Route* route = router_.find(request.path);
+    cancelIdle();  // a request is in progress (or the connection changes hands)
     if (request.isWebSocketUpgrade()) {
       if (route && route->upgrade) {
         route->upgrade(std::move(request), connection_.shared_from_this(), data.substr(used));
@@ -105,10 +128,12 @@ void HttpConnectionHandler::finished(bool keepAlive) {
     connection_.close(true);
     return;
   }
+  armIdle();
   connection_.resume();
 }
 
 void HttpConnectionHandler::onClose(std::string_view) {
+  cancelIdle();
   if (auto responder = std::move(current_)) responder->aborted();
 }
 
@@ -140,8 +165,13 @@ HttpServer::~HttpServer() {
 }
 
 void HttpServer::listen(const std::string& host, uint16_t port) {
+  for (unsigned i = 0; i < loops_.size(); ++i) {
+    idleTimers_.push_back(
+        HttpConnectionHandler::makeIdleTimer(loops_.at(i), options_.idleTimeoutMs));
+  }
   listener_ = std::make_unique<net::Listener>(loops_, [this](const net::TcpConnectionPtr& c) {
-    c->setHandler(std::make_unique<HttpConnectionHandler>(*c, router_, options_));
+    c->setHandler(std::make_unique<HttpConnectionHandler>(*c, router_, options_,
+                                                          idleTimers_[c->loop().index()]));
   });
   listener_->listen(host, port);
 }

@@ -9,6 +9,7 @@
 
 #include "http/message.hpp"
 #include "net/connection.hpp"
+#include "net/fifo_timer.hpp"
 #include "net/listener.hpp"
 
 namespace brigade::http {
@@ -58,8 +59,13 @@ class Router {
   std::vector<std::pair<std::string, Route>> routes_;
 };
 
+// A connection that has no request in progress for this long is closed (idle
+// keep-alive connections, and slow or stalled clients that never finish a request).
+inline constexpr int64_t kHttpIdleTimeoutMs = 30000;
+
 struct HttpOptions {
   size_t maxBody = kDefaultMaxBody;
+  int64_t idleTimeoutMs = kHttpIdleTimeoutMs;
   Headers defaultHeaders;  // added to every answer (security headers)
 };
 
@@ -79,15 +85,21 @@ class HttpServer {
   net::LoopGroup& loops_;
   const Router& router_;
   HttpOptions options_;
+  std::vector<std::shared_ptr<net::FifoTimer>> idleTimers_;  // one per loop
   std::unique_ptr<net::Listener> listener_;
 };
 
 // Serves one connection (exposed for in-memory tests).
 class HttpConnectionHandler final : public net::ConnectionHandler {
  public:
+  // `idle` (optional) closes the connection when no request is in progress for its
+  // duration; the handler arms it while waiting for a request.
   HttpConnectionHandler(net::TcpConnection& connection, const Router& router,
-                        const HttpOptions& options);
+                        const HttpOptions& options, std::shared_ptr<net::FifoTimer> idle = nullptr);
   ~HttpConnectionHandler() override;
+  // The idle timer of a loop's HTTP connections: closes those it expires.
+  // Shared by the loop's handlers, each of which keeps it alive.
+  static std::shared_ptr<net::FifoTimer> makeIdleTimer(net::Loop& loop, int64_t timeoutMs);
   size_t onData(std::string_view data) override;
   void onClose(std::string_view reason) override;
 
@@ -96,9 +108,17 @@ class HttpConnectionHandler final : public net::ConnectionHandler {
   void finished(bool keepAlive);
   void refuse(int status);
 
+  struct IdleHook : net::FifoHook {
+    HttpConnectionHandler* owner = nullptr;
+  };
+  void armIdle();
+  void cancelIdle();
+
   net::TcpConnection& connection_;
   const Router& router_;
   const HttpOptions& options_;
+  std::shared_ptr<net::FifoTimer> idle_;
+  IdleHook idleHook_;
   struct ParserBox;
   std::unique_ptr<ParserBox> parser_;
   std::shared_ptr<Responder> current_;

@@ -24,6 +24,8 @@ namespace {
 constexpr size_t kMaxUnconsumed = 4 << 20;
 // Buffers gathered into one writev (asio's own per-call maximum is 64).
 constexpr size_t kMaxGather = 64;
+// Pause after a failed accept (EMFILE...) before accepting again.
+constexpr int64_t kAcceptRetryMs = 100;
 // Reads per readiness event before yielding to other connections of the loop.
 constexpr int kMaxReadsPerWake = 4;
 
@@ -291,8 +293,13 @@ struct Listener::Impl {
         onAccept(connection);
         connection->start();
       } else {
-        // Out of descriptors and the like: keep accepting, the condition may pass.
+        // Out of descriptors and the like: try again a little later (not in a tight
+        // loop), the condition may pass as connections close.
         spdlog::warn("accept failed: {}", ec.message());
+        loop.runAfter(kAcceptRetryMs, [this, &loop, &acceptor] {
+          if (!closed) accept(loop, acceptor);
+        });
+        return;
       }
       accept(loop, acceptor);
     });

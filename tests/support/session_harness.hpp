@@ -31,10 +31,11 @@ class SessionHarness {
   net::Loop& loop() { return loops_.at(0); }
 
   // A new client connection speaking HTTP to the server.
-  std::shared_ptr<net::MemoryConnection> connect() {
+  // `idle`: the HTTP idle timer to use (none by default).
+  std::shared_ptr<net::MemoryConnection> connect(std::shared_ptr<net::FifoTimer> idle = nullptr) {
     auto connection = std::make_shared<net::MemoryConnection>(loop());
-    connection->setHandler(
-        std::make_unique<http::HttpConnectionHandler>(*connection, router_, httpOptions_));
+    connection->setHandler(std::make_unique<http::HttpConnectionHandler>(
+        *connection, router_, httpOptions_, std::move(idle)));
     return connection;
   }
 

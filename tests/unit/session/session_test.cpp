@@ -333,5 +333,28 @@ TEST_F(SessionTest, HeldSocketOverItsLimitIsDisconnected) {
   EXPECT_FALSE(socket->connected());
 }
 
+TEST_F(SessionTest, IdleHttpConnectionsAreClosedButPendingPollsAreNot) {
+  SessionHarness h;
+  // The server's idle timer, shortened: closes connections with no request in progress.
+  auto idle = http::HttpConnectionHandler::makeIdleTimer(h.loop(), 30);
+  auto silent = h.connect(idle);
+  auto partial = h.connect(idle);
+  partial->receive("GET /socket.io/?EIO=4&transport=polling HTTP/1.1\r\nHo");  // never finished
+  auto polling = h.connect(idle);
+  polling->receive("GET /socket.io/?EIO=4&transport=polling HTTP/1.1\r\nHost: x\r\n\r\n");
+  h.poll();
+  std::string open = polling->takeOutput();
+  size_t body = open.find("\r\n\r\n") + 4;
+  auto sid = boost::json::parse(open.substr(body + 1)).as_object()["sid"].as_string();
+  polling->receive("GET /socket.io/?EIO=4&transport=polling&sid=" + std::string(sid) +
+                   " HTTP/1.1\r\nHost: x\r\n\r\n");  // a long poll: waits for data
+  h.poll();
+  std::this_thread::sleep_for(std::chrono::milliseconds(60));
+  h.poll();
+  EXPECT_TRUE(silent->closed());
+  EXPECT_TRUE(partial->closed());
+  EXPECT_FALSE(polling->closed());
+}
+
 }  // namespace
 }  // namespace brigade

@@ -48,8 +48,8 @@ test('order to doorstep across the three panels', async () => {
   await customer.getByRole('button', { name: /^Add Garlic bread/ }).click();
   await customer.getByTestId('view-cart').click();
   await customer.getByLabel('Address').fill('221B Baker Street, 2nd floor');
-  await customer.getByLabel('Latitude (optional)').fill('52.3702');
-  await customer.getByLabel('Longitude (optional)').fill('4.8952');
+  await customer.getByLabel('Latitude').fill('52.3702');
+  await customer.getByLabel('Longitude').fill('4.8952');
   await customer.getByLabel('Delivery pin').waitFor();
   const placed = customer.waitForResponse((r) => r.url().endsWith('/api/orders') && r.request().method() === 'POST');
   await customer.getByTestId('place-order').click();

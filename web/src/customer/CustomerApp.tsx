@@ -368,13 +368,14 @@ function Checkout({
           {(id) => <textarea id={id} name="address" required value={address} onChange={(e) => setAddress(e.target.value)} placeholder="Street, number, floor, city" autoComplete="street-address" rows={2} />}
         </Field>
         <div className="coords">
-          <Field label="Latitude (optional)">
+          <Field label="Latitude">
             {(id) => <input id={id} name="lat" inputMode="decimal" value={lat} onChange={(e) => setLat(e.target.value)} placeholder="52.3702" />}
           </Field>
-          <Field label="Longitude (optional)">
+          <Field label="Longitude">
             {(id) => <input id={id} name="lng" inputMode="decimal" value={lng} onChange={(e) => setLng(e.target.value)} placeholder="4.8952" />}
           </Field>
         </div>
+        <p className="hint coords-hint">Optional: coordinates put a pin on the rider's map.</p>
         <button type="button" className="btn btn-small" onClick={locate} disabled={locating}>
           <Icon name="location" /> {locating ? 'Locating…' : 'Use my location'}
         </button>
@@ -479,7 +480,7 @@ function OrderPage({ id, order, onLoaded, location }: { id: number; order: Order
       <div className={`status-hero status-${order.status}`}>
         <div className="status-hero-top">
           <span className="muted small">Order #{order.id}</span>
-          <StatusPill status={order.status} />
+          <StatusPill status={order.status} label={order.status === 'pending' ? 'Placed' : undefined} />
         </div>
         <h1 data-testid="order-headline">{headline}</h1>
         {sub && (
@@ -571,7 +572,7 @@ function History({ orders, loaded, error, onRetry }: { orders: Order[]; loaded: 
             <a href={`#/orders/${o.id}`} className="card history-item" data-testid="history-item" data-order-id={o.id}>
               <div className="history-top">
                 <strong>Order #{o.id}</strong>
-                <StatusPill status={o.status} />
+                <StatusPill status={o.status} label={o.status === 'pending' ? 'Placed' : undefined} />
               </div>
               <div className="small muted">{itemsSummary(o.items)}</div>
               <div className="history-bottom">

@@ -22,8 +22,8 @@ export function ConnectionBadge({ state }: { state: LiveState }) {
   );
 }
 
-export function StatusPill({ status }: { status: OrderStatus }) {
-  return <span className={`pill pill-${status}`}>{STATUS_LABEL[status]}</span>;
+export function StatusPill({ status, label }: { status: OrderStatus; label?: string }) {
+  return <span className={`pill pill-${status}`}>{label ?? STATUS_LABEL[status]}</span>;
 }
 
 export function Spinner({ label = 'Loading…' }: { label?: string }) {

@@ -181,6 +181,42 @@ TEST_F(SqliteStoreTest, ChangesRollBackWithTheirTransaction) {
   EXPECT_EQ(page.changes[1]->document.at("name").as_string(), "C");
 }
 
+// A write that only fails at COMMIT (a deferred foreign key, planted here through the
+// shell) fails the batch's COMMIT; the batch is then retried write by write and only the
+// culprit fails. The stream keeps no trace of the failed attempt.
+TEST_F(SqliteStoreTest, AWriteFailingAtCommitFailsAlone) {
+  auto store = open();
+  ASSERT_EQ(shell("CREATE TABLE poison(ref INTEGER REFERENCES menu_categories(id) DEFERRABLE "
+                  "INITIALLY DEFERRED);"
+                  "CREATE TRIGGER poison_pill AFTER INSERT ON menu_categories "
+                  "WHEN NEW.name = 'poison' BEGIN INSERT INTO poison VALUES (-1); END;"),
+            0);
+  constexpr int kN = 60;
+  std::vector<std::shared_ptr<std::promise<Result<MenuCategory>>>> results;
+  for (int i = 0; i < kN; ++i) {
+    auto p = std::make_shared<std::promise<Result<MenuCategory>>>();
+    results.push_back(p);
+    store->createCategory(NewMenuCategory{i == kN / 2 ? "poison" : "ok", {}},
+                          [p](Result<MenuCategory> r) { p->set_value(std::move(r)); });
+  }
+  for (int i = 0; i < kN; ++i) {
+    auto r = results[i]->get_future().get();
+    if (i == kN / 2) {
+      ASSERT_FALSE(r);
+      EXPECT_EQ(r.error().code, errc::kConflict);
+    } else {
+      EXPECT_TRUE(r) << i << ": " << r.error().message;
+    }
+  }
+  EXPECT_GT(store->stats().largest_batch, 1u) << "the writes were not batched";
+  auto page = must<ChangePage>([&](auto d) { store->readChanges(0, 1000, d); });
+  ASSERT_EQ(page.changes.size(), static_cast<size_t>(kN - 1));
+  for (size_t i = 0; i < page.changes.size(); ++i) {
+    EXPECT_EQ(page.changes[i]->seq, static_cast<int64_t>(i + 1));
+    EXPECT_EQ(page.changes[i]->document.at("name").as_string(), "ok");
+  }
+}
+
 TEST_F(SqliteStoreTest, GarbageFileIsRefusedUntouched) {
   {
     std::ofstream out(path(), std::ios::binary);

@@ -43,6 +43,7 @@ struct StoreStats {
   uint64_t failed_writes = 0;  // write operations that returned an error
   uint64_t batches = 0;        // transactions committed for them (group commit: fewer)
   uint64_t largest_batch = 0;
+  uint64_t split_batches = 0;  // batches whose COMMIT failed, retried write by write
 };
 
 // All of Brigade's persistence. No SQL exists outside src/store.

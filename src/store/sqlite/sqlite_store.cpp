@@ -884,6 +884,7 @@ class SqliteStore final : public Store {
     s.failed_writes = failed_writes_.load();
     s.batches = batches_.load();
     s.largest_batch = largest_batch_.load();
+    s.split_batches = split_batches_.load();
     return s;
   }
 
@@ -1307,6 +1308,7 @@ class SqliteStore final : public Store {
     if (!commit) {
       if (!sqlite3_get_autocommit(db)) (void)writer_->exec("ROLLBACK");
       if (jobs.size() > 1) {
+        ++split_batches_;
         // Find the culprit(s): each write again in its own transaction.
         for (auto* j : jobs) commitBatch({j});
         return;
@@ -1411,7 +1413,8 @@ class SqliteStore final : public Store {
   std::condition_variable ccv_;  // the checkpointer's own: wcv_ must only wake the writer
   std::thread checkpoint_thread_;
 
-  std::atomic<uint64_t> writes_{0}, failed_writes_{0}, batches_{0}, largest_batch_{0};
+  std::atomic<uint64_t> writes_{0}, failed_writes_{0}, batches_{0}, largest_batch_{0},
+      split_batches_{0};
 };
 
 }  // namespace

@@ -137,6 +137,8 @@ run_rate() {
   local rate=$1 secs=$2 kind=$3
   index=$((index + 1))
   local port=$((base_port + index)) name="$kind-$rate"
+  # A rate run twice (e.g. --rates "400 400 400") keeps every run's files.
+  if [ -e "$out/$name.out" ]; then name="$name.$index"; fi
   local log="$out/$name.server.log"
   echo "== $name: $rate orders/s for $secs s (port $port, load $(cut -d' ' -f1-3 /proc/loadavg))" >&2
   last_held=false

@@ -33,19 +33,31 @@ std::optional<int64_t> docId(const json::object& doc, std::string_view key) {
   return v->get_int64();
 }
 
-std::string withOffset(json::object payload, int64_t seq, std::string_view name) {
-  json::array event{name, std::move(payload), std::to_string(seq)};
+// Offsets: "S" follows the event of change S; "S.1" follows everything of change S,
+// its alert included (an order insert gives admins two events with one seq).
+std::string withOffset(json::object payload, int64_t seq, std::string_view name,
+                       bool complete = false) {
+  json::array event{name, std::move(payload), std::to_string(seq) + (complete ? ".1" : "")};
   return json::serialize(event);
 }
 
-std::optional<int64_t> parseSeq(const json::value* v) {
+// A client's offset: a seq (number or "S": its alert, if any, may not have been seen)
+// or "S.1" (all of S seen).
+struct Offset {
+  int64_t seq = 0;
+  bool complete = false;
+};
+
+std::optional<Offset> parseOffset(const json::value* v) {
   if (!v) return std::nullopt;
-  if (v->is_int64() && v->get_int64() >= 0) return v->get_int64();
+  if (v->is_int64() && v->get_int64() >= 0) return Offset{v->get_int64(), false};
   if (v->is_string()) {
     std::string_view s = v->get_string();
+    bool complete = s.ends_with(".1");
+    if (complete) s.remove_suffix(2);
     int64_t seq = 0;
     auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), seq);
-    if (ec == std::errc() && end == s.data() + s.size() && seq >= 0) return seq;
+    if (ec == std::errc() && end == s.data() + s.size() && seq >= 0) return Offset{seq, complete};
   }
   return std::nullopt;
 }
@@ -71,7 +83,7 @@ std::string Live::alertEvent(const store::Change& c) {
   return withOffset({{"kind", "order:new"},
                      {"order_id", c.record_id},
                      {"message", "New order #" + std::to_string(c.record_id)}},
-                    c.seq, "alert");
+                    c.seq, "alert", true);
 }
 
 Live::Live(App& app, sio::Server& io) : app_(app), io_(io), store_(app.store()) {}
@@ -204,6 +216,8 @@ struct Live::Replay : std::enable_shared_from_this<Live::Replay> {
   sio::SocketPtr socket;
   Caller caller;
   int64_t after;
+  // The client has change `partial` but maybe not its alert: only that is replayed of it.
+  int64_t partial = 0;
 
   Replay(Live& l, sio::SocketPtr s, Caller c, int64_t a)
       : live(l), socket(std::move(s)), caller(std::move(c)), after(a) {}
@@ -224,12 +238,13 @@ struct Live::Replay : std::enable_shared_from_this<Live::Replay> {
       for (const auto& change : page->changes) {
         self->after = change->seq;
         if (!visible(*change, self->caller)) continue;
+        bool alertOnly = change->seq == self->partial;
         if (change->collection == store::kOrders) {
-          events.push_back(orderEvent(*change));
+          if (!alertOnly) events.push_back(orderEvent(*change));
           if (change->op == store::ChangeOp::kInsert && self->caller.role == Role::kAdmin) {
             events.push_back(alertEvent(*change));
           }
-        } else {
+        } else if (!alertOnly) {
           events.push_back(menuEvent(*change));
         }
       }
@@ -257,7 +272,8 @@ struct Live::Replay : std::enable_shared_from_this<Live::Replay> {
   // broadcast yet: release only once it has, or those broadcasts would arrive after
   // the release and duplicate the replayed changes.
   void finish(int64_t lastSeq, const std::string& epoch) {
-    std::string ready = withOffset({{"epoch", epoch}, {"last_seq", lastSeq}}, lastSeq, "ready");
+    std::string ready =
+        withOffset({{"epoch", epoch}, {"last_seq", lastSeq}}, lastSeq, "ready", true);
     live.whenDispatched(lastSeq, [socket = socket, ready, lastSeq] {
       socket->post([ready, lastSeq](sio::Socket& s) {
         s.emitRaw(ready);
@@ -284,7 +300,7 @@ void Live::onConnection(const sio::SocketPtr& socket) {
 
   const auto& h = socket->handshake();
   const json::object* auth = h.auth.is_object() ? &h.auth.get_object() : nullptr;
-  std::optional<int64_t> offset = auth ? parseSeq(auth->if_contains("offset")) : std::nullopt;
+  std::optional<Offset> offset = auth ? parseOffset(auth->if_contains("offset")) : std::nullopt;
   std::optional<std::string> epoch;
   if (auth) {
     if (auto* e = auth->if_contains("epoch"); e && e->is_string())
@@ -292,17 +308,22 @@ void Live::onConnection(const sio::SocketPtr& socket) {
   }
   if (!offset && socket->recovered()) {
     json::value stock(h.offset);
-    offset = parseSeq(&stock);
+    offset = parseOffset(&stock);
   }
   auto replay = std::make_shared<Replay>(*this, socket, caller, 0);
   if (offset && epoch && *epoch != store_.epoch()) {
     replay->resync("epoch_mismatch");
     return;
   }
-  replay->after = offset.value_or(store_.headSeq());
-  if (replay->after > store_.headSeq()) {
+  Offset from = offset.value_or(Offset{store_.headSeq(), true});
+  if (from.seq > store_.headSeq()) {
     replay->resync("offset_ahead");
     return;
+  }
+  replay->after = from.seq;
+  if (!from.complete && from.seq > 0) {
+    replay->partial = from.seq;  // read change S again, for its alert
+    replay->after = from.seq - 1;
   }
   replay->next();
 }

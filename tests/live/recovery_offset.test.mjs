@@ -85,7 +85,7 @@ function assertGapFree(client, expected, startSeq) {
     assert.equal(readies.length, 1, `${client.label}: ready on connection ${conn}`);
     const readyAt = events.indexOf(readies[0]);
     const { last_seq: lastSeq } = readies[0].args[0];
-    assert.equal(readies[0].args[1], String(lastSeq), `${client.label}: offset argument of ready`);
+    assert.equal(readies[0].args[1], `${lastSeq}.1`, `${client.label}: offset argument of ready`);
     events.forEach((e, i) => {
       if (!e.args[0] || typeof e.args[0].seq !== "number") return;
       if (i < readyAt) assert.ok(e.args[0].seq <= lastSeq, `${client.label}#${conn}: seq ${e.args[0].seq} before ready ${lastSeq}`);
@@ -95,34 +95,14 @@ function assertGapFree(client, expected, startSeq) {
   }
 }
 
-// `unpaired`: seqs of new orders whose order:changed was the last event before a
-// connection ended, without its alert: the known bug that the "todo" test below pins
-// down (the alert shares the insert's offset, so a replay after that offset skips it).
-// Only the kill -9 test, which cannot choose the moment of the crash, passes them.
-function assertAlerts(client, changes, unpaired = []) {
+// Exactly one alert per new order, in order, whatever the moment of the drops: an
+// admin dropped between a new order's order:changed ("S") and its alert ("S.1") gets
+// the alert when it reconnects with offset "S".
+function assertAlerts(client, changes) {
   const inserts = changes.filter((c) => c.collection === "orders" && c.op === "insert");
   const alerts = client.named("alert").map((e) => e.args[0].order_id);
-  const expected = inserts.filter((c) => !unpaired.includes(c.seq) || alerts.includes(c.record_id));
-  assert.deepEqual(alerts, expected.map((c) => c.record_id), `${client.label}: one alert per new order, in order`);
+  assert.deepEqual(alerts, inserts.map((c) => c.record_id), `${client.label}: one alert per new order, in order`);
 }
-
-// Seqs of new orders whose order:changed ended a connection with no alert after it.
-function unpairedAtDrops(client) {
-  const out = [];
-  for (let conn = 1; conn < client.connections; ++conn) {
-    const events = client.events.filter((e) => e.conn === conn);
-    const last = events[events.length - 1];
-    if (last?.name === "order:changed" && last.args[0].op === "insert") out.push(last.args[0].seq);
-  }
-  return out;
-}
-
-// A moment to drop an admin at without hitting that bug: not between a new order's
-// order:changed and its alert.
-const pairedBoundary = (client) => {
-  const last = client.events[client.events.length - 1];
-  return !(last?.name === "order:changed" && last.args[0].op === "insert");
-};
 
 describe("recovery with auth.offset", () => {
   const servers = [];
@@ -179,7 +159,7 @@ describe("recovery with auth.offset", () => {
       for (const n of thresholds) {
         // Dropped synchronously, from the event handler, so no later event slips in.
         await client.until(
-          () => client.stream().length >= n && pairedBoundary(client),
+          () => client.stream().length >= n,
           30000,
           `${n} events`,
           () => client.socket.disconnect(),
@@ -230,7 +210,7 @@ describe("recovery with auth.offset", () => {
 
     const crash = async () => {
       await admin.until(
-        () => admin.stream().length >= 300 && pairedBoundary(admin),
+        () => admin.stream().length >= 300,
         30000,
         "300 events before the crash",
         () => server.stop("SIGKILL"), // the signal is sent synchronously
@@ -266,20 +246,13 @@ describe("recovery with auth.offset", () => {
       admin.stream(2).length > 0 && changes.length > seenBefore,
       "changes were written after the restart",
     );
-    assertAlerts(admin, changes, unpairedAtDrops(admin));
-    assertAlerts(admin2, changes, unpairedAtDrops(admin2));
+    assertAlerts(admin, changes);
+    assertAlerts(admin2, changes);
     await server.dispose();
   });
 
   test(
     "an admin dropped between a new order's order:changed and its alert gets the alert on recovery",
-    {
-      todo:
-        "BUG: alert {kind:'order:new'} carries the same offset \"<seq>\" as the order's insert " +
-        "order:changed and is sent after it; a client that has seen order:changed seq S and reconnects " +
-        "with auth.offset S (or the stock client's offset \"S\") is replayed only changes after S, so " +
-        "the alert of order S is never delivered (expected: exactly one alert per new order)",
-    },
     async () => {
       const server = await startBrigade();
       servers.push(server);
@@ -298,7 +271,7 @@ describe("recovery with auth.offset", () => {
       const order = await placeOrder(server, customer.token, item);
       await dropped;
       const seq = client.named("order:changed")[0].args[0].seq;
-      assert.equal(client.lastOffset(), seq);
+      assert.equal(client.lastOffset(), String(seq));
       await client.reconnect({ token: admin.token, offset: seq, epoch });
       await client.ready(2);
       await sleep(300);

@@ -441,11 +441,11 @@ export class LiveClient {
   }
 
   // The offset the stock client would send: the trailing string argument of the
-  // last event that had one (stream events, alerts and ready carry "<seq>").
+  // last event that had one (stream events carry "<seq>", alerts and ready "<seq>.1").
   lastOffset() {
     for (let i = this.events.length - 1; i >= 0; --i) {
       const args = this.events[i].args;
-      if (args.length > 1 && typeof args[args.length - 1] === "string") return Number(args[args.length - 1]);
+      if (args.length > 1 && typeof args[args.length - 1] === "string") return args[args.length - 1];
     }
     return null;
   }

@@ -24,6 +24,9 @@ export interface LiveHandlers {
 
 export class LiveConnection {
   lastSeq: number | null = null;
+  // The server's own offset string of the last event ("S", or "S.1" once the alert
+  // of change S was seen too): sent back on reconnect so nothing is replayed twice.
+  private lastOffset: string | null = null;
   epoch: string | null = null;
   state: LiveState = 'connecting';
   readonly socket: Socket;
@@ -43,32 +46,41 @@ export class LiveConnection {
       reconnectionDelayMax: 5000,
       auth: (cb) => {
         const auth: Record<string, unknown> = { token: this.token };
-        if (this.lastSeq != null) auth.offset = this.lastSeq;
+        if (this.lastSeq != null) auth.offset = this.lastOffset ?? this.lastSeq;
         if (this.epoch != null) auth.epoch = this.epoch;
         cb(auth);
       },
     });
     const s = this.socket;
-    s.on('order:changed', (c: OrderChange) => {
+    s.on('order:changed', (c: OrderChange, offset?: string) => {
       if (this.seen(c.seq)) return;
+      this.noteOffset(offset);
       this.handlers.order?.(c);
     });
-    s.on('menu:changed', (c: MenuChange) => {
+    s.on('menu:changed', (c: MenuChange, offset?: string) => {
       if (this.seen(c.seq)) return;
+      this.noteOffset(offset);
       this.handlers.menu?.(c);
     });
-    s.on('alert', (a: Alert) => this.handlers.alert?.(a));
+    s.on('alert', (a: Alert, offset?: string) => {
+      this.noteOffset(offset);
+      this.handlers.alert?.(a);
+    });
     s.on('rider:location', (l: RiderLocation) => this.handlers.location?.(l));
     s.on('resync', () => {
       // The server cannot replay what we missed: forget our position, reload
       // over REST once `ready` tells us where the stream stands.
       this.lastSeq = null;
+      this.lastOffset = null;
       this.needReload = true;
     });
     s.on('ready', async (r: { epoch: string; last_seq: number }) => {
       const first = this.epoch == null;
       this.epoch = r.epoch;
-      if (this.lastSeq == null || r.last_seq > this.lastSeq) this.lastSeq = r.last_seq;
+      if (this.lastSeq == null || r.last_seq > this.lastSeq) {
+        this.lastSeq = r.last_seq;
+        this.lastOffset = `${r.last_seq}.1`;
+      }
       if (this.needReload) {
         const wasReload = !first;
         this.needReload = false;
@@ -127,6 +139,10 @@ export class LiveConnection {
   subscribe(fn: (s: LiveState) => void): () => void {
     this.listeners.add(fn);
     return () => this.listeners.delete(fn);
+  }
+
+  private noteOffset(offset: string | undefined) {
+    if (typeof offset === 'string') this.lastOffset = offset;
   }
 
   /** Marks a seq as seen; true when it was seen before (a duplicate). */

@@ -174,6 +174,13 @@ void App::routes() {
   r.add("POST", "/api/orders/:id/status", Access::kSignedIn, true, bind(&App::moveOrder));
   r.add("POST", "/api/orders/:id/assign", Access::kSignedIn, true, bind(&App::assignRider));
 
+  r.add("GET", "/api/riders/me", Access::kRider, false,
+        [this](const ApiRequestPtr& request, const ReplyPtr& reply) {
+          store_.getRider(request->caller->id, [reply](Result<store::Rider> rider) {
+            if (!rider) return reply->error(fromStore(rider.error()));
+            reply->json(200, toJson(*rider));
+          });
+        });
   r.add("POST", "/api/riders/me/online", Access::kRider, true,
         [this](const ApiRequestPtr& request, const ReplyPtr& reply) {
           Fields f(request->body.get_object());

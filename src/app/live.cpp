@@ -274,11 +274,40 @@ struct Live::Replay : std::enable_shared_from_this<Live::Replay> {
   void finish(int64_t lastSeq, const std::string& epoch) {
     std::string ready =
         withOffset({{"epoch", epoch}, {"last_seq", lastSeq}}, lastSeq, "ready", true);
-    live.whenDispatched(lastSeq, [socket = socket, ready, lastSeq] {
-      socket->post([ready, lastSeq](sio::Socket& s) {
+    live.whenDispatched(lastSeq, [self = shared_from_this(), ready, lastSeq] {
+      self->socket->post([ready, lastSeq](sio::Socket& s) {
         s.emitRaw(ready);
         s.release(static_cast<uint64_t>(lastSeq));
       });
+      if (self->caller.role == Role::kCustomer) self->riderPositions();
+    });
+  }
+
+  // A customer's tracking page shows the rider at once: the last stored position of
+  // each rider carrying one of their orders.
+  void riderPositions() {
+    store::OrderQuery carried;
+    carried.customer_id = caller.id;
+    carried.status = store::OrderStatus::kPickedUp;
+    carried.limit = store::kMaxOrderListLimit;
+    auto self = shared_from_this();
+    live.store_.listOrders(carried, [self](Result<std::vector<store::Order>> orders) {
+      if (!orders) return;
+      for (const auto& order : *orders) {
+        if (!order.rider_id) continue;
+        int64_t orderId = order.id;
+        self->live.store_.getRider(*order.rider_id, [self, orderId](Result<store::Rider> rider) {
+          if (!rider || !rider->last_location) return;
+          const auto& at = *rider->last_location;
+          std::string event =
+              json::serialize(json::array{"rider:location", json::object{{"rider_id", rider->id},
+                                                                         {"order_id", orderId},
+                                                                         {"lat", at.lat},
+                                                                         {"lng", at.lng},
+                                                                         {"at", at.at}}});
+          self->socket->post([event](sio::Socket& s) { s.emitRaw(event); });
+        });
+      }
     });
   }
 };

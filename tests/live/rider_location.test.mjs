@@ -125,6 +125,30 @@ describe("rider:location", () => {
     assert.equal(rider.last_location.at, locations("admin")[0].at);
   });
 
+  test("a customer connecting while their order is carried gets the stored position at once", async () => {
+    const late = await connectReady(server, { token: people.a.token }, { label: "a-late" });
+    try {
+      await late.until(() => late.named("rider:location").length === 1, 2000, "the stored position");
+      const ready = late.events.findIndex((e) => e.name === "ready");
+      const got = late.events.findIndex((e) => e.name === "rider:location");
+      assert.ok(got > ready, "after ready");
+      const position = late.named("rider:location")[0].args[0];
+      assert.deepEqual([position.rider_id, position.order_id, position.lat, position.lng],
+        [people.rider.user.id, carried.id, 51.5, -0.12]);
+      // The rider reads its own record too (GET /api/riders/me).
+      const me = await call(server, "GET", "/api/riders/me", { token: people.rider.token });
+      assert.equal(me.online, true);
+      assert.equal(me.last_location?.lat, 51.5);
+      // Another customer connecting gets nothing.
+      const other = await connectReady(server, { token: people.b.token }, { label: "b-late" });
+      await sleep(300);
+      assert.equal(other.named("rider:location").length, 0);
+      other.close();
+    } finally {
+      late.close();
+    }
+  });
+
   test("a second location within a second is rate limited, then accepted again", async () => {
     const limited = await sockets.rider.emitWithAck("rider:location", { lat: 10, lng: 10 });
     assert.deepEqual([limited.ok, limited.error?.code], [false, "rate_limited"], JSON.stringify(limited));

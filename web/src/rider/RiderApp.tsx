@@ -55,14 +55,12 @@ function RiderHome({ user, onSignOut }: { user: User; onSignOut: () => void }) {
 
   useEffect(() => {
     void load();
-    // The server has no "am I online?" read for riders: the panel re-asserts the
-    // availability the rider last chose on this device.
-    if (localStorage.getItem(ONLINE_KEY) != null) {
-      void toggle.run(async () => {
-        const r = await api.setOnline(localStorage.getItem(ONLINE_KEY) === 'true');
-        setOnline(r.online);
-      });
-    }
+    // The server's word on availability (set from any device) wins over this one's memory.
+    void toggle.run(async () => {
+      const r = await api.riderMe();
+      setOnline(r.online);
+      localStorage.setItem(ONLINE_KEY, String(r.online));
+    });
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [load]);
 

@@ -159,6 +159,11 @@ export class Api {
   riders() {
     return this.request<{ riders: Rider[] }>('GET', '/api/riders').then((r) => r.riders);
   }
+  /** The signed-in rider's own record (availability, last stored position). */
+  riderMe() {
+    return this.request<{ id: number; online: boolean }>('GET', '/api/riders/me');
+  }
+
   setOnline(online: boolean) {
     return this.request<Rider>('POST', '/api/riders/me/online', { online });
   }

@@ -39,6 +39,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <deque>
 #include <fstream>
 #include <functional>
 #include <optional>
@@ -895,8 +896,8 @@ class PipelineLoadGen {
   // The next free pool connection, or null.
   Connection* takeFree() {
     while (!freeHttp_.empty()) {
-      Connection& c = conns_[freeHttp_.back()];
-      freeHttp_.pop_back();
+      Connection& c = conns_[freeHttp_.front()];
+      freeHttp_.pop_front();
       if (c.state == ConnState::kHttpFree) return &c;
     }
     return nullptr;
@@ -1549,7 +1550,9 @@ class PipelineLoadGen {
   std::vector<std::string> adminTokens_;
   std::vector<Order> orders_;
   std::unordered_map<int64_t, int64_t> orderByServerId_;
-  std::vector<uint32_t> freeHttp_;
+  // Oldest free connection first, so that every pool connection is used in turn
+  // and none sits idle long enough for the server's keep-alive timeout.
+  std::deque<uint32_t> freeHttp_;
   std::vector<char> readBuffer_;
   std::string frameScratch_;
   std::string requestScratch_;

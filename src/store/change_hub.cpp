@@ -25,6 +25,10 @@ ChangeHub::ChangeHub(std::unique_ptr<ChangeSource> source, std::string epoch,
 }
 
 ChangeHub::~ChangeHub() {
+  stop();
+}
+
+void ChangeHub::stop() {
   {
     std::lock_guard lock(mutex_);
     stop_ = true;

@@ -48,6 +48,9 @@ class ChangeHub {
   ChangeHub(const ChangeHub&) = delete;
   ChangeHub& operator=(const ChangeHub&) = delete;
 
+  // Ends the stream thread (idempotent); no callback runs after it returns.
+  void stop();
+
   // A commit by this process: pump at once instead of waiting for the next poll.
   void notify();
 

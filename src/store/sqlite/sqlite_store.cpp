@@ -262,13 +262,23 @@ class ReaderPool {
     }
   }
 
-  ~ReaderPool() {
+  ~ReaderPool() { stop(); }
+
+  // Answers what is queued, then ends the threads; later posts are refused.
+  void stop() {
     {
       std::lock_guard lock(mutex_);
       stop_ = true;
     }
     cv_.notify_all();
-    for (auto& t : threads_) t.join();
+    for (auto& t : threads_) {
+      if (t.joinable()) t.join();
+    }
+  }
+
+  bool stopped() {
+    std::lock_guard lock(mutex_);
+    return stop_;
   }
 
   bool post(Task task) {
@@ -353,12 +363,13 @@ class SqliteStore final : public Store {
     }
     wcv_.notify_all();
     ccv_.notify_all();
+    // Threads stop in dependency order, but every component stays alive until all of
+    // them have: a late callback calling the store meets a closed component (and gets
+    // store_closed), never a destroyed one.
     if (writer_thread_.joinable()) writer_thread_.join();
+    hub_->stop();
+    readers_->stop();
     if (checkpoint_thread_.joinable()) checkpoint_thread_.join();
-    checkpointer_.reset();
-    readers_.reset();
-    hub_.reset();
-    writer_.reset();
   }
 
   // --- users and tokens ----------------------------------------------------------------
@@ -1201,14 +1212,15 @@ class SqliteStore final : public Store {
 
   template <typename T, typename F>
   void read(F fn, Callback<T> done) {
+    if (readers_->stopped()) {
+      if (done) done(makeError(errc::kClosed, "the store is closing"));
+      return;
+    }
     auto task = [fn = std::move(fn), done = std::move(done)](Connection& c) mutable {
       Result<T> r = guardedCall<T>(fn, c);
       if (done) done(std::move(r));
     };
-    if (!readers_->post(std::move(task))) {
-      // Only during destruction; nothing else can answer.
-      spdlog::warn("store: read submitted while closing");
-    }
+    (void)readers_->post(std::move(task));
   }
 
   void enqueue(WriteJob job) {

@@ -952,6 +952,43 @@ TEST_P(StoreTest, WithoutGroupCommitEveryWriteIsItsOwnTransaction) {
   EXPECT_EQ(s().stats().batches, 30u);
 }
 
+// Callbacks keep calling the store while it is destroyed: every late call is answered
+// with store_closed (or not at all once the threads are gone), never a crash.
+TEST_P(StoreTest, ClosingWhileCallbacksKeepCallingIsSafe) {
+  auto f = basics();
+  std::atomic<int> closed{0}, ok{0};
+  struct Chain {
+    Store* store;
+    NewOrder order;
+    std::atomic<int>* closed;
+    std::atomic<int>* ok;
+    void next() {
+      store->createOrder(order, [this](Result<OrderCreated> r) {
+        if (!r) {
+          if (r.error().code == errc::kClosed) ++*closed;
+          return;
+        }
+        ++*ok;
+        store->getOrder(r->order.id, [this](Result<Order> o) {
+          if (!o && o.error().code == errc::kClosed) ++*closed;
+        });
+        store->subscribe(SubscribeOptions{}, [](const StreamEvent&) {});
+        next();
+      });
+    }
+  };
+  std::vector<std::unique_ptr<Chain>> chains;
+  for (int i = 0; i < 8; ++i) {
+    chains.push_back(std::make_unique<Chain>(
+        Chain{&s(), newOrder(f.customer.id, {{f.burger.id, 1, ""}}), &closed, &ok}));
+  }
+  for (auto& c : chains) c->next();
+  std::this_thread::sleep_for(100ms);
+  store_.reset();
+  EXPECT_GT(ok, 0);
+  EXPECT_GT(closed, 0);
+}
+
 TEST_P(StoreTest, EverythingSurvivesAReopen) {
   auto f = basics();
   auto o = addOrder(f.customer.id, f.burger.id);

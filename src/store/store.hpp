@@ -56,6 +56,9 @@ struct StoreStats {
 // in seq order. Callbacks must be quick and must not block: post the result to your own
 // event loop. They may call the store again (that only enqueues work).
 //
+// Destroying a store commits and acknowledges every write already queued and answers
+// every queued read; calls made after that get errc::kClosed.
+//
 // Errors use the codes in store/errors.hpp.
 class Store {
  public:

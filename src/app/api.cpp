@@ -120,6 +120,10 @@ void Reply::send(http::Response response) {
   responder_->send(std::move(response));
 }
 
+void Reply::onLoop(std::function<void()> fn) {
+  responder_->loop().post(std::move(fn));
+}
+
 void Reply::json(int status, const json::value& body) {
   send(http::Response::json(status, json::serialize(body)));
 }

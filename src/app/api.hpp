@@ -65,6 +65,9 @@ class Reply {
   void noContent();
   void error(const ApiError& error);
   void send(http::Response response);
+  // Runs fn on the connection's event loop: store callbacks move the work of
+  // building the answer off the store's threads (the writer especially).
+  void onLoop(std::function<void()> fn);
   const http::Request& request() const { return request_; }
 
  private:

@@ -80,19 +80,45 @@ App::App(store::Store& store, AppConfig config)
 App::~App() = default;
 
 void App::authenticate(const std::string& hash, std::function<void(std::optional<Caller>)> done) {
+  int64_t now = nowMs();
+  std::optional<CachedCaller> cached;
+  {
+    std::lock_guard lock(callersMutex_);
+    if (auto it = callers_.find(hash); it != callers_.end() && it->second.untilMs > now) {
+      cached = it->second;
+    }
+  }
+  if (cached) {
+    done(std::move(cached->caller));  // nullopt: a revoked token
+    return;
+  }
   store_.findActiveToken(hash, [this, hash, done = std::move(done)](Result<store::Token> token) {
     if (!token) {
       done(std::nullopt);
       return;
     }
-    store_.findUserById(token->user_id, [hash, done](Result<store::User> user) {
+    store_.findUserById(token->user_id, [this, hash, done](Result<store::User> user) {
       if (!user) {
         done(std::nullopt);
         return;
       }
-      done(Caller{user->id, user->role, user->email, user->name, hash});
+      Caller caller{user->id, user->role, user->email, user->name, hash};
+      {
+        std::lock_guard lock(callersMutex_);
+        if (callers_.size() >= kMaxCachedCallers) callers_.clear();
+        // emplace: a revocation recorded meanwhile is not overwritten.
+        callers_.emplace(hash, CachedCaller{caller, nowMs() + kCallerCacheMs});
+      }
+      done(std::move(caller));
     });
   });
+}
+
+void App::forgetToken(const std::string& hash) {
+  std::lock_guard lock(callersMutex_);
+  // A tombstone for as long as a lookup that started before the revocation could
+  // still come back and fill the cache.
+  callers_[hash] = CachedCaller{std::nullopt, nowMs() + kCallerCacheMs};
 }
 
 Result<store::User> App::createUserBlocking(const std::string& email, const std::string& password,
@@ -278,6 +304,7 @@ void App::login(const ApiRequestPtr& request, const ReplyPtr& reply) {
 
 void App::logout(const ApiRequestPtr& request, const ReplyPtr& reply) {
   std::string hash = request->caller->tokenHash;
+  forgetToken(hash);
   store_.revokeToken(hash, [this, reply, hash](Result<void> done) {
     if (!done && done.error().code != store::errc::kNotFound) {
       return reply->error(fromStore(done.error()));
@@ -448,9 +475,11 @@ void App::createOrder(const ApiRequestPtr& request, const ReplyPtr& reply) {
         store::IdempotencyRequest{std::string(key), hashHex(json::serialize(canonical))};
   }
   store_.createOrder(std::move(order), [this, reply](Result<store::OrderCreated> created) {
-    if (!created) return reply->error(fromStore(created.error()));
-    if (!created->replayed) ordersCreated_.fetch_add(1, std::memory_order_relaxed);
-    reply->json(created->replayed ? 200 : 201, toJson(created->order));
+    reply->onLoop([this, reply, created = std::move(created)] {
+      if (!created) return reply->error(fromStore(created.error()));
+      if (!created->replayed) ordersCreated_.fetch_add(1, std::memory_order_relaxed);
+      reply->json(created->replayed ? 200 : 201, toJson(created->order));
+    });
   });
 }
 
@@ -559,8 +588,10 @@ void App::moveOrder(const ApiRequestPtr& request, const ReplyPtr& reply) {
     return {};
   };
   store_.updateOrder(std::move(update), [reply](Result<store::Order> order) {
-    if (!order) return reply->error(fromStore(order.error()));
-    reply->json(200, toJson(*order));
+    reply->onLoop([reply, order = std::move(order)] {
+      if (!order) return reply->error(fromStore(order.error()));
+      reply->json(200, toJson(*order));
+    });
   });
 }
 
@@ -589,8 +620,10 @@ void App::assignRider(const ApiRequestPtr& request, const ReplyPtr& reply) {
       return {};
     };
     store_.updateOrder(std::move(update), [reply](Result<store::Order> order) {
-      if (!order) return reply->error(fromStore(order.error()));
-      reply->json(200, toJson(*order));
+      reply->onLoop([reply, order = std::move(order)] {
+        if (!order) return reply->error(fromStore(order.error()));
+        reply->json(200, toJson(*order));
+      });
     });
   };
   if (caller.role != Role::kAdmin) {

@@ -7,7 +7,9 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "app/api.hpp"
@@ -42,6 +44,10 @@ inline constexpr size_t kMaxAddressLength = 500;
 inline constexpr size_t kMaxEmailLength = 254;
 inline constexpr size_t kMaxIdempotencyKeyLength = 200;
 inline constexpr size_t kMaxReasonLength = 500;
+// Signed-in callers are remembered this long, so that a request does not cost two
+// database reads; logout replaces the entry at once (revocation is immediate).
+inline constexpr int64_t kCallerCacheMs = 5000;
+inline constexpr size_t kMaxCachedCallers = 100000;
 
 // Whether a caller may see a change (REST, live events and replay alike).
 bool visible(const store::Change& change, const Caller& caller);
@@ -93,8 +99,17 @@ class App {
   void stats(const ApiRequestPtr& request, const ReplyPtr& reply);
   void metrics(const http::Request& request, const http::ResponderPtr& responder);
 
+  void forgetToken(const std::string& hash);
+
+  struct CachedCaller {
+    std::optional<Caller> caller;  // nullopt: revoked
+    int64_t untilMs = 0;
+  };
+
   store::Store& store_;
   AppConfig config_;
+  std::mutex callersMutex_;
+  std::unordered_map<std::string, CachedCaller> callers_;
   WorkerPool hashers_;
   RateLimiter loginByEmail_;
   RateLimiter loginByAddress_;

@@ -4,6 +4,8 @@
 
 #include <boost/json/serialize.hpp>
 #include <charconv>
+#include <cstdio>
+#include <ctime>
 
 #include "app/fields.hpp"
 #include "app/lifecycle.hpp"
@@ -48,6 +50,24 @@ std::optional<int64_t> queryInt(const http::Request& request, std::string_view n
 
 std::string hashHex(std::string_view bytes) {
   return tokenHash(bytes);
+}
+
+// Milliseconds from now until an RFC 3339 UTC time ("2026-11-25T14:24:50.682Z");
+// 0 when it is past or unreadable.
+int64_t msUntil(const std::string& at) {
+  std::tm tm{};
+  int millis = 0;
+  if (std::sscanf(at.c_str(), "%d-%d-%dT%d:%d:%d.%dZ", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+                  &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &millis) < 6) {
+    return 0;
+  }
+  tm.tm_year -= 1900;
+  tm.tm_mon -= 1;
+  int64_t when = static_cast<int64_t>(timegm(&tm)) * 1000 + millis;
+  int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                    std::chrono::system_clock::now().time_since_epoch())
+                    .count();
+  return std::max<int64_t>(0, when - now);
 }
 
 }  // namespace
@@ -97,17 +117,19 @@ void App::authenticate(const std::string& hash, std::function<void(std::optional
       done(std::nullopt);
       return;
     }
-    store_.findUserById(token->user_id, [this, hash, done](Result<store::User> user) {
+    // Cached no longer than the token lives.
+    int64_t keepMs = std::min(kCallerCacheMs, msUntil(token->expires_at));
+    store_.findUserById(token->user_id, [this, hash, done, keepMs](Result<store::User> user) {
       if (!user) {
         done(std::nullopt);
         return;
       }
       Caller caller{user->id, user->role, user->email, user->name, hash};
-      {
+      if (keepMs > 0) {
         std::lock_guard lock(callersMutex_);
         if (callers_.size() >= kMaxCachedCallers) callers_.clear();
         // emplace: a revocation recorded meanwhile is not overwritten.
-        callers_.emplace(hash, CachedCaller{caller, nowMs() + kCallerCacheMs});
+        callers_.emplace(hash, CachedCaller{caller, nowMs() + keepMs});
       }
       done(std::move(caller));
     });

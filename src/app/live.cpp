@@ -86,7 +86,8 @@ std::string Live::alertEvent(const store::Change& c) {
                     c.seq, "alert", true);
 }
 
-Live::Live(App& app, sio::Server& io) : app_(app), io_(io), store_(app.store()) {}
+Live::Live(App& app, sio::Server& io, int64_t recheckMs)
+    : app_(app), io_(io), store_(app.store()), recheckMs_(recheckMs) {}
 
 Live::~Live() {
   stop();
@@ -102,6 +103,8 @@ void Live::start() {
     return "# TYPE brigade_sockets gauge\nbrigade_sockets " +
            std::to_string(io_.of("/").socketCount()) + "\n";
   });
+  running_->store(true);
+  scheduleRecheck();
   store::SubscribeOptions live;  // from the head on: replays are per socket
   subscription_ = store_.subscribe(live, [this](const store::StreamEvent& event) {
     if (event.kind == store::StreamEventKind::kChange) {
@@ -118,7 +121,39 @@ void Live::start() {
 }
 
 void Live::stop() {
+  running_->store(false);
   if (subscription_) store_.unsubscribe(std::exchange(subscription_, 0));
+}
+
+void Live::scheduleRecheck() {
+  auto running = running_;
+  io_.loops().at(0).runAfter(recheckMs_, [this, running] {
+    if (!running->load()) return;
+    recheck();
+    scheduleRecheck();
+  });
+}
+
+void Live::recheck() {
+  io_.of("/").forEachSocket([this](sio::Socket& socket) {
+    const Caller was = std::any_cast<Caller>(socket.data);
+    std::weak_ptr<sio::Socket> weak = socket.shared_from_this();
+    app_.authenticate(was.tokenHash, [weak, was](std::optional<Caller> now) {
+      auto s = weak.lock();
+      if (!s) return;
+      s->post([was, now](sio::Socket& socket) {
+        if (!now) {
+          socket.disconnect();  // token expired or revoked, or the user is gone
+          return;
+        }
+        if (now->role != was.role || now->id != was.id) {
+          socket.leave(roomOf(was));
+          socket.join(roomOf(*now));
+        }
+        socket.data = *now;
+      });
+    });
+  });
 }
 
 void Live::onChange(const store::ChangePtr& change) {

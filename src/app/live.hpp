@@ -3,6 +3,7 @@
 // Live events: the change stream fanned out to Socket.IO rooms by role, with
 // authorised, gap-free recovery (../shared/docs/PRODUCT.md, "Real-time channel").
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -25,9 +26,14 @@ inline constexpr int64_t kLocationIntervalMs = 1000;
 // client's connection state recovery.
 inline constexpr int64_t kRecoveryWindowMs = 2 * 60 * 1000;
 
+// How often every connected socket's token and user are checked again, so that a
+// token that expired or was revoked elsewhere, a deleted user or a changed role
+// (also when another program wrote the database) takes effect on live connections.
+inline constexpr int64_t kSocketRecheckMs = 30000;
+
 class Live {
  public:
-  Live(App& app, sio::Server& io);
+  Live(App& app, sio::Server& io, int64_t recheckMs = kSocketRecheckMs);
   ~Live();
 
   // Installs the middleware and handlers and subscribes to the change stream.
@@ -50,12 +56,16 @@ class Live {
   void whenDispatched(int64_t seq, std::function<void()> fn);
   void dispatched(int64_t seq);
   void rememberPid(const std::string& pid, int64_t userId);
+  void scheduleRecheck();
+  void recheck();
   bool pidBelongsTo(const std::string& pid, int64_t userId);
 
   App& app_;
   sio::Server& io_;
   store::Store& store_;
   store::SubscriptionId subscription_ = 0;
+  int64_t recheckMs_;
+  std::shared_ptr<std::atomic<bool>> running_ = std::make_shared<std::atomic<bool>>(false);
   std::mutex mutex_;
   std::unordered_map<int64_t, int64_t> lastLocationMs_;                // rider id → time relayed
   std::unordered_map<std::string, std::pair<int64_t, int64_t>> pids_;  // pid → (user, expiry)

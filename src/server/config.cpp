@@ -43,6 +43,16 @@ Config parseConfig(int argc, char** argv) {
       ->envname("BRIGADE_CHANGE_RETENTION")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
+  cli.add_option("--token-ttl", config.tokenTtlSeconds,
+                 "seconds a sign-in token lives (default 30 days)")
+      ->envname("BRIGADE_TOKEN_TTL")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  cli.add_option("--socket-recheck", config.socketRecheckSeconds,
+                 "seconds between checks of live connections' tokens, users and roles")
+      ->envname("BRIGADE_SOCKET_RECHECK")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
   cli.add_option("--log-level", config.logLevel, "trace, debug, info, warn, error")
       ->envname("BRIGADE_LOG_LEVEL")
       ->capture_default_str();

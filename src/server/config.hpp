@@ -21,6 +21,8 @@ struct Config {
   std::string webDir;  // built panels; default: <exe>/../../web/dist or ./web/dist
   std::string logLevel = "info";
   int64_t retentionSeconds = 7 * 24 * 3600;  // how long changes are kept for replay
+  int64_t tokenTtlSeconds = 30 * 24 * 3600;
+  double socketRecheckSeconds = 30;
 };
 
 // Parses argv; exits the process on --help or a bad flag (start-up only).

@@ -56,6 +56,7 @@ int main(int argc, char** argv) {
   appConfig.passwords.memLimit = config.pwhashMemLimit;
   appConfig.cors.origins = config.corsOrigins;
   appConfig.metricsToken = config.metricsToken;
+  appConfig.tokenTtl = std::chrono::seconds(config.tokenTtlSeconds);
   app::App app(*store, appConfig);
 
   if (config.demo) {
@@ -81,7 +82,7 @@ int main(int argc, char** argv) {
   ioOptions.connectionStateRecovery = true;
   sio::Server io(loops, router, ioOptions);
   app.mount(router);
-  app::Live live(app, io);
+  app::Live live(app, io, static_cast<int64_t>(config.socketRecheckSeconds * 1000));
   live.start();
   server::mountStaticFiles(router, server::findWebDir(config.webDir, argv[0]));
 

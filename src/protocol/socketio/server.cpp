@@ -586,15 +586,23 @@ void BroadcastOperator::deliver(std::shared_ptr<const std::vector<eio::OutPacket
 }
 
 void BroadcastOperator::disconnectSockets(bool close) const {
+  forEachSocket([close](Socket& socket) { socket.disconnect(close); });
+}
+
+void BroadcastOperator::forEachSocket(std::function<void(Socket&)> fn) const {
   auto targets = std::make_shared<const Targets>(Targets{rooms_, except_});
+  auto shared = std::make_shared<const std::function<void(Socket&)>>(std::move(fn));
   Namespace* nsp = nsp_;
   for (unsigned i = 0; i < nsp->server_.loops_->size(); ++i) {
     net::Loop& loop = nsp->server_.loops_->at(i);
-    loop.dispatch([nsp, &loop, targets, close] {
+    loop.dispatch([nsp, &loop, targets, shared] {
+      // Chosen first: fn may change the shard (leave rooms, disconnect).
       std::vector<SocketPtr> chosen;
       nsp->shard(loop).select(
           *targets, [&](Socket* socket) { chosen.push_back(socket->shared_from_this()); });
-      for (auto& socket : chosen) socket->disconnect(close);
+      for (auto& socket : chosen) {
+        if (socket->connected()) (*shared)(*socket);
+      }
     });
   }
 }

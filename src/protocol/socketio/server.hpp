@@ -127,6 +127,8 @@ class BroadcastOperator {
   // `tag` (e.g. a change-stream seq) lets a held socket drop what it already has.
   void emitRaw(std::string_view jsonArray, uint64_t tag = 0) const;
   void disconnectSockets(bool close = false) const;
+  // Runs fn for each selected socket, on the socket's own loop (from any thread).
+  void forEachSocket(std::function<void(Socket&)> fn) const;
 
  private:
   void deliver(std::shared_ptr<const std::vector<eio::OutPacketPtr>> frames, uint64_t tag) const;
@@ -252,6 +254,9 @@ class Namespace {
     BroadcastOperator(*this).emit(event, std::move(args), std::move(attachments));
   }
   void disconnectSockets(bool close = false) { BroadcastOperator(*this).disconnectSockets(close); }
+  void forEachSocket(std::function<void(Socket&)> fn) {
+    BroadcastOperator(*this).forEachSocket(std::move(fn));
+  }
   // Sockets connected now, over all loops (approximate while they come and go).
   size_t socketCount() const;
 

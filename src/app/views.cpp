@@ -61,6 +61,7 @@ json::object toJson(const store::Order& o) {
   }
   return {{"id", o.id},
           {"customer_id", o.customer_id},
+          {"customer_name", o.customer_name},
           {"items", std::move(items)},
           {"subtotal_cents", o.subtotal_cents},
           {"delivery_fee_cents", o.delivery_fee_cents},

@@ -95,6 +95,7 @@ json::object toDocument(const Order& order) {
   return json::object{
       {"id", order.id},
       {"customer_id", order.customer_id},
+      {"customer_name", order.customer_name},
       {"items", std::move(items)},
       {"subtotal_cents", order.subtotal_cents},
       {"delivery_fee_cents", order.delivery_fee_cents},
@@ -141,6 +142,9 @@ Result<Order> orderFromDocument(const json::object& doc) {
     Order o;
     o.id = int64Field(doc, "id");
     o.customer_id = int64Field(doc, "customer_id");
+    if (auto* name = doc.if_contains("customer_name"); name && name->is_string()) {
+      o.customer_name = std::string(name->get_string());
+    }
     for (const auto& v : field(doc, "items").as_array()) {
       const auto& l = v.as_object();
       o.items.push_back(OrderLine{int64Field(l, "item_id"), stringField(l, "name"),

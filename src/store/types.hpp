@@ -149,6 +149,7 @@ struct Delivery {
 struct Order {
   int64_t id = 0;
   int64_t customer_id = 0;
+  std::string customer_name;  // the customer's name now (not a copy kept with the order)
   std::vector<OrderLine> items;
   int64_t subtotal_cents = 0;
   int64_t delivery_fee_cents = 0;

@@ -34,6 +34,7 @@ after(async () => {
 const ORDER_KEYS = [
   "created_at",
   "customer_id",
+  "customer_name",
   "delivery",
   "delivery_fee_cents",
   "history",
@@ -71,6 +72,7 @@ describe("placing an order", () => {
     const o = res.body;
     assert.deepEqual(Object.keys(o).sort(), ORDER_KEYS);
     assert.equal(o.customer_id, c.user.id);
+    assert.equal(o.customer_name, c.user.name, "the board shows who ordered");
     assert.equal(o.status, "pending");
     assert.equal(o.status_reason, null);
     assert.equal(o.rider_id, null);

@@ -28,6 +28,7 @@ const char* kItemJson =
 // profiles); the suite fails if a SQLite version ever turned them into strings.
 const char* kOrderJson =
     "json_object('id', R.id, 'customer_id', R.customer_id, "
+    "'customer_name', (SELECT name FROM users WHERE id = R.customer_id), "
     "'items', (SELECT json_group_array(json_object('item_id', item_id, 'name', name, "
     "'unit_price_cents', unit_price_cents, 'quantity', quantity, 'notes', notes)) "
     "FROM order_items WHERE order_id = R.id), "
@@ -231,12 +232,34 @@ std::string migration2() {
          ", CASE WHEN OLD.rider_id IS NOT NEW.rider_id THEN OLD.rider_id END); END;\n";
 }
 
+// Order documents name their customer, so a board can show who ordered.
+std::string migration3() {
+  std::string capture = "INSERT INTO changes(collection, op, record_id, document) VALUES ";
+  return "DROP VIEW order_documents;\n"
+         "CREATE VIEW order_documents AS SELECT o.id AS id, " +
+         doc(kOrderJson, "o") +
+         " AS document FROM orders AS o;\n"
+         "DROP TRIGGER orders_capture_insert;\n"
+         "DROP TRIGGER orders_capture_update;\n"
+         "DROP TRIGGER orders_capture_delete;\n"
+         "CREATE TRIGGER orders_capture_insert AFTER INSERT ON orders BEGIN " +
+         capture + "('orders', 'insert', NEW.id, " + doc(kOrderJson, "NEW") + "); END;\n" +
+         "CREATE TRIGGER orders_capture_update AFTER UPDATE ON orders WHEN NEW.version <> "
+         "OLD.version BEGIN INSERT INTO changes(collection, op, record_id, document, "
+         "previous_rider_id) VALUES ('orders', 'update', NEW.id, " +
+         doc(kOrderJson, "NEW") +
+         ", CASE WHEN OLD.rider_id IS NOT NEW.rider_id THEN OLD.rider_id END); END;\n" +
+         "CREATE TRIGGER orders_capture_delete BEFORE DELETE ON orders BEGIN " + capture +
+         "('orders', 'delete', OLD.id, " + doc(kOrderJson, "OLD") + "); END;\n";
+}
+
 }  // namespace
 
 const std::vector<Migration>& migrations() {
   static const std::vector<Migration> kMigrations{
       {1, "initial schema with change capture", migration1()},
       {2, "changes name the rider an order was taken from", migration2()},
+      {3, "order documents name their customer", migration3()},
   };
   return kMigrations;
 }

@@ -1032,6 +1032,10 @@ class SqliteStore final : public Store {
     Order created;
     created.id = id;
     created.customer_id = order.customer_id;
+    auto name = c.statement("SELECT name FROM users WHERE id = ?");
+    if (!name) return name.error();
+    name->bind(1, order.customer_id);
+    if (name->step() == SQLITE_ROW) created.customer_name = name->text(0);
     for (size_t i = 0; i < order.items.size(); ++i) {
       created.items.push_back(OrderLine{order.items[i].item_id, priced[i].name, priced[i].price,
                                         order.items[i].quantity, order.items[i].notes});

@@ -139,7 +139,7 @@ function OrderCard({ api, order: o, now, riders, riderName, onChanged, onAcknowl
       {o.notes && <p className="order-notes">“{o.notes}”</p>}
       <div className="order-meta">
         <span className="order-customer">
-          <Icon name="user" size={13} /> Customer #{o.customer_id}
+          <Icon name="user" size={13} /> {o.customer_name || `Customer #${o.customer_id}`}
         </span>
         <strong className="order-total num">{formatMoney(o.total_cents)}</strong>
       </div>

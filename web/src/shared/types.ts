@@ -29,6 +29,7 @@ export interface OrderLine {
 export interface Order {
   id: number;
   customer_id: number;
+  customer_name?: string;
   items: OrderLine[];
   subtotal_cents: number;
   delivery_fee_cents: number;

@@ -40,6 +40,8 @@
 #include <utility>
 #include <vector>
 
+#include "bench_kit.hpp"
+
 #ifndef IP_BIND_ADDRESS_NO_PORT
 #define IP_BIND_ADDRESS_NO_PORT 24
 #endif
@@ -52,143 +54,10 @@ constexpr size_t kMaxHttpResponse = 16 * 1024;
 constexpr uint64_t kMaxMessage = 64ull * 1024 * 1024;
 constexpr int kMaxEvents = 4096;
 constexpr int kMaxReportedErrors = 10;
-constexpr int64_t kNsPerSec = 1'000'000'000;
-constexpr int64_t kNsPerMs = 1'000'000;
 constexpr int64_t kExpectedPingInterval = 25000;
 constexpr int64_t kExpectedPingTimeout = 20000;
 
-// ---------------------------------------------------------------------------
-// Clock: nanoseconds since the load generator started (CLOCK_MONOTONIC).
-
-int64_t monotonicNs() {
-  timespec ts{};
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return int64_t{ts.tv_sec} * kNsPerSec + ts.tv_nsec;
-}
-
-const int64_t kStartNs = monotonicNs();
-
-int64_t nowNs() {
-  return monotonicNs() - kStartNs;
-}
-
-double seconds(int64_t ns) {
-  return static_cast<double>(ns) / kNsPerSec;
-}
-
-// ---------------------------------------------------------------------------
-// SHA-1 and base64, just enough for Sec-WebSocket-Accept.
-
-uint32_t rotl(uint32_t v, int n) {
-  return (v << n) | (v >> (32 - n));
-}
-
-std::array<uint8_t, 20> sha1(std::string_view data) {
-  uint32_t h[5] = {0x67452301, 0xEFCDAB89, 0x98BADCFE, 0x10325476, 0xC3D2E1F0};
-  std::string msg(data);
-  const uint64_t bitLength = uint64_t{data.size()} * 8;
-  msg.push_back('\x80');
-  while (msg.size() % 64 != 56) msg.push_back('\0');
-  for (int i = 7; i >= 0; --i) msg.push_back(static_cast<char>(bitLength >> (i * 8)));
-  for (size_t off = 0; off < msg.size(); off += 64) {
-    uint32_t w[80];
-    for (int i = 0; i < 16; ++i) {
-      const auto* p = reinterpret_cast<const uint8_t*>(msg.data() + off + i * 4);
-      w[i] = uint32_t{p[0]} << 24 | uint32_t{p[1]} << 16 | uint32_t{p[2]} << 8 | uint32_t{p[3]};
-    }
-    for (int i = 16; i < 80; ++i) w[i] = rotl(w[i - 3] ^ w[i - 8] ^ w[i - 14] ^ w[i - 16], 1);
-    uint32_t a = h[0], b = h[1], c = h[2], d = h[3], e = h[4];
-    for (int i = 0; i < 80; ++i) {
-      uint32_t f = 0;
-      uint32_t k = 0;
-      if (i < 20) {
-        f = (b & c) | (~b & d);
-        k = 0x5A827999;
-      } else if (i < 40) {
-        f = b ^ c ^ d;
-        k = 0x6ED9EBA1;
-      } else if (i < 60) {
-        f = (b & c) | (b & d) | (c & d);
-        k = 0x8F1BBCDC;
-      } else {
-        f = b ^ c ^ d;
-        k = 0xCA62C1D6;
-      }
-      const uint32_t t = rotl(a, 5) + f + e + k + w[i];
-      e = d;
-      d = c;
-      c = rotl(b, 30);
-      b = a;
-      a = t;
-    }
-    h[0] += a;
-    h[1] += b;
-    h[2] += c;
-    h[3] += d;
-    h[4] += e;
-  }
-  std::array<uint8_t, 20> out{};
-  for (int i = 0; i < 20; ++i) out[i] = static_cast<uint8_t>(h[i / 4] >> (24 - (i % 4) * 8));
-  return out;
-}
-
-std::string base64(const uint8_t* data, size_t size) {
-  static constexpr char kAlphabet[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  for (size_t i = 0; i < size; i += 3) {
-    uint32_t v = uint32_t{data[i]} << 16;
-    if (i + 1 < size) v |= uint32_t{data[i + 1]} << 8;
-    if (i + 2 < size) v |= data[i + 2];
-    out.push_back(kAlphabet[(v >> 18) & 63]);
-    out.push_back(kAlphabet[(v >> 12) & 63]);
-    out.push_back(i + 1 < size ? kAlphabet[(v >> 6) & 63] : '=');
-    out.push_back(i + 2 < size ? kAlphabet[v & 63] : '=');
-  }
-  return out;
-}
-
-std::string websocketAccept(std::string_view key) {
-  std::string input(key);
-  input += "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
-  const auto digest = sha1(input);
-  return base64(digest.data(), digest.size());
-}
-
-// ---------------------------------------------------------------------------
-// Small helpers.
-
-class XorShift {
- public:
-  explicit XorShift(uint64_t seed) : state_(seed | 1) {}
-  uint64_t next() {
-    state_ ^= state_ << 13;
-    state_ ^= state_ >> 7;
-    state_ ^= state_ << 17;
-    return state_;
-  }
-
- private:
-  uint64_t state_;
-};
-
-bool equalsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    const char x = static_cast<char>(std::tolower(static_cast<unsigned char>(a[i])));
-    const char y = static_cast<char>(std::tolower(static_cast<unsigned char>(b[i])));
-    if (x != y) return false;
-  }
-  return true;
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) {
-    s.remove_suffix(1);
-  }
-  return s;
-}
+using namespace brigade::bench;  // clock, SHA-1, base64, helpers (bench_kit.hpp)
 
 // Parses the plain non-negative integer that follows `key` (e.g. `"seq":`). The
 // contract forbids exponents and fractions, so anything but digits followed by

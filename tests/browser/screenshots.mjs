@@ -99,7 +99,7 @@ try {
   const rider = await riderCtx.newPage();
   await rider.goto('/rider/');
   await signIn(rider, server.accounts.rider);
-  await rider.getByTestId('online-switch').click();
+  await rider.getByTestId('online-switch').check();
   await rider.getByText("You're online").waitFor();
   await rider.locator('[data-testid=location-sharing][data-kind=sharing]').waitFor();
   await sleep(300);

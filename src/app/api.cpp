@@ -2,6 +2,7 @@
 
 #include <sodium.h>
 
+#include <algorithm>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <charconv>
@@ -238,6 +239,7 @@ void ApiRouter::dispatch(http::Request&& request, const http::ResponderPtr& resp
   auto segments = splitPath(request.path);
   const Route* match = nullptr;
   bool pathMatched = false;
+  std::vector<std::string> allowedMethods;  // for a 405's Allow header
   std::vector<std::string> params;
   for (const auto& route : routes_) {
     if (route.segments.size() != segments.size()) continue;
@@ -252,6 +254,7 @@ void ApiRouter::dispatch(http::Request&& request, const http::ResponderPtr& resp
     }
     if (!ok) continue;
     pathMatched = true;
+    allowedMethods.push_back(route.method);
     if (route.method == request.method) {
       match = &route;
       params = std::move(captured);
@@ -263,7 +266,14 @@ void ApiRouter::dispatch(http::Request&& request, const http::ResponderPtr& resp
   if (!match) {
     reply = std::make_shared<Reply>(responder, cors_, std::move(request));
     if (pathMatched) {
-      reply->error({405, "method_not_allowed", "method not allowed on this path", ""});
+      std::sort(allowedMethods.begin(), allowedMethods.end());
+      std::string allow;
+      for (const auto& m : allowedMethods) allow += (allow.empty() ? "" : ", ") + m;
+      auto response = http::Response::json(
+          405, json::serialize(
+                   errorBody({405, "method_not_allowed", "method not allowed on this path", ""})));
+      response.set("Allow", allow);
+      reply->send(std::move(response));
     } else {
       reply->error(notFound("no such endpoint"));
     }

@@ -116,20 +116,22 @@ describe("paths and methods", () => {
   });
 
   test("wrong methods → 405", async () => {
+    // [method, path, the methods the Allow header must list]
     const cases = [
-      ["PUT", "/api/menu"],
-      ["DELETE", "/api/orders"],
-      ["GET", "/api/auth/login"],
-      ["GET", "/api/auth/logout"],
-      ["POST", "/api/me"],
-      ["GET", "/api/menu/categories/1"],
-      ["PUT", "/api/orders/1"],
-      ["GET", "/api/orders/1/status"],
-      ["DELETE", "/api/riders"],
+      ["PUT", "/api/menu", "GET"],
+      ["DELETE", "/api/orders", "GET, POST"],
+      ["GET", "/api/auth/login", "POST"],
+      ["GET", "/api/auth/logout", "POST"],
+      ["POST", "/api/me", "GET"],
+      ["GET", "/api/menu/categories/1", "DELETE, PATCH"],
+      ["PUT", "/api/orders/1", "GET"],
+      ["GET", "/api/orders/1/status", "POST"],
+      ["DELETE", "/api/riders", "GET"],
     ];
-    for (const [method, p] of cases) {
+    for (const [method, p, allow] of cases) {
       const res = await request(server, method, p, { token: demo.admin.token });
       expectError(res, 405, "method_not_allowed");
+      assert.equal(res.headers.get("allow"), allow, `${method} ${p}: Allow`);
     }
   });
 });

@@ -6,12 +6,16 @@
 
 #include <time.h>
 
+#include <algorithm>
 #include <array>
 #include <cctype>
+#include <cmath>
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace brigade::bench {
 
@@ -150,5 +154,99 @@ inline std::string_view trim(std::string_view s) {
   }
   return s;
 }
+
+// ---------------------------------------------------------------------------
+// Latency percentiles and one-line JSON results.
+
+struct LatencySummary {
+  size_t count = 0;
+  double meanMs = 0, p50Ms = 0, p90Ms = 0, p99Ms = 0, p999Ms = 0, maxMs = 0;
+};
+
+inline LatencySummary summarize(std::vector<int64_t>& samples) {
+  LatencySummary s;
+  s.count = samples.size();
+  if (samples.empty()) return s;
+  std::sort(samples.begin(), samples.end());
+  auto rank = [&](double p) {
+    const size_t index = static_cast<size_t>(std::ceil(p * static_cast<double>(samples.size())));
+    return static_cast<double>(samples[std::min(samples.size() - 1, index == 0 ? 0 : index - 1)]) /
+           kNsPerMs;
+  };
+  double sum = 0;
+  for (int64_t v : samples) sum += static_cast<double>(v);
+  s.meanMs = sum / static_cast<double>(samples.size()) / kNsPerMs;
+  s.p50Ms = rank(0.50);
+  s.p90Ms = rank(0.90);
+  s.p99Ms = rank(0.99);
+  s.p999Ms = rank(0.999);
+  s.maxMs = static_cast<double>(samples.back()) / kNsPerMs;
+  return s;
+}
+
+// One result as a single JSON line, keys in insertion order.
+class JsonLine {
+ public:
+  JsonLine& add(std::string_view key, std::string_view value) {
+    start(key);
+    out_ += '"';
+    for (char c : value) {
+      if (c == '"' || c == '\\') out_ += '\\';
+      if (static_cast<unsigned char>(c) >= 0x20) out_ += c;
+    }
+    out_ += '"';
+    return *this;
+  }
+  JsonLine& add(std::string_view key, const char* value) {
+    return add(key, std::string_view(value));
+  }
+  JsonLine& add(std::string_view key, bool value) {
+    start(key);
+    out_ += value ? "true" : "false";
+    return *this;
+  }
+  JsonLine& add(std::string_view key, int64_t value) {
+    start(key);
+    out_ += std::to_string(value);
+    return *this;
+  }
+  JsonLine& add(std::string_view key, double value) {
+    start(key);
+    if (!std::isfinite(value)) {
+      out_ += "null";
+    } else {
+      char buf[64];
+      std::snprintf(buf, sizeof buf, "%.6g", value);
+      out_ += buf;
+    }
+    return *this;
+  }
+  JsonLine& addNull(std::string_view key) {
+    start(key);
+    out_ += "null";
+    return *this;
+  }
+  JsonLine& addLatency(std::string_view prefix, const LatencySummary& s) {
+    const std::string p(prefix);
+    add(p + "_samples", static_cast<int64_t>(s.count));
+    add(p + "_mean_ms", s.meanMs);
+    add(p + "_p50_ms", s.p50Ms);
+    add(p + "_p90_ms", s.p90Ms);
+    add(p + "_p99_ms", s.p99Ms);
+    add(p + "_p999_ms", s.p999Ms);
+    add(p + "_max_ms", s.maxMs);
+    return *this;
+  }
+  std::string str() const { return out_ + "}"; }
+
+ private:
+  void start(std::string_view key) {
+    out_ += out_.empty() ? "{" : ",";
+    out_ += '"';
+    out_ += key;
+    out_ += "\":";
+  }
+  std::string out_;
+};
 
 }  // namespace brigade::bench

@@ -105,8 +105,9 @@ start_server() {
   data_dir=$(mktemp -d "$data_parent/pipeline-bench-data.XXXXXX")
   # 5,000 sockets + the HTTP pool: the server needs more than the default 1,024 fds.
   (ulimit -n "$(ulimit -Hn)"
+    # Every load client connects from 127.0.0.1: no per-address connection caps.
     exec "$brigade" --listen "127.0.0.1:$port" --data-dir "$data_dir" --pwhash-memlimit 8192 \
-      --log-level warn >"$log" 2>"$log.err") &
+      --max-connections-per-address 0 --max-pending-per-address 0 --log-level warn >"$log" 2>"$log.err") &
   server_pid=$!
   for _ in $(seq 150); do
     grep -q '^{"listening"' "$log" 2>/dev/null && return 0

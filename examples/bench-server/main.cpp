@@ -35,6 +35,9 @@ int main(int argc, char** argv) {
   brigade::sio::ServerOptions options;
   options.allowPolling = false;  // the contract is WebSocket only
   options.threads = threads;
+  // Every benchmark client connects from 127.0.0.1: no per-address caps here.
+  options.limits.maxPerAddress = 0;
+  options.limits.maxPendingPerAddress = 0;
   brigade::sio::Server io(options);
   io.onConnection([&io](const brigade::sio::SocketPtr& socket) {
     socket->on("bench:broadcast",

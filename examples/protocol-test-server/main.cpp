@@ -207,6 +207,9 @@ int main(int argc, char** argv) {
   options.pingInterval = pingInterval;
   options.pingTimeout = pingTimeout;
   options.maxPayload = 1000000;
+  // The test suites open up to a thousand clients from 127.0.0.1.
+  options.limits.maxPerAddress = 0;
+  options.limits.maxPendingPerAddress = 0;
   options.connectTimeout = 1000;
   options.cors.origins = {"*"};
   sio::Server io(options);

@@ -14,16 +14,22 @@ struct CorsPolicy {
   std::vector<std::string> origins;
   bool credentials = false;
   std::string allowHeaders = "Authorization, Content-Type, Idempotency-Key";
-  std::string allowMethods = "GET, POST, PATCH, DELETE, OPTIONS";
+  std::string allowMethods = "GET, HEAD, POST, PATCH, DELETE, OPTIONS";
   std::string exposeHeaders = "Retry-After";
 
-  // Whether a browser at `origin` may talk to a server reached as `host` (the
-  // request's Host header): same origin always may.
-  bool allows(std::string_view origin, std::string_view host) const;
-  // Adds the CORS answer headers when the request's Origin is allowed.
+  // Whether a browser at the request's Origin may use the server: a listed origin,
+  // or the server's own origin as the request reached it (scheme, host and port).
+  bool allows(const Request& request) const;
+  // Adds the CORS answer headers when the request's Origin is allowed, and
+  // `Vary: Origin` always: the answer depends on the Origin (caches must not mix).
   void apply(const Request& request, Response& response) const;
   // The answer to an OPTIONS preflight (204; no CORS headers for a foreign origin).
   Response preflight(const Request& request) const;
 };
+
+// RFC 6454 origin comparison: `origin` ("scheme://host[:port]") against a server
+// reached over `scheme` with the Host header `host`; default ports (80, 443) made
+// explicit, scheme and host compared without case.
+bool sameOrigin(std::string_view origin, std::string_view scheme, std::string_view host);
 
 }  // namespace brigade::http

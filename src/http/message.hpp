@@ -23,7 +23,13 @@ struct Request {
   Headers headers;
   std::string body;
   bool keepAlive = true;
+  // The client: the TCP peer, or the address a trusted proxy forwarded for
+  // (TrustedProxies). Rate limits and caps key on this.
   std::string remoteAddress;
+  std::string peerAddress;  // the TCP peer as connected
+  // How the client reached us: "http", or what a trusted proxy says it accepted
+  // (X-Forwarded-Proto). Same-origin checks compare it with the Origin's scheme.
+  std::string scheme = "http";
 
   std::string_view header(std::string_view lowerName) const;
   // A decoded query parameter; nullopt when absent.
@@ -46,7 +52,8 @@ struct Response {
 };
 
 std::string_view reasonPhrase(int status);
-// The bytes of a response with Content-Length (no chunking).
-std::string serialize(const Response& response, bool keepAlive);
+// The bytes of a response with Content-Length (no chunking). Without `withBody` (the
+// answer to HEAD) the headers are the same, Content-Length included, and no body follows.
+std::string serialize(const Response& response, bool keepAlive, bool withBody = true);
 
 }  // namespace brigade::http

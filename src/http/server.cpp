@@ -15,8 +15,19 @@ std::string errorJson(std::string_view code, std::string_view message) {
   return out;
 }
 
-Responder::Responder(net::TcpConnectionPtr connection, HttpConnectionHandler* owner, bool keepAlive)
-    : connection_(std::move(connection)), owner_(owner), keepAlive_(keepAlive) {}
+std::string refusalBytes(ConnectionLimiter::Verdict verdict) {
+  bool full = verdict == ConnectionLimiter::Verdict::kServerFull;
+  auto response =
+      full ? Response::json(503, errorJson("server_full", "too many connections, retry later"))
+           : Response::json(
+                 429, errorJson("too_many_connections", "too many connections from your address"));
+  response.set("Retry-After", "5");
+  return serialize(response, false);
+}
+
+Responder::Responder(net::TcpConnectionPtr connection, HttpConnectionHandler* owner, bool keepAlive,
+                     bool head)
+    : connection_(std::move(connection)), owner_(owner), keepAlive_(keepAlive), head_(head) {}
 
 void Responder::send(Response response) {
   if (connection_->loop().inLoop()) {
@@ -34,7 +45,7 @@ void Responder::write(Response response) {
   onAbort_ = nullptr;
   if (connection_->closed()) return;
   for (const auto& header : owner_->options_.defaultHeaders) response.headers.push_back(header);
-  connection_->send(serialize(response, keepAlive_));
+  connection_->send(serialize(response, keepAlive_, !head_));
   owner_->finished(keepAlive_);
 }
 
@@ -50,11 +61,14 @@ struct HttpConnectionHandler::ParserBox {
 
 HttpConnectionHandler::HttpConnectionHandler(net::TcpConnection& connection, const Router& router,
                                              const HttpOptions& options,
-                                             std::shared_ptr<net::FifoTimer> idle)
+                                             std::shared_ptr<net::FifoTimer> idle,
+                                             std::shared_ptr<ConnectionTicket> ticket)
     : connection_(connection),
       router_(router),
       options_(options),
       idle_(std::move(idle)),
+      ticket_(std::move(ticket)),
+      peer_(connection.remoteAddress()),
       parser_(std::make_unique<ParserBox>(options.maxBody)) {
   idleHook_.owner = this;
   armIdle();
@@ -100,7 +114,22 @@ size_t HttpConnectionHandler::onData(std::string_view data) {
     }
     if (step.state == RequestParser::State::kNeedMore) return used;
     Request request = parser_->parser.take();
-    request.remoteAddress = connection_.remoteAddress();
+    request.peerAddress = peer_;
+    request.remoteAddress =
+        options_.trustedProxies.clientAddress(peer_, request.header("x-forwarded-for"));
+    if (std::string_view proto = request.header("x-forwarded-proto");
+        !proto.empty() && options_.trustedProxies.contains(peer_)) {
+      request.scheme = proto == "https" ? "https" : "http";
+    }
+    if (ticket_) {
+      ticket_->requestSeen();
+      // A trusted proxy's connection counts against the client it forwards for.
+      if (!ticket_->attribute(request.remoteAddress)) {
+        connection_.send(refusalBytes(ConnectionLimiter::Verdict::kAddressFull));
+        connection_.close(true);
+        return data.size();
+      }
+    }
     const Route* route = router_.find(request.path);
     cancelIdle();  // a request is in progress (or the connection changes hands)
     if (request.isWebSocketUpgrade()) {
@@ -111,7 +140,10 @@ size_t HttpConnectionHandler::onData(std::string_view data) {
       refuse(400);
       return data.size();
     }
-    current_ = std::make_shared<Responder>(connection_.shared_from_this(), this, request.keepAlive);
+    bool head = request.method == "HEAD" && route && route->headAsGet;
+    if (head) request.method = "GET";
+    current_ =
+        std::make_shared<Responder>(connection_.shared_from_this(), this, request.keepAlive, head);
     if (!route || !route->handle) {
       current_->send(Response::json(404, errorJson("not_found", "no such path")));
       continue;
@@ -134,6 +166,7 @@ void HttpConnectionHandler::finished(bool keepAlive) {
 
 void HttpConnectionHandler::onClose(std::string_view) {
   cancelIdle();
+  ticket_.reset();
   if (auto responder = std::move(current_)) responder->aborted();
 }
 
@@ -158,7 +191,7 @@ const Route* Router::find(std::string_view path) const {
 }
 
 HttpServer::HttpServer(net::LoopGroup& loops, const Router& router, HttpOptions options)
-    : loops_(loops), router_(router), options_(std::move(options)) {}
+    : loops_(loops), router_(router), options_(std::move(options)), limiter_(options_.limits) {}
 
 HttpServer::~HttpServer() {
   close();
@@ -170,8 +203,18 @@ void HttpServer::listen(const std::string& host, uint16_t port) {
         HttpConnectionHandler::makeIdleTimer(loops_.at(i), options_.idleTimeoutMs));
   }
   listener_ = std::make_unique<net::Listener>(loops_, [this](const net::TcpConnectionPtr& c) {
-    c->setHandler(std::make_unique<HttpConnectionHandler>(*c, router_, options_,
-                                                          idleTimers_[c->loop().index()]));
+    std::string peer = c->remoteAddress();
+    auto admission = limiter_.admit(peer, !options_.trustedProxies.contains(peer));
+    if (!admission.ticket) {
+      // Answered at once and closed: a client over a cap learns why instead of
+      // waiting in the accept queue, and the descriptor is free again.
+      c->send(refusalBytes(admission.verdict));
+      c->close(true);
+      return;
+    }
+    c->attach(admission.ticket);
+    c->setHandler(std::make_unique<HttpConnectionHandler>(
+        *c, router_, options_, idleTimers_[c->loop().index()], std::move(admission.ticket)));
   });
   listener_->listen(host, port);
 }

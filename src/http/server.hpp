@@ -7,7 +7,9 @@
 #include <string_view>
 #include <vector>
 
+#include "http/connection_limits.hpp"
 #include "http/message.hpp"
+#include "http/trusted_proxies.hpp"
 #include "net/connection.hpp"
 #include "net/fifo_timer.hpp"
 #include "net/listener.hpp"
@@ -20,7 +22,8 @@ class HttpConnectionHandler;
 // the bytes are written on the connection's own loop.
 class Responder : public std::enable_shared_from_this<Responder> {
  public:
-  Responder(net::TcpConnectionPtr connection, HttpConnectionHandler* owner, bool keepAlive);
+  Responder(net::TcpConnectionPtr connection, HttpConnectionHandler* owner, bool keepAlive,
+            bool head = false);
 
   void send(Response response);
   bool answered() const { return answered_; }
@@ -36,6 +39,7 @@ class Responder : public std::enable_shared_from_this<Responder> {
   net::TcpConnectionPtr connection_;
   HttpConnectionHandler* owner_;
   bool keepAlive_;
+  bool head_;  // a HEAD request served as GET: the answer goes without its body
   bool answered_ = false;
   std::function<void()> onAbort_;
 };
@@ -46,6 +50,9 @@ struct Route {
   // Takes over the connection for a WebSocket upgrade; `leftover` are bytes that
   // arrived after the request. Optional: without it upgrades get 400.
   std::function<void(Request&&, const net::TcpConnectionPtr&, std::string_view leftover)> upgrade;
+  // HEAD is answered as GET without the body (RFC 9110: wherever GET works). Off
+  // where a GET has effects (Engine.IO's long-poll takes packets off a queue).
+  bool headAsGet = true;
 };
 
 // Routes by path: an entry ending in '/' matches every path under it, others match
@@ -67,7 +74,13 @@ struct HttpOptions {
   size_t maxBody = kDefaultMaxBody;
   int64_t idleTimeoutMs = kHttpIdleTimeoutMs;
   Headers defaultHeaders;  // added to every answer (security headers)
+  ConnectionLimitOptions limits;
+  TrustedProxies trustedProxies;  // whose X-Forwarded-For names the client
 };
+
+// The answer to a connection refused at accept (503 server full, 429 too many from
+// one address), sent before the connection is closed.
+std::string refusalBytes(ConnectionLimiter::Verdict verdict);
 
 // The error body for requests refused before routing, in the product's error shape.
 std::string errorJson(std::string_view code, std::string_view message);
@@ -85,6 +98,7 @@ class HttpServer {
   net::LoopGroup& loops_;
   const Router& router_;
   HttpOptions options_;
+  ConnectionLimiter limiter_;
   std::vector<std::shared_ptr<net::FifoTimer>> idleTimers_;  // one per loop
   std::unique_ptr<net::Listener> listener_;
 };
@@ -94,8 +108,12 @@ class HttpConnectionHandler final : public net::ConnectionHandler {
  public:
   // `idle` (optional) closes the connection when no request is in progress for its
   // duration; the handler arms it while waiting for a request.
+  // `ticket` (optional) is the connection's place in the per-address counts: the
+  // handler marks its first request and, behind a trusted proxy, moves it onto the
+  // forwarded client's address.
   HttpConnectionHandler(net::TcpConnection& connection, const Router& router,
-                        const HttpOptions& options, std::shared_ptr<net::FifoTimer> idle = nullptr);
+                        const HttpOptions& options, std::shared_ptr<net::FifoTimer> idle = nullptr,
+                        std::shared_ptr<ConnectionTicket> ticket = nullptr);
   ~HttpConnectionHandler() override;
   // The idle timer of a loop's HTTP connections: closes those it expires.
   // Shared by the loop's handlers, each of which keeps it alive.
@@ -118,6 +136,8 @@ class HttpConnectionHandler final : public net::ConnectionHandler {
   const Router& router_;
   const HttpOptions& options_;
   std::shared_ptr<net::FifoTimer> idle_;
+  std::shared_ptr<ConnectionTicket> ticket_;
+  std::string peer_;
   IdleHook idleHook_;
   struct ParserBox;
   std::unique_ptr<ParserBox> parser_;

@@ -63,6 +63,10 @@ class TcpConnection : public std::enable_shared_from_this<TcpConnection> {
   virtual bool writable() const = 0;  // below the high watermark
   virtual void setMaxQueued(size_t bytes) = 0;
   virtual std::string remoteAddress() const = 0;
+  // Keeps `owned` alive until the connection closes (it moves with the connection
+  // to another loop): what a connection holds for its whole life, whichever handler
+  // serves it (its place in the per-address connection counts).
+  virtual void attach(std::shared_ptr<void> owned) = 0;
   // Hands the socket to another loop: this object closes silently (no onClose) and
   // `then` runs on `target` with the new connection before it starts reading.
   virtual void moveTo(Loop& target,

@@ -72,6 +72,7 @@ void MemoryConnection::closeNow(const std::string& reason) {
     auto self = shared_from_this();
     handler_->onClose(reason);
   }
+  attached_.clear();
 }
 
 }  // namespace brigade::net

@@ -37,6 +37,10 @@ class MemoryConnection final : public TcpConnection {
   bool writable() const override { return queued_.size() < kHighWatermark; }
   void setMaxQueued(size_t bytes) override { maxQueued_ = bytes; }
   std::string remoteAddress() const override { return remote_; }
+  void setRemoteAddress(std::string address) { remote_ = std::move(address); }
+  void attach(std::shared_ptr<void> owned) override {
+    if (!closed_) attached_.push_back(std::move(owned));
+  }
   void moveTo(Loop& target, std::function<void(const TcpConnectionPtr&)> then) override;
   void flush() override;
 
@@ -49,6 +53,7 @@ class MemoryConnection final : public TcpConnection {
   std::string remote_ = "127.0.0.1";
   std::unique_ptr<ConnectionHandler> handler_;
   std::vector<std::unique_ptr<ConnectionHandler>> retired_;
+  std::vector<std::shared_ptr<void>> attached_;
   std::string inbox_;
   std::string queued_;  // sent, not yet flushed
   std::string output_;  // flushed: what the peer has received

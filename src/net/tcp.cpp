@@ -51,6 +51,11 @@ class TcpConnectionImpl final : public TcpConnection {
     return ec ? std::string() : endpoint.address().to_string();
   }
 
+  void attach(std::shared_ptr<void> owned) override {
+    if (closed_) return;
+    attached_.push_back(std::move(owned));
+  }
+
   void setHandler(std::unique_ptr<ConnectionHandler> handler) override {
     // A handler replaced while it runs (an HTTP upgrade) lives until it returns.
     if (inDispatch_) retired_ = std::move(handler_);
@@ -114,16 +119,19 @@ class TcpConnectionImpl final : public TcpConnection {
     auto protocol = socket_.local_endpoint(ec).protocol();
     closed_ = true;  // pending waits complete with operation_aborted and see this
     int fd = socket_.release(ec);
+    auto attached = std::move(attached_);
     if (ec) return;
-    target.post([&target, fd, protocol, then = std::move(then)] {
-      Socket socket(target.context());
-      boost::system::error_code ec2;
-      socket.assign(protocol, fd, ec2);
-      if (ec2) return;
-      auto moved = std::make_shared<TcpConnectionImpl>(target, std::move(socket));
-      then(moved);
-      moved->start();
-    });
+    target.post(
+        [&target, fd, protocol, attached = std::move(attached), then = std::move(then)]() mutable {
+          Socket socket(target.context());
+          boost::system::error_code ec2;
+          socket.assign(protocol, fd, ec2);
+          if (ec2) return;
+          auto moved = std::make_shared<TcpConnectionImpl>(target, std::move(socket));
+          moved->attached_ = std::move(attached);
+          then(moved);
+          moved->start();
+        });
   }
 
   void flush() override {
@@ -255,12 +263,14 @@ class TcpConnectionImpl final : public TcpConnection {
       auto self = shared_from_this();
       handler_->onClose(reason);
     }
+    attached_.clear();
   }
 
   Loop& loop_;
   Socket socket_;
   std::unique_ptr<ConnectionHandler> handler_;
   std::unique_ptr<ConnectionHandler> retired_;
+  std::vector<std::shared_ptr<void>> attached_;
   std::string inbox_;
   std::vector<BufferRef> queue_;
   size_t head_ = 0;

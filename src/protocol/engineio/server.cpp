@@ -441,6 +441,7 @@ void EngineServer::mount(http::Router& router) {
                          std::string_view leftover) {
     handleUpgrade(std::move(request), connection, leftover);
   };
+  route.headAsGet = false;  // a long-poll GET takes packets off the session's queue
   router.add(options_.path, std::move(route));
 }
 
@@ -477,7 +478,7 @@ SessionPtr EngineServer::open(net::Loop& loop, const http::Request& request) {
   Handshake handshake(request, nowMs());
   std::string sid;
   sid += kLoopLetters[loop.index()];
-  sid += randomId(10);  // 80 random bits; 15 characters in all, kept inline (no allocation)
+  sid += randomId(kSessionIdRandomBytes);
   auto session = std::make_shared<Session>(*this, loop, sid, std::move(handshake));
   auto& s = shard(loop);
   s.sessions.emplace(sid, session);
@@ -583,7 +584,7 @@ void EngineServer::handleUpgrade(http::Request&& request, const net::TcpConnecti
     return;
   }
   std::string_view origin = request.header("origin");
-  if (!origin.empty() && !options_.cors.allows(origin, request.header("host"))) {
+  if (!origin.empty() && !options_.cors.allows(request)) {
     refuseConnection(connection, error(request, kForbidden, kErrorMessages[kForbidden], 403));
     return;
   }

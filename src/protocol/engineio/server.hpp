@@ -15,6 +15,10 @@
 
 namespace brigade::eio {
 
+// A session id authorises long-polling requests for its session: after the loop
+// letter it carries this many bytes from the CSPRNG (128 bits, 22 characters).
+inline constexpr size_t kSessionIdRandomBytes = 16;
+
 struct EngineOptions {
   std::string path = "/engine.io/";
   int64_t pingInterval = 25000;

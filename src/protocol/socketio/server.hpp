@@ -53,6 +53,7 @@ struct ServerOptions {
   bool serveClient = true;  // /socket.io/socket.io.js and .min.js
   unsigned threads = 0;     // event loops when the server owns them (0: one per core)
   size_t maxSendQueue = net::kDefaultMaxQueued;
+  http::ConnectionLimitOptions limits;  // caps on open connections (listen() only)
 };
 
 struct Handshake {

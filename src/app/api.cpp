@@ -3,9 +3,11 @@
 #include <sodium.h>
 
 #include <algorithm>
+#include <boost/json/basic_parser_impl.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <charconv>
+#include <unordered_set>
 
 #include "store/errors.hpp"
 
@@ -95,6 +97,69 @@ bool stringsWithinLimit(const json::value& v) {
   }
 }
 
+// A basic_parser handler that only looks at object keys: a parsed json::object
+// keeps one of two equal keys silently, so duplicates are found before that.
+class DuplicateKeyFinder {
+ public:
+  static constexpr std::size_t max_array_size = -1;
+  static constexpr std::size_t max_object_size = -1;
+  static constexpr std::size_t max_string_size = -1;
+  static constexpr std::size_t max_key_size = -1;
+
+  bool duplicate = false;
+
+  bool on_document_begin(boost::system::error_code&) { return true; }
+  bool on_document_end(boost::system::error_code&) { return true; }
+  bool on_array_begin(boost::system::error_code&) { return true; }
+  bool on_array_end(std::size_t, boost::system::error_code&) { return true; }
+  bool on_object_begin(boost::system::error_code&) {
+    keys_.emplace_back();
+    return true;
+  }
+  bool on_object_end(std::size_t, boost::system::error_code&) {
+    keys_.pop_back();
+    return true;
+  }
+  bool on_string_part(json::string_view, std::size_t, boost::system::error_code&) { return true; }
+  bool on_string(json::string_view, std::size_t, boost::system::error_code&) { return true; }
+  bool on_key_part(json::string_view s, std::size_t, boost::system::error_code&) {
+    key_.append(s.data(), s.size());
+    return true;
+  }
+  bool on_key(json::string_view s, std::size_t, boost::system::error_code& ec) {
+    key_.append(s.data(), s.size());
+    if (!keys_.back().insert(std::move(key_)).second) {
+      duplicate = true;
+      ec = json::error::syntax;  // stop here: the answer is known
+      key_.clear();
+      return false;
+    }
+    key_.clear();
+    return true;
+  }
+  bool on_number_part(json::string_view, boost::system::error_code&) { return true; }
+  bool on_int64(int64_t, json::string_view, boost::system::error_code&) { return true; }
+  bool on_uint64(uint64_t, json::string_view, boost::system::error_code&) { return true; }
+  bool on_double(double, json::string_view, boost::system::error_code&) { return true; }
+  bool on_bool(bool, boost::system::error_code&) { return true; }
+  bool on_null(boost::system::error_code&) { return true; }
+  bool on_comment_part(json::string_view, boost::system::error_code&) { return true; }
+  bool on_comment(json::string_view, boost::system::error_code&) { return true; }
+
+ private:
+  std::vector<std::unordered_set<std::string>> keys_;
+  std::string key_;
+};
+
+bool hasDuplicateKeys(std::string_view body) {
+  json::parse_options options;
+  options.max_depth = kMaxJsonDepth;
+  json::basic_parser<DuplicateKeyFinder> parser(options);
+  boost::system::error_code ec;
+  parser.write_some(false, body.data(), body.size(), ec);
+  return parser.handler().duplicate;
+}
+
 }  // namespace
 
 std::optional<ApiError> parseBody(std::string_view body, json::value& out) {
@@ -106,6 +171,8 @@ std::optional<ApiError> parseBody(std::string_view body, json::value& out) {
     return invalid("", "JSON nested deeper than " + std::to_string(kMaxJsonDepth));
   }
   if (ec) return malformed("malformed JSON: " + ec.message());
+  // Two values for one key: which one counts would depend on the parser.
+  if (hasDuplicateKeys(body)) return malformed("malformed JSON: a key appears twice in an object");
   if (!stringsWithinLimit(out)) {
     return invalid("", "a string is longer than " + std::to_string(kMaxJsonString) + " bytes");
   }
@@ -160,13 +227,17 @@ std::string tokenHash(std::string_view token) {
 }
 
 std::optional<std::string> bearerToken(const http::Request& request) {
+  // RFC 9110 section 11.1: the scheme is case-insensitive, then one or more spaces.
   std::string_view header = request.header("authorization");
-  constexpr std::string_view kPrefix = "Bearer ";
-  if (header.size() <= kPrefix.size() || header.substr(0, kPrefix.size()) != kPrefix) {
-    return std::nullopt;
+  constexpr std::string_view kScheme = "bearer";
+  if (header.size() <= kScheme.size() || header[kScheme.size()] != ' ') return std::nullopt;
+  for (size_t i = 0; i < kScheme.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(header[i])) != kScheme[i]) return std::nullopt;
   }
-  std::string_view token = header.substr(kPrefix.size());
-  if (token.size() > 256) return std::nullopt;
+  std::string_view token = header.substr(kScheme.size());
+  while (!token.empty() && token.front() == ' ') token.remove_prefix(1);
+  while (!token.empty() && token.back() == ' ') token.remove_suffix(1);
+  if (token.empty() || token.size() > kMaxTokenLength) return std::nullopt;
   return std::string(token);
 }
 
@@ -266,6 +337,10 @@ void ApiRouter::dispatch(http::Request&& request, const http::ResponderPtr& resp
   if (!match) {
     reply = std::make_shared<Reply>(responder, cors_, std::move(request));
     if (pathMatched) {
+      // The HTTP layer answers HEAD wherever GET works.
+      if (std::find(allowedMethods.begin(), allowedMethods.end(), "GET") != allowedMethods.end()) {
+        allowedMethods.push_back("HEAD");
+      }
       std::sort(allowedMethods.begin(), allowedMethods.end());
       std::string allow;
       for (const auto& m : allowedMethods) allow += (allow.empty() ? "" : ", ") + m;

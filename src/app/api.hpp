@@ -102,6 +102,9 @@ using Handler = std::function<void(const ApiRequestPtr&, const ReplyPtr&)>;
 using Authenticate =
     std::function<void(const std::string& tokenHash, std::function<void(std::optional<Caller>)>)>;
 
+// Tokens longer than this are refused without a lookup (ours are 43 characters).
+inline constexpr size_t kMaxTokenLength = 256;
+
 // Hash under which a bearer token is stored (BLAKE2b-256, hex).
 std::string tokenHash(std::string_view token);
 // The bearer token of a request, if it carries one.

@@ -48,6 +48,14 @@ std::optional<int64_t> queryInt(const http::Request& request, std::string_view n
   return value;
 }
 
+// 429 with Retry-After in whole seconds (rounded up).
+http::Response rateLimited(int64_t waitMs, std::string message) {
+  auto response = http::Response::json(
+      429, json::serialize(errorBody({429, "rate_limited", std::move(message), ""})));
+  response.set("Retry-After", std::to_string((waitMs + 999) / 1000));
+  return response;
+}
+
 std::string hashHex(std::string_view bytes) {
   return tokenHash(bytes);
 }
@@ -89,8 +97,10 @@ App::App(store::Store& store, AppConfig config)
     : store_(store),
       config_(std::move(config)),
       hashers_(config_.hashThreads),
-      loginByEmail_(config_.loginFailuresPerEmail, kLoginWindowMs),
+      loginByPair_(config_.loginBackoff),
+      loginByAccount_(config_.loginFailuresPerAccount, kAccountWindowMs),
       loginByAddress_(config_.loginFailuresPerAddress, kLoginWindowMs),
+      registrationsByAddress_(config_.registrationsPerAddress, kRegistrationWindowMs),
       router_([this](const std::string& hash,
                      std::function<void(std::optional<Caller>)> done) { authenticate(hash, done); },
               config_.cors) {
@@ -270,18 +280,27 @@ void App::registerUser(const ApiRequestPtr& request, const ReplyPtr& reply) {
   auto name = f.text("name", true, 1, kMaxNameLength);
   if (f.ok() && !plausibleEmail(*email)) f.fail("email", "is not an email address");
   if (!f.ok()) return reply->error(*f.error());
+  const std::string& address = request->http.remoteAddress;
+  int64_t now = nowMs();
+  if (int64_t wait = registrationsByAddress_.retryAfterMs(address, now); wait > 0) {
+    return reply->send(rateLimited(wait, "too many accounts registered from your address"));
+  }
   // The password as sent (not trimmed): spaces may be part of it.
   std::string plain(request->body.get_object().at("password").get_string());
-  bool queued = hashers_.submit([this, reply, email = lowerAscii(*email), plain, name = *name] {
-    std::string hash = hashPassword(plain, config_.passwords);
-    if (hash.empty()) return reply->error(internalError());
-    store_.createUser(store::NewUser{email, name, Role::kCustomer, hash},
-                      [this, reply](Result<store::User> user) {
-                        if (!user) return reply->error(fromStore(user.error()));
-                        issueToken(*user, 201, reply);
-                      });
-  });
-  if (!queued) reply->error({503, "busy", "too many sign-ups at once, retry", ""});
+  // Background: a queue of sign-ups never delays a sign-in.
+  bool queued = hashers_.submit(
+      [this, reply, email = lowerAscii(*email), plain, name = *name] {
+        std::string hash = hashPassword(plain, config_.passwords);
+        if (hash.empty()) return reply->error(internalError());
+        store_.createUser(store::NewUser{email, name, Role::kCustomer, hash},
+                          [this, reply](Result<store::User> user) {
+                            if (!user) return reply->error(fromStore(user.error()));
+                            issueToken(*user, 201, reply);
+                          });
+      },
+      WorkerPool::Priority::kBackground);
+  if (!queued) return reply->error({503, "busy", "too many sign-ups at once, retry", ""});
+  registrationsByAddress_.recordFailure(address, now);  // counts attempts, not failures
 }
 
 void App::login(const ApiRequestPtr& request, const ReplyPtr& reply) {
@@ -291,33 +310,31 @@ void App::login(const ApiRequestPtr& request, const ReplyPtr& reply) {
   if (!f.ok()) return reply->error(*f.error());
   std::string emailKey = lowerAscii(*email);
   std::string addressKey = request->http.remoteAddress;
+  std::string pairKey = emailKey + '\n' + addressKey;
   int64_t now = nowMs();
-  int64_t wait = std::max(loginByEmail_.retryAfterMs(emailKey, now),
-                          loginByAddress_.retryAfterMs(addressKey, now));
-  if (wait > 0) {
-    auto response = http::Response::json(
-        429, json::serialize(errorBody({429, "rate_limited", "too many failed logins, wait", ""})));
-    response.set("Retry-After", std::to_string((wait + 999) / 1000));
-    return reply->send(std::move(response));
-  }
+  int64_t wait = std::max({loginByPair_.retryAfterMs(pairKey, now),
+                           loginByAccount_.retryAfterMs(emailKey, now),
+                           loginByAddress_.retryAfterMs(addressKey, now)});
+  if (wait > 0) return reply->send(rateLimited(wait, "too many failed logins, wait"));
   std::string plain(request->body.get_object().at("password").get_string());
-  store_.findUserByEmail(emailKey, [this, reply, plain, emailKey,
-                                    addressKey](Result<store::User> user) {
+  store_.findUserByEmail(emailKey, [this, reply, plain, emailKey, addressKey,
+                                    pairKey](Result<store::User> user) {
     if (!user && user.error().code != store::errc::kNotFound) {
       return reply->error(fromStore(user.error()));
     }
     std::optional<store::User> found;
     if (user) found = *user;
-    bool queued = hashers_.submit([this, reply, plain, found, emailKey, addressKey] {
+    bool queued = hashers_.submit([this, reply, plain, found, emailKey, addressKey, pairKey] {
       // Unknown emails are checked against a decoy so both answers take as long.
       bool ok = verifyPassword(plain, found ? found->password_hash : decoyHash(config_.passwords));
       if (!ok || !found) {
         int64_t t = nowMs();
-        loginByEmail_.recordFailure(emailKey, t);
+        loginByPair_.recordFailure(pairKey, t);
+        loginByAccount_.recordFailure(emailKey, t);
         loginByAddress_.recordFailure(addressKey, t);
         return reply->error({401, "invalid_credentials", "wrong email or password", ""});
       }
-      loginByEmail_.reset(emailKey);
+      loginByPair_.reset(pairKey);
       issueToken(*found, 200, reply);
     });
     if (!queued) reply->error({503, "busy", "too many logins at once, retry", ""});

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "app/api.hpp"
+#include "app/backoff.hpp"
 #include "app/passwords.hpp"
 #include "app/rate_limiter.hpp"
 #include "app/worker_pool.hpp"
@@ -28,13 +29,21 @@ struct AppConfig {
   std::chrono::seconds tokenTtl{std::chrono::hours(24 * 30)};
   http::CorsPolicy cors;
   std::string metricsToken;  // empty: only admins may read /metrics
-  // Login limits (PRODUCT.md): failures per email and per address in a minute.
-  size_t loginFailuresPerEmail = 10;
+  // Sign-in limits (docs/SECURITY.md). Keyed by account *and* client address, with
+  // backoff: a stranger's wrong passwords do not lock the owner out.
+  Backoff::Policy loginBackoff;
+  // A looser ceiling per account over all addresses (a guess spread over many).
+  size_t loginFailuresPerAccount = 50;
+  // And per client address over all accounts (one address guessing many).
   size_t loginFailuresPerAddress = 100;
+  // Accounts one client address may register per hour: each costs an Argon2id hash.
+  size_t registrationsPerAddress = 10;
   unsigned hashThreads = 2;
 };
 
-inline constexpr int64_t kLoginWindowMs = 60000;
+inline constexpr int64_t kLoginWindowMs = 60000;           // the per-address window
+inline constexpr int64_t kAccountWindowMs = 15 * 60000;    // the per-account ceiling's
+inline constexpr int64_t kRegistrationWindowMs = 3600000;  // registrations per address
 inline constexpr int64_t kMaxPrepMinutes = 600;
 inline constexpr int64_t kMaxPriceCents = 10'000'000;
 inline constexpr size_t kMaxNameLength = 200;
@@ -111,8 +120,10 @@ class App {
   std::mutex callersMutex_;
   std::unordered_map<std::string, CachedCaller> callers_;
   WorkerPool hashers_;
-  RateLimiter loginByEmail_;
+  Backoff loginByPair_;  // account + address
+  RateLimiter loginByAccount_;
   RateLimiter loginByAddress_;
+  RateLimiter registrationsByAddress_;
   ApiRouter router_;
   std::function<void(const std::string&)> onTokenRevoked_;
   std::vector<std::function<std::string()>> metrics_;

@@ -227,7 +227,7 @@ void Live::authorize(sio::Socket& socket, sio::Next next) {
   const auto& auth = socket.handshake().auth;
   const json::value* token = auth.is_object() ? auth.get_object().if_contains("token") : nullptr;
   if (!token || !token->is_string() || token->get_string().empty() ||
-      token->get_string().size() > 256) {
+      token->get_string().size() > kMaxTokenLength) {
     return next(sio::ConnectError{"unauthorized", nullptr});
   }
   auto self = socket.shared_from_this();

@@ -15,11 +15,13 @@ WorkerPool::~WorkerPool() {
   for (auto& thread : threads_) thread.join();
 }
 
-bool WorkerPool::submit(std::function<void()> job) {
+bool WorkerPool::submit(std::function<void()> job, Priority priority) {
   {
     std::lock_guard lock(mutex_);
-    if (stopping_ || jobs_.size() >= kMaxQueuedJobs) return false;
-    jobs_.push_back(std::move(job));
+    auto& queue = jobs_[static_cast<size_t>(priority)];
+    size_t cap = priority == Priority::kUrgent ? kMaxQueuedJobs : kMaxQueuedBackgroundJobs;
+    if (stopping_ || queue.size() >= cap) return false;
+    queue.push_back(std::move(job));
   }
   ready_.notify_one();
   return true;
@@ -30,10 +32,11 @@ void WorkerPool::run() {
     std::function<void()> job;
     {
       std::unique_lock lock(mutex_);
-      ready_.wait(lock, [this] { return stopping_ || !jobs_.empty(); });
-      if (jobs_.empty()) return;
-      job = std::move(jobs_.front());
-      jobs_.pop_front();
+      ready_.wait(lock, [this] { return stopping_ || !jobs_[0].empty() || !jobs_[1].empty(); });
+      auto& queue = !jobs_[0].empty() ? jobs_[0] : jobs_[1];
+      if (queue.empty()) return;  // stopping, nothing left
+      job = std::move(queue.front());
+      queue.pop_front();
     }
     job();
   }

@@ -1,6 +1,8 @@
 #pragma once
 
+#include <array>
 #include <condition_variable>
+#include <cstddef>
 #include <deque>
 #include <functional>
 #include <mutex>
@@ -10,23 +12,27 @@
 namespace brigade::app {
 
 // A few threads for CPU-heavy work (Argon2id hashing) that must not run on an
-// event loop. Jobs beyond kMaxQueuedJobs are refused rather than queued forever.
+// event loop. Urgent jobs (sign-in) always run before background ones (sign-up),
+// so a flood of registrations cannot delay a login behind it; each class has its
+// own queue cap, past which submit() refuses rather than queueing forever.
 class WorkerPool {
  public:
-  static constexpr size_t kMaxQueuedJobs = 1024;
+  enum class Priority { kUrgent, kBackground };
+  static constexpr size_t kMaxQueuedJobs = 1024;          // urgent
+  static constexpr size_t kMaxQueuedBackgroundJobs = 64;  // background
 
   explicit WorkerPool(unsigned threads);
   ~WorkerPool();
 
-  // False when the queue is full (the caller answers 503).
-  bool submit(std::function<void()> job);
+  // False when that class's queue is full (the caller answers 503).
+  bool submit(std::function<void()> job, Priority priority = Priority::kUrgent);
 
  private:
   void run();
 
   std::mutex mutex_;
   std::condition_variable ready_;
-  std::deque<std::function<void()>> jobs_;
+  std::array<std::deque<std::function<void()>>, 2> jobs_;  // by Priority
   bool stopping_ = false;
   std::vector<std::thread> threads_;
 };

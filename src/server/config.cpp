@@ -6,6 +6,25 @@
 
 namespace brigade::server {
 
+namespace {
+
+std::vector<std::string> splitList(const std::string& text) {
+  std::vector<std::string> items;
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t end = text.find(',', start);
+    if (end == std::string::npos) end = text.size();
+    std::string item = text.substr(start, end - start);
+    while (!item.empty() && item.front() == ' ') item.erase(0, 1);
+    while (!item.empty() && item.back() == ' ') item.pop_back();
+    if (!item.empty()) items.push_back(item);
+    start = end + 1;
+  }
+  return items;
+}
+
+}  // namespace
+
 Config parseConfig(int argc, char** argv) {
   Config config;
   CLI::App cli{"Brigade: real-time restaurant management server"};
@@ -53,6 +72,29 @@ Config parseConfig(int argc, char** argv) {
       ->envname("BRIGADE_SOCKET_RECHECK")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
+  cli.add_option("--max-connections", config.maxConnections,
+                 "open connections in all; more are answered 503 at once (default: the "
+                 "descriptor limit less a reserve)")
+      ->envname("BRIGADE_MAX_CONNECTIONS");
+  cli.add_option("--max-connections-per-address", config.maxConnectionsPerAddress,
+                 "open connections per client address; more are answered 429 (0: no cap)")
+      ->envname("BRIGADE_MAX_CONNECTIONS_PER_ADDRESS")
+      ->capture_default_str();
+  cli.add_option("--max-pending-per-address", config.maxPendingPerAddress,
+                 "connections per client address that have not completed a request yet "
+                 "(0: no cap)")
+      ->envname("BRIGADE_MAX_PENDING_PER_ADDRESS")
+      ->capture_default_str();
+  std::string proxies;
+  cli.add_option("--trusted-proxy", proxies,
+                 "reverse proxies (addresses or networks, comma separated) whose "
+                 "X-Forwarded-For names the client; without it the header is ignored")
+      ->envname("BRIGADE_TRUSTED_PROXY");
+  cli.add_option("--register-limit", config.registrationsPerAddress,
+                 "accounts one client address may register per hour")
+      ->envname("BRIGADE_REGISTER_LIMIT")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
   cli.add_option("--log-level", config.logLevel, "trace, debug, info, warn, error")
       ->envname("BRIGADE_LOG_LEVEL")
       ->capture_default_str();
@@ -79,14 +121,8 @@ Config parseConfig(int argc, char** argv) {
     std::cerr << "--listen: bad port\n";
     std::exit(2);
   }
-  size_t start = 0;
-  while (start < cors.size()) {
-    size_t end = cors.find(',', start);
-    if (end == std::string::npos) end = cors.size();
-    std::string origin = cors.substr(start, end - start);
-    if (!origin.empty()) config.corsOrigins.push_back(origin);
-    start = end + 1;
-  }
+  config.corsOrigins = splitList(cors);
+  config.trustedProxies = splitList(proxies);
   return config;
 }
 

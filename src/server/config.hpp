@@ -4,6 +4,8 @@
 #include <string>
 #include <vector>
 
+#include "http/connection_limits.hpp"
+
 namespace brigade::server {
 
 // Everything `brigade` can be told on its command line (or BRIGADE_* variables).
@@ -23,6 +25,12 @@ struct Config {
   int64_t retentionSeconds = 7 * 24 * 3600;  // how long changes are kept for replay
   int64_t tokenTtlSeconds = 30 * 24 * 3600;
   double socketRecheckSeconds = 30;
+  // Connection caps and the proxies believed about client addresses (docs/SECURITY.md).
+  size_t maxConnections = 0;  // 0: the descriptor limit less a reserve
+  size_t maxConnectionsPerAddress = http::kDefaultMaxConnectionsPerAddress;
+  size_t maxPendingPerAddress = http::kDefaultMaxPendingPerAddress;
+  std::vector<std::string> trustedProxies;
+  size_t registrationsPerAddress = 10;  // per hour
 };
 
 // Parses argv; exits the process on --help or a bad flag (start-up only).

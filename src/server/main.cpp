@@ -31,6 +31,14 @@ int main(int argc, char** argv) {
   log::setLevel(config.logLevel.c_str());
   std::signal(SIGPIPE, SIG_IGN);
 
+  http::TrustedProxies proxies;
+  for (const auto& proxy : config.trustedProxies) {
+    if (auto added = proxies.add(proxy); !added) {
+      std::cerr << "brigade: --trusted-proxy: " << added.error().message << "\n";
+      return 2;
+    }
+  }
+
   if (!config.db.empty()) {
     std::cerr << "brigade: --db (PostgreSQL) is not available in this build yet\n";
     return 2;
@@ -57,6 +65,7 @@ int main(int argc, char** argv) {
   appConfig.cors.origins = config.corsOrigins;
   appConfig.metricsToken = config.metricsToken;
   appConfig.tokenTtl = std::chrono::seconds(config.tokenTtlSeconds);
+  appConfig.registrationsPerAddress = config.registrationsPerAddress;
   app::App app(*store, appConfig);
 
   if (config.demo) {
@@ -89,6 +98,10 @@ int main(int argc, char** argv) {
   http::HttpOptions httpOptions;
   httpOptions.maxBody = app::kMaxBodyBytes;
   httpOptions.defaultHeaders = app::securityHeaders();
+  httpOptions.limits.maxConnections = config.maxConnections;
+  httpOptions.limits.maxPerAddress = config.maxConnectionsPerAddress;
+  httpOptions.limits.maxPendingPerAddress = config.maxPendingPerAddress;
+  httpOptions.trustedProxies = std::move(proxies);
   http::HttpServer http(loops, router, httpOptions);
   try {
     http.listen(config.host, config.port);

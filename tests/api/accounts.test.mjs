@@ -249,17 +249,19 @@ describe("POST /api/users", () => {
   });
 });
 
+// Limits keyed by account and address; tests/api/security.test.mjs has the cases
+// with several addresses (the owner elsewhere is never locked out).
 describe("login rate limit", () => {
-  test("10 failures for one email (any case) → 429 with Retry-After, the right password too; other emails unaffected", async () => {
+  test("5 failures for one email (any case) from one address → 429 with Retry-After, the right password too; other emails unaffected", async () => {
     const c = await newCustomer(server);
-    for (let i = 0; i < 10; ++i) {
+    for (let i = 0; i < 5; ++i) {
       const email = i % 2 ? c.email.toUpperCase() : c.email;
       expectError(await post(server, "/api/auth/login", { email, password: `wrong ${i}` }), 401);
     }
     const limited = await post(server, "/api/auth/login", { email: c.email, password: "wrong again" });
     expectError(limited, 429, "rate_limited");
     const retry = Number(limited.headers.get("retry-after"));
-    assert.ok(Number.isInteger(retry) && retry >= 1 && retry <= 60, `Retry-After ${limited.headers.get("retry-after")}`);
+    assert.ok(Number.isInteger(retry) && retry >= 1 && retry <= 900, `Retry-After ${limited.headers.get("retry-after")}`);
     const right = await post(server, "/api/auth/login", { email: c.email, password: c.password });
     expectError(right, 429, "rate_limited");
     assert.ok(Number(right.headers.get("retry-after")) >= 1);
@@ -271,7 +273,7 @@ describe("login rate limit", () => {
 
   test("unknown emails are limited the same way (no account enumeration)", async () => {
     const ghost = uniqueEmail("ghost");
-    for (let i = 0; i < 10; ++i) {
+    for (let i = 0; i < 5; ++i) {
       expectError(await post(server, "/api/auth/login", { email: ghost, password: "nope nope" }), 401);
     }
     expectError(await post(server, "/api/auth/login", { email: ghost, password: "nope nope" }), 429, "rate_limited");
@@ -279,11 +281,11 @@ describe("login rate limit", () => {
 
   test("a success before the limit resets the count for that email", async () => {
     const c = await newCustomer(server);
-    for (let i = 0; i < 9; ++i) {
+    for (let i = 0; i < 4; ++i) {
       expectError(await post(server, "/api/auth/login", { email: c.email, password: "wrong" }), 401);
     }
     await login(server, c.email, c.password);
-    for (let i = 0; i < 9; ++i) {
+    for (let i = 0; i < 4; ++i) {
       expectError(await post(server, "/api/auth/login", { email: c.email, password: "wrong" }), 401);
     }
     await login(server, c.email, c.password);

@@ -118,15 +118,15 @@ describe("paths and methods", () => {
   test("wrong methods → 405", async () => {
     // [method, path, the methods the Allow header must list]
     const cases = [
-      ["PUT", "/api/menu", "GET"],
-      ["DELETE", "/api/orders", "GET, POST"],
+      ["PUT", "/api/menu", "GET, HEAD"],
+      ["DELETE", "/api/orders", "GET, HEAD, POST"],
       ["GET", "/api/auth/login", "POST"],
       ["GET", "/api/auth/logout", "POST"],
-      ["POST", "/api/me", "GET"],
+      ["POST", "/api/me", "GET, HEAD"],
       ["GET", "/api/menu/categories/1", "DELETE, PATCH"],
-      ["PUT", "/api/orders/1", "GET"],
+      ["PUT", "/api/orders/1", "GET, HEAD"],
       ["GET", "/api/orders/1/status", "POST"],
-      ["DELETE", "/api/riders", "GET"],
+      ["DELETE", "/api/riders", "GET, HEAD"],
     ];
     for (const [method, p, allow] of cases) {
       const res = await request(server, method, p, { token: demo.admin.token });

@@ -100,7 +100,9 @@ void HttpConnectionHandler::refuse(int status) {
   auto response = Response::json(status, errorJson(code, reasonPhrase(status)));
   for (const auto& header : options_.defaultHeaders) response.headers.push_back(header);
   connection_.send(serialize(response, false));
-  connection_.close(true);
+  // The client may still be sending (the body we refused): linger, or the reset
+  // that closing with unread input causes could destroy the answer in transit.
+  connection_.closeLingering();
 }
 
 size_t HttpConnectionHandler::onData(std::string_view data) {
@@ -126,7 +128,7 @@ size_t HttpConnectionHandler::onData(std::string_view data) {
       // A trusted proxy's connection counts against the client it forwards for.
       if (!ticket_->attribute(request.remoteAddress)) {
         connection_.send(refusalBytes(ConnectionLimiter::Verdict::kAddressFull));
-        connection_.close(true);
+        connection_.closeLingering();
         return data.size();
       }
     }

@@ -37,6 +37,10 @@ inline constexpr size_t kDefaultMaxQueued = 16 << 20;
 inline constexpr int64_t kSlowClientGraceMs = 10000;
 // The close reason given to handlers in both cases.
 inline constexpr std::string_view kReasonSendOverflow = "send queue overflow";
+// A lingering close (closeLingering) reads and drops what the peer still sends
+// for at most this long and this many bytes before the socket is closed.
+inline constexpr int64_t kLingerMs = 5000;
+inline constexpr size_t kLingerMaxBytes = 16 << 20;
 
 // A TCP connection owned by one loop. Every method must be called on that loop.
 class TcpConnection : public std::enable_shared_from_this<TcpConnection> {
@@ -53,6 +57,14 @@ class TcpConnection : public std::enable_shared_from_this<TcpConnection> {
   }
   // Closes after the queued bytes are written (graceful) or at once.
   virtual void close(bool graceful = true) = 0;
+  // Closes after the queued bytes are written, like nginx's lingering close: only
+  // the sending side is shut down, and what the peer still sends is read and
+  // dropped (bounded by kLingerMs and kLingerMaxBytes) before the socket closes.
+  // For an answer sent while the peer may still be sending (a refused body, a
+  // WebSocket close): closing with unread input makes the kernel send a reset,
+  // and the peer then loses the answer it has not read yet. The handler sees
+  // onClose when the lingering starts; the connection counts as closed.
+  virtual void closeLingering() = 0;
   virtual bool closed() const = 0;
   virtual void setHandler(std::unique_ptr<ConnectionHandler> handler) = 0;
   // Queues bytes as if they had been received (bytes read past an HTTP upgrade).

@@ -29,6 +29,12 @@ class MemoryConnection final : public TcpConnection {
   Loop& loop() override { return loop_; }
   void send(BufferRef bytes) override;
   void close(bool graceful) override;
+  // In memory there is no reset to avoid: a graceful close, remembered for tests.
+  void closeLingering() override {
+    lingered_ = true;
+    close(true);
+  }
+  bool lingered() const { return lingered_; }
   bool closed() const override { return closed_; }
   void setHandler(std::unique_ptr<ConnectionHandler> handler) override;
   void inject(std::string_view bytes) override { receive(bytes); }
@@ -60,6 +66,7 @@ class MemoryConnection final : public TcpConnection {
   std::string closeReason_;
   bool flushRequested_ = false;
   bool closing_ = false;
+  bool lingered_ = false;
   bool closed_ = false;
   bool inDispatch_ = false;
 };

@@ -94,6 +94,16 @@ class TcpConnectionImpl final : public TcpConnection {
     closing_ = true;
   }
 
+  void closeLingering() override {
+    if (closed_) return;
+    lingerRequested_ = true;
+    if (queued_ == 0 && !writeWaiting_) {
+      startLinger();
+      return;
+    }
+    closing_ = true;
+  }
+
   void inject(std::string_view bytes) override {
     if (closed_) return;
     inbox_.append(bytes);
@@ -142,8 +152,18 @@ class TcpConnectionImpl final : public TcpConnection {
 
  private:
   void waitReadable() {
+    readWaiting_ = true;
     auto self = shared_from_this();
     socket_.async_wait(tcp::socket::wait_read, [self, this](const boost::system::error_code& ec) {
+      readWaiting_ = false;
+      if (lingering_) {
+        if (ec) {
+          finishLinger();
+        } else {
+          drainLinger();
+        }
+        return;
+      }
       if (closed_) return;
       if (ec) {
         closeNow(ec.message());
@@ -151,6 +171,56 @@ class TcpConnectionImpl final : public TcpConnection {
       }
       onReadable();
     });
+  }
+
+  // The answer is written: send FIN, then read and drop until the peer closes too
+  // (or the bounds run out), so that no reset overtakes the answer.
+  void startLinger() {
+    if (closed_) return;
+    boost::system::error_code ec;
+    socket_.shutdown(tcp::socket::shutdown_send, ec);
+    if (ec) {
+      closeNow("server closed");
+      return;
+    }
+    lingering_ = true;
+    closed_ = true;  // for the handler and every caller: this connection is over
+    queue_.clear();
+    queued_ = 0;
+    std::string().swap(inbox_);
+    if (handler_) {
+      auto self = shared_from_this();
+      handler_->onClose("server closed");
+    }
+    auto self = shared_from_this();
+    lingerTimer_ = loop_.runAfter(kLingerMs, [self, this] { finishLinger(); });
+    if (!readWaiting_) waitReadable();
+  }
+
+  void drainLinger() {
+    auto& buffer = loop_.readBuffer();
+    while (lingering_) {
+      boost::system::error_code ec;
+      size_t n = socket_.read_some(asio::buffer(buffer), ec);
+      if (ec == asio::error::would_block) {
+        waitReadable();
+        return;
+      }
+      lingered_ += n;
+      if (ec || lingered_ > kLingerMaxBytes) {
+        finishLinger();
+        return;
+      }
+    }
+  }
+
+  void finishLinger() {
+    if (!lingering_) return;
+    lingering_ = false;
+    Loop::cancel(std::exchange(lingerTimer_, nullptr));
+    boost::system::error_code ec;
+    socket_.close(ec);
+    attached_.clear();  // a lingering socket still holds its place in the counts
   }
 
   void onReadable() {
@@ -213,7 +283,13 @@ class TcpConnectionImpl final : public TcpConnection {
     head_ = 0;
     partial_ = 0;
     if (queue_.capacity() > 16) std::vector<BufferRef>().swap(queue_);
-    if (closing_) closeNow("server closed");
+    if (closing_) {
+      if (lingerRequested_) {
+        startLinger();
+      } else {
+        closeNow("server closed");
+      }
+    }
   }
 
   void consume(size_t n) {
@@ -251,6 +327,10 @@ class TcpConnectionImpl final : public TcpConnection {
   }
 
   void closeNow(const std::string& reason) {
+    if (lingering_) {
+      finishLinger();
+      return;
+    }
     if (closed_) return;
     closed_ = true;
     boost::system::error_code ec;
@@ -281,6 +361,11 @@ class TcpConnectionImpl final : public TcpConnection {
   bool writeWaiting_ = false;
   bool closing_ = false;
   bool closed_ = false;
+  bool readWaiting_ = false;
+  bool lingerRequested_ = false;
+  bool lingering_ = false;
+  size_t lingered_ = 0;  // bytes dropped while lingering
+  std::shared_ptr<Loop::TimerHandle> lingerTimer_;
   bool overHigh_ = false;
   int64_t overHighSince_ = 0;
   bool inDispatch_ = false;

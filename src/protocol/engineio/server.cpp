@@ -45,7 +45,7 @@ const OutPacketPtr& closePacket() {
 
 void refuseConnection(const net::TcpConnectionPtr& connection, const http::Response& response) {
   connection->send(http::serialize(response, false));
-  connection->close(true);
+  connection->closeLingering();
 }
 
 }  // namespace
@@ -115,8 +115,9 @@ class WebSocketTransport final : public ws::FrameSink,
   void close() {
     session_ = nullptr;
     if (auto c = std::move(connection_)) {
+      // RFC 6455 7.1.1: after our close frame, wait for the client's and its FIN.
       c->send(ws::encodeServerFrame(ws::Opcode::kClose, ws::closePayload(ws::kCloseNormal)));
-      c->close(true);
+      c->closeLingering();
     }
   }
   bool writable() const { return connection_ && connection_->writable(); }
@@ -176,7 +177,9 @@ class WebSocketTransport final : public ws::FrameSink,
     spdlog::debug("websocket protocol error: {}", why);
     connection_->send(ws::encodeServerFrame(ws::Opcode::kClose, ws::closePayload(code, why)));
     auto connection = std::move(connection_);
-    connection->close(true);
+    // The client may be in the middle of sending (an oversized message): linger so
+    // that it reads our close frame instead of a reset (1006).
+    connection->closeLingering();
     if (Session* session = std::exchange(session_, nullptr)) {
       session->onTransportClosed(*this, reason::kTransportError);
     }

@@ -93,10 +93,6 @@ std::optional<std::string> readCapped(const fs::path& path, uintmax_t cap, ReadE
   return bytes;
 }
 
-http::Response notFound() {
-  return http::Response::text(404, "not found");
-}
-
 }  // namespace
 
 StaticFiles StaticFiles::index(const std::string& webDir, StaticLimits limits) {
@@ -184,12 +180,22 @@ const StaticFile* StaticFiles::find(std::string_view path) const {
 }
 
 http::Response StaticFiles::answer(const http::Request& request) const {
-  bool head = request.method == "HEAD";
-  if (request.method != "GET" && !head) {
+  if (request.method != "GET" && request.method != "HEAD") {
     auto response = http::Response::text(405, "method not allowed");
     response.set("Allow", "GET, HEAD");
     return response;
   }
+  http::Response response = answerGet(request);
+  // Whatever the status, an answer to HEAD has no body (the next answer on the
+  // connection would start inside it) but announces the length a GET gets.
+  if (request.method == "HEAD" && !response.contentLength) {
+    response.contentLength = response.body.size();
+    response.body.clear();
+  }
+  return response;
+}
+
+http::Response StaticFiles::answerGet(const http::Request& request) const {
   http::Response response;
   if (!built_) {
     response.contentType = "text/html; charset=utf-8";
@@ -197,26 +203,22 @@ http::Response StaticFiles::answer(const http::Request& request) const {
         "<!doctype html><title>Brigade</title><h1>Brigade is running</h1>"
         "<p>The panels are not built in this checkout. The REST API is under "
         "<code>/api</code>, the real-time channel at <code>/socket.io/</code>.</p>";
-  } else {
-    const StaticFile* file = find(request.path);
-    if (!file) return notFound();
-    response.contentType = file->contentType;
-    response.set("Cache-Control", file->cacheControl);
-    response.set("ETag", file->etag);
-    // Weak comparison (RFC 9110 13.1.2): the quoted tag anywhere in the list, or "*".
-    std::string_view ifNoneMatch = request.header("if-none-match");
-    if (ifNoneMatch == "*" || ifNoneMatch.find(file->etag) != std::string_view::npos) {
-      response.status = 304;
-      response.contentLength = file->body.size();
-      return response;
-    }
-    // One copy per GET: the HTTP layer sends a Response's own string.
-    response.body = file->body;
+    return response;
   }
-  if (head) {
-    response.contentLength = response.body.size();
-    response.body.clear();
+  const StaticFile* file = find(request.path);
+  if (!file) return http::Response::text(404, "not found");
+  response.contentType = file->contentType;
+  response.set("Cache-Control", file->cacheControl);
+  response.set("ETag", file->etag);
+  // Weak comparison (RFC 9110 13.1.2): the quoted tag anywhere in the list, or "*".
+  std::string_view ifNoneMatch = request.header("if-none-match");
+  if (ifNoneMatch == "*" || ifNoneMatch.find(file->etag) != std::string_view::npos) {
+    response.status = 304;
+    response.contentLength = file->body.size();
+    return response;
   }
+  // One copy per GET: the HTTP layer sends a Response's own string.
+  response.body = file->body;
   return response;
 }
 

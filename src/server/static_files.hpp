@@ -61,6 +61,8 @@ class StaticFiles {
   uintmax_t totalBytes() const { return totalBytes_; }
 
  private:
+  http::Response answerGet(const http::Request& request) const;
+
   bool built_ = false;
   size_t fileCount_ = 0;
   uintmax_t totalBytes_ = 0;

@@ -220,7 +220,9 @@ describe("the panels", () => {
     for (const name of ["content-type", "cache-control", "etag"]) {
       assert.equal(head.headers[name], get.headers[name], name);
     }
-    assert.equal((await raw("HEAD", "//etc/passwd")).status, 404);
+    const miss = await raw("HEAD", "//etc/passwd");
+    assert.equal(miss.status, 404);
+    assert.equal(miss.body.length, 0, miss.raw);
   });
 
   test("If-None-Match with the ETag answers 304 without a body", async () => {

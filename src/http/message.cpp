@@ -129,7 +129,7 @@ std::string serialize(const Response& response, bool keepAlive, bool withBody) {
   }
   if (response.status != 204 && response.status != 101) {
     out += "Content-Length: ";
-    out += std::to_string(response.body.size());
+    out += std::to_string(response.contentLength.value_or(response.body.size()));
     out += "\r\n";
   }
   if (!keepAlive) out += "Connection: close\r\n";

@@ -42,6 +42,9 @@ struct Response {
   std::string contentType = "text/plain; charset=UTF-8";
   Headers headers;
   std::string body;
+  // Announced instead of body.size() when set: answers to HEAD (and 304s) carry no
+  // body but the Content-Length a GET would have got (RFC 9110 sections 9.3.2, 8.6).
+  std::optional<size_t> contentLength;
 
   Response& set(std::string name, std::string value) {
     headers.emplace_back(std::move(name), std::move(value));

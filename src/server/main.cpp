@@ -93,7 +93,8 @@ int main(int argc, char** argv) {
   app.mount(router);
   app::Live live(app, io, static_cast<int64_t>(config.socketRecheckSeconds * 1000));
   live.start();
-  server::mountStaticFiles(router, server::findWebDir(config.webDir, argv[0]));
+  // Read once, here: requests are answered from memory, never from the disk.
+  server::StaticFiles::index(server::findWebDir(config.webDir, argv[0])).mount(router);
 
   http::HttpOptions httpOptions;
   httpOptions.maxBody = app::kMaxBodyBytes;

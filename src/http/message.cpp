@@ -108,7 +108,7 @@ std::string_view reasonPhrase(int status) {
   }
 }
 
-std::string serialize(const Response& response, bool keepAlive, bool withBody) {
+std::string serialize(const Response& response, bool keepAlive) {
   std::string out;
   out.reserve(128 + response.body.size());
   out += "HTTP/1.1 ";
@@ -134,7 +134,7 @@ std::string serialize(const Response& response, bool keepAlive, bool withBody) {
   }
   if (!keepAlive) out += "Connection: close\r\n";
   out += "\r\n";
-  if (withBody) out += response.body;
+  out += response.body;
   return out;
 }
 

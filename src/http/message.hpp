@@ -55,8 +55,7 @@ struct Response {
 };
 
 std::string_view reasonPhrase(int status);
-// The bytes of a response with Content-Length (no chunking). Without `withBody` (the
-// answer to HEAD) the headers are the same, Content-Length included, and no body follows.
-std::string serialize(const Response& response, bool keepAlive, bool withBody = true);
+// The bytes of a response with Content-Length (no chunking).
+std::string serialize(const Response& response, bool keepAlive);
 
 }  // namespace brigade::http

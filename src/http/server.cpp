@@ -45,7 +45,11 @@ void Responder::write(Response response) {
   onAbort_ = nullptr;
   if (connection_->closed()) return;
   for (const auto& header : owner_->options_.defaultHeaders) response.headers.push_back(header);
-  connection_->send(serialize(response, keepAlive_, !head_));
+  if (head_ && !response.contentLength) {
+    response.contentLength = response.body.size();
+    response.body.clear();
+  }
+  connection_->send(serialize(response, keepAlive_));
   owner_->finished(keepAlive_);
 }
 

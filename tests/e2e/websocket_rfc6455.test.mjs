@@ -6,6 +6,8 @@ import { randomBytes } from "node:crypto";
 import net from "node:net";
 import { after, before, describe, it } from "node:test";
 
+import WebSocket from "ws";
+
 import { startServer, within } from "./lib/harness.mjs";
 
 const T = { timeout: 10000 };
@@ -141,6 +143,34 @@ describe("RFC 6455 over a raw socket", () => {
       assert.equal(await ws.closeCode(), code);
     });
   }
+
+  // The client is still sending when the server refuses: the server must let it
+  // read the close frame (lingering close), not reset the connection (1006).
+  it("answers an oversized message with close 1009 every time (100 rounds)", { timeout: 120000 }, async () => {
+    const big = frame(0x1, "4" + "x".repeat(2_000_000));
+    for (let round = 0; round < 100; ++round) {
+      const ws = await open();
+      ws.send(big);
+      assert.equal(await ws.closeCode(), 1009, `round ${round}`);
+    }
+  });
+
+  it("answers an oversized message with close 1009 every time, to Node's ws client (100 rounds)", { timeout: 120000 }, async () => {
+    const big = "4" + "x".repeat(2_000_000);
+    for (let round = 0; round < 100; ++round) {
+      const ws = new WebSocket(`ws://127.0.0.1:${server.port}/engine.io/?EIO=4&transport=websocket`);
+      const code = await within(
+        10000,
+        new Promise((resolve, reject) => {
+          ws.once("message", () => ws.send(big)); // after the open packet
+          ws.once("close", (c) => resolve(c));
+          ws.once("error", reject);
+        }),
+        `round ${round}`,
+      );
+      assert.equal(code, 1009, `round ${round}`);
+    }
+  });
 
   it("echoes the client's close code and closes", T, async () => {
     const ws = await open();

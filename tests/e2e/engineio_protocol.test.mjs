@@ -333,6 +333,20 @@ describe("Engine.IO heartbeat", () => {
 });
 
 describe("Engine.IO close", () => {
+  // The official suite's "forcefully closes the session": the poll and the CLOSE go
+  // out together on two connections, which may be served by two loops in either
+  // order; the answer must not depend on which runs first.
+  it("polling: a poll sent together with CLOSE gets NOOP, whatever runs first (50 rounds)", { timeout: 60000 }, async () => {
+    for (let round = 0; round < 50; ++round) {
+      const { sid } = await openPolling(server, PATH);
+      const [polled, closing] = await Promise.all([get(server, PATH, sid), post(server, PATH, sid, "1")]);
+      assert.equal(closing.status, 200, `round ${round}`);
+      assert.equal(polled.status, 200, `round ${round}: ${polled.body}`);
+      assert.equal(polled.body, "6", `round ${round}`);
+      assert.equal((await get(server, PATH, sid)).status, 400, `round ${round}: only one poll is answered so`);
+    }
+  });
+
   it("polling: CLOSE ends the session and releases the pending poll with NOOP", T, async () => {
     const { sid } = await openPolling(server, PATH);
     const pending = get(server, PATH, sid);
@@ -402,24 +416,32 @@ describe("Engine.IO upgrade", () => {
     socket.close();
   });
 
-  it("ignores HTTP requests with the sid after the upgrade", T, async () => {
-    const { sid } = await openPolling(server, PATH);
+  // Upgraded: UPGRADE, then a message whose echo proves the server has read both.
+  async function upgraded(sid) {
     const socket = await probe(sid);
     socket.send("5");
-    await sleep(20);
+    socket.send("4upgraded");
+    assert.equal((await socket.nextNonPing()).data, "4upgraded");
+    return socket;
+  }
+
+  it("ignores HTTP requests with the sid after the upgrade", T, async () => {
+    const { sid } = await openPolling(server, PATH);
+    const socket = await upgraded(sid);
     assert.equal((await get(server, PATH, sid)).status, 400);
     socket.send("4hello");
     assert.equal((await socket.nextNonPing()).data, "4hello");
     socket.close();
   });
 
-  it("refuses a second WebSocket with the sid after the upgrade", T, async () => {
+  // Like the reference server: the second WebSocket's handshake completes, then the
+  // server closes it; the first goes on.
+  it("ignores a second WebSocket with the sid after the upgrade (opened, then closed)", T, async () => {
     const { sid } = await openPolling(server, PATH);
-    const socket = await probe(sid);
-    socket.send("5");
-    await sleep(20);
+    const socket = await upgraded(sid);
     const second = rawWebSocket(wsUrl(`?EIO=4&transport=websocket&sid=${sid}`));
-    await second.closed();
+    await second.next("open");
+    assert.equal((await second.closed()).code, 1000);
     socket.send("4hello");
     assert.equal((await socket.nextNonPing()).data, "4hello");
     socket.close();

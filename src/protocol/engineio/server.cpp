@@ -206,6 +206,10 @@ struct EngineServer::Shard {
         }) {}
   net::Loop& loop;
   std::unordered_map<std::string, SessionPtr> sessions;
+  // Polling sessions the client closed with no poll pending: sid → until when the
+  // poll it may have sent at the same time (on another connection, maybe served
+  // by another loop after the close) is answered NOOP once instead of 400.
+  std::unordered_map<std::string, int64_t> closedByClient;
   std::atomic<size_t> count{0};
   net::FifoTimer pingTimer;  // sessions waiting to be pinged
   net::FifoTimer pongTimer;  // sessions pinged, waiting for the pong
@@ -390,6 +394,9 @@ void Session::finish(std::string_view why) {
   server_.shard(loop_).pingTimer.cancel(hook_);
   if (ws_) ws_->close();
   if (probe_) probe_->close();
+  if (why == reason::kTransportClose && !ws_ && !pendingGet_) {
+    server_.rememberClientClose(loop_, id_);
+  }
   if (pendingGet_) {
     // The server closing says so; when the client closed, its poll is just released.
     http::Response response = std::move(*pendingBase_);
@@ -490,6 +497,16 @@ SessionPtr EngineServer::open(net::Loop& loop, const http::Request& request) {
   return session;
 }
 
+void EngineServer::rememberClientClose(net::Loop& loop, const std::string& sid) {
+  auto& closed = shard(loop).closedByClient;
+  int64_t now = nowMs();
+  if (closed.size() >= kMaxClosedSessionsRemembered) {
+    std::erase_if(closed, [now](const auto& entry) { return entry.second <= now; });
+    if (closed.size() >= kMaxClosedSessionsRemembered) closed.clear();
+  }
+  closed[sid] = now + kClosedPollGraceMs;
+}
+
 void EngineServer::remove(Session& session) {
   auto& s = shard(session.loop());
   if (s.sessions.erase(session.id())) s.count.fetch_sub(1, std::memory_order_relaxed);
@@ -552,8 +569,24 @@ void EngineServer::handleHttp(http::Request&& request, const http::ResponderPtr&
 void EngineServer::handleOnLoop(net::Loop& loop, http::Request&& request,
                                 const http::ResponderPtr& responder) {
   auto& sessions = shard(loop).sessions;
-  auto it = sessions.find(request.queryParam("sid").value_or(""));
+  std::string sid = request.queryParam("sid").value_or("");
+  auto it = sessions.find(sid);
   if (it == sessions.end()) {
+    auto& closed = shard(loop).closedByClient;
+    auto gone = closed.find(sid);
+    if (gone != closed.end() && request.method == "GET" &&
+        request.queryParam("transport") == "polling") {
+      bool fresh = gone->second > nowMs();
+      closed.erase(gone);
+      if (fresh) {
+        // The poll raced the client's own CLOSE: it gets what a pending poll gets.
+        http::Response response;
+        options_.cors.apply(request, response);
+        appendPayloadRecord(response.body, *noopPacket());
+        responder->send(std::move(response));
+        return;
+      }
+    }
     responder->send(error(request, kUnknownSid, kErrorMessages[kUnknownSid]));
     return;
   }
@@ -628,7 +661,7 @@ void EngineServer::upgradeOnLoop(net::Loop& loop, http::Request&& request,
       return;
     }
     session = it->second;
-    if (session->ws_ || session->probe_ || !options_.allowUpgrades) {
+    if (!options_.allowUpgrades) {
       refuseConnection(connection, error(request, kBadRequest, kErrorMessages[kBadRequest]));
       return;
     }
@@ -640,6 +673,13 @@ void EngineServer::upgradeOnLoop(net::Loop& loop, http::Request&& request,
   response.set("Connection", "Upgrade");
   response.set("Sec-WebSocket-Accept", ws::acceptKey(request.header("sec-websocket-key")));
   connection->send(http::serialize(response, true));
+  if (session && (session->ws_ || session->probe_)) {
+    // A second WebSocket for a session that has one (or is upgrading): like the
+    // reference server, complete its handshake and close it; the first stays.
+    connection->send(ws::encodeServerFrame(ws::Opcode::kClose, ws::closePayload(ws::kCloseNormal)));
+    connection->closeLingering();
+    return;
+  }
   bool fresh = !session;
   if (fresh) session = open(loop, request);
   session->attachWebSocket(connection);

@@ -18,6 +18,11 @@ namespace brigade::eio {
 // A session id authorises long-polling requests for its session: after the loop
 // letter it carries this many bytes from the CSPRNG (128 bits, 22 characters).
 inline constexpr size_t kSessionIdRandomBytes = 16;
+// A long-poll that raced the client's CLOSE of its own session (sent at the same
+// time on another connection) is answered NOOP, as if it had been pending, when
+// it arrives within this long of the close; later, or a second one, gets 400.
+inline constexpr int64_t kClosedPollGraceMs = 5000;
+inline constexpr size_t kMaxClosedSessionsRemembered = 10000;  // per loop
 
 struct EngineOptions {
   std::string path = "/engine.io/";
@@ -165,6 +170,7 @@ class EngineServer {
   SessionPtr open(net::Loop& loop, const http::Request& request);
   std::string openPacket(const Session& session, bool upgrades) const;
   void remove(Session& session);
+  void rememberClientClose(net::Loop& loop, const std::string& sid);
   http::Response error(const http::Request& request, int code, std::string_view message,
                        int status = 400) const;
 

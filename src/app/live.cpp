@@ -288,8 +288,9 @@ struct Live::Replay : std::enable_shared_from_this<Live::Replay> {
           for (const auto& e : events) s.emitRaw(e);
         });
       }
-      if (page->changes.empty() || self->after >= page->last_seq) {
-        self->finish(std::max(self->after, page->last_seq), page->epoch);
+      self->after = page->last_seq;  // past the changes of this page, seen or not
+      if (page->at_head) {
+        self->finish(page->last_seq, page->epoch);
         return;
       }
       self->next();

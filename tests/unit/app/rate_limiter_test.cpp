@@ -1,0 +1,36 @@
+// The sliding-window counter behind the login limits and the socket connect limit, on a
+// clock the test moves.
+#include "app/rate_limiter.hpp"
+
+#include <gtest/gtest.h>
+
+namespace brigade::app {
+namespace {
+
+TEST(RateLimiterTest, AcquireCountsUpToTheLimitThenSaysWhenThereIsRoom) {
+  RateLimiter limiter(3, 60000);
+  EXPECT_EQ(limiter.acquire("a", 1000), 0);
+  EXPECT_EQ(limiter.acquire("a", 2000), 0);
+  EXPECT_EQ(limiter.acquire("a", 3000), 0);
+  // The 4th within the minute: refused until the first one leaves the window.
+  EXPECT_EQ(limiter.acquire("a", 4000), 57000);
+  EXPECT_EQ(limiter.acquire("a", 60999), 1);
+  // A refusal is not counted: the window frees its first place at 61000.
+  EXPECT_EQ(limiter.acquire("a", 61000), 0);
+  EXPECT_EQ(limiter.acquire("a", 61000), 1000);
+  // Another key has its own window.
+  EXPECT_EQ(limiter.acquire("b", 61000), 0);
+}
+
+TEST(RateLimiterTest, FailuresAndAcquireShareTheWindow) {
+  RateLimiter limiter(2, 1000);
+  limiter.recordFailure("k", 0);
+  EXPECT_EQ(limiter.retryAfterMs("k", 10), 0);
+  EXPECT_EQ(limiter.acquire("k", 10), 0);
+  EXPECT_EQ(limiter.retryAfterMs("k", 20), 980);
+  limiter.reset("k");
+  EXPECT_EQ(limiter.acquire("k", 30), 0);
+}
+
+}  // namespace
+}  // namespace brigade::app

@@ -4,6 +4,8 @@
 #include <string>
 #include <vector>
 
+#include "app/live.hpp"
+
 namespace brigade::server {
 
 // Everything `brigade` can be told on its command line (or BRIGADE_* variables).
@@ -23,6 +25,8 @@ struct Config {
   int64_t retentionSeconds = 7 * 24 * 3600;  // how long changes are kept for replay
   int64_t tokenTtlSeconds = 30 * 24 * 3600;
   double socketRecheckSeconds = 30;
+  size_t connectsPerMinute = app::kDefaultConnectsPerMinute;  // Socket.IO connects per user
+  size_t maxReplayEvents = app::kMaxReplayEvents;  // longer replays get resync(too_far_behind)
 };
 
 // Parses argv; exits the process on --help or a bad flag (start-up only).

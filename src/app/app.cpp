@@ -93,6 +93,18 @@ bool visible(const store::Change& change, const Caller& caller) {
   return idOf("rider_id") == caller.id || change.previous_rider_id == caller.id;
 }
 
+store::ChangeAudience audienceOf(const Caller& caller) {
+  switch (caller.role) {
+    case Role::kAdmin:
+      return store::ChangeAudience::all();
+    case Role::kCustomer:
+      return store::ChangeAudience::customer(caller.id);
+    case Role::kRider:
+      return store::ChangeAudience::rider(caller.id);
+  }
+  return store::ChangeAudience::customer(caller.id);  // the narrowest, should a role be added
+}
+
 App::App(store::Store& store, AppConfig config)
     : store_(store),
       config_(std::move(config)),
@@ -282,7 +294,7 @@ void App::registerUser(const ApiRequestPtr& request, const ReplyPtr& reply) {
   if (!f.ok()) return reply->error(*f.error());
   const std::string& address = request->http.remoteAddress;
   int64_t now = nowMs();
-  if (int64_t wait = registrationsByAddress_.retryAfterMs(address, now); wait > 0) {
+  if (int64_t wait = registrationsByAddress_.acquire(address, now); wait > 0) {
     return reply->send(rateLimited(wait, "too many accounts registered from your address"));
   }
   // The password as sent (not trimmed): spaces may be part of it.
@@ -299,8 +311,7 @@ void App::registerUser(const ApiRequestPtr& request, const ReplyPtr& reply) {
                           });
       },
       WorkerPool::Priority::kBackground);
-  if (!queued) return reply->error({503, "busy", "too many sign-ups at once, retry", ""});
-  registrationsByAddress_.recordFailure(address, now);  // counts attempts, not failures
+  if (!queued) reply->error({503, "busy", "too many sign-ups at once, retry", ""});
 }
 
 void App::login(const ApiRequestPtr& request, const ReplyPtr& reply) {
@@ -697,53 +708,6 @@ void App::assignRider(const ApiRequestPtr& request, const ReplyPtr& reply) {
 
 // ------------------------------------------------------------------ changes, stats, metrics
 
-namespace {
-
-// Reads pages until `limit` visible changes are gathered or the head is reached, so
-// a caller who sees few of the changes still moves forward (last_seq = scanned).
-struct ChangeScan : std::enable_shared_from_this<ChangeScan> {
-  store::Store& store;
-  Caller caller;
-  ReplyPtr reply;
-  size_t limit;
-  int64_t after;
-  json::array changes;
-  int pages = 0;
-  static constexpr int kMaxPages = 20;
-
-  ChangeScan(store::Store& s, Caller c, ReplyPtr r, size_t l, int64_t a)
-      : store(s), caller(std::move(c)), reply(std::move(r)), limit(l), after(a) {}
-
-  void next() {
-    auto self = shared_from_this();
-    store.readChanges(after, store::kMaxReadLimit, [self](Result<store::ChangePage> page) {
-      if (!page) {
-        if (page.error().code == store::errc::kHistoryLost) {
-          return self->reply->error(
-              {410, "history_lost", "changes after that seq are no longer kept; reload", ""});
-        }
-        return self->reply->error(fromStore(page.error()));
-      }
-      for (const auto& change : page->changes) {
-        if (self->changes.size() >= self->limit) break;
-        self->after = change->seq;
-        if (visible(*change, self->caller)) self->changes.push_back(toJson(*change));
-      }
-      bool atHead = page->changes.empty() || self->after >= page->last_seq;
-      if (self->changes.size() >= self->limit || atHead || ++self->pages >= kMaxPages) {
-        int64_t last = atHead ? std::max(self->after, page->last_seq) : self->after;
-        self->reply->json(200, json::object{{"changes", std::move(self->changes)},
-                                            {"epoch", page->epoch},
-                                            {"last_seq", last}});
-        return;
-      }
-      self->next();
-    });
-  }
-};
-
-}  // namespace
-
 void App::listChanges(const ApiRequestPtr& request, const ReplyPtr& reply) {
   bool bad = false;
   auto after = queryInt(request->http, "after", bad);
@@ -752,9 +716,27 @@ void App::listChanges(const ApiRequestPtr& request, const ReplyPtr& reply) {
   if (bad || (limit && (*limit < 1 || *limit > static_cast<int64_t>(store::kMaxReadLimit)))) {
     return reply->error(invalid("limit", "must be between 1 and 1000"));
   }
-  auto scan = std::make_shared<ChangeScan>(
-      store_, *request->caller, reply, static_cast<size_t>(limit.value_or(100)), after.value_or(0));
-  scan->next();
+  // One read: the store returns only the caller's changes, and its last_seq moves past
+  // everybody else's (a caller who sees few changes still moves forward without gaps).
+  const Caller caller = *request->caller;
+  store_.readChanges(
+      after.value_or(0), static_cast<size_t>(limit.value_or(100)), audienceOf(caller),
+      [reply, caller](Result<store::ChangePage> page) {
+        if (!page) {
+          if (page.error().code == store::errc::kHistoryLost) {
+            return reply->error(
+                {410, "history_lost", "changes after that seq are no longer kept; reload", ""});
+          }
+          return reply->error(fromStore(page.error()));
+        }
+        json::array changes;
+        for (const auto& change : page->changes) {
+          if (visible(*change, caller)) changes.push_back(toJson(*change));
+        }
+        reply->json(200, json::object{{"changes", std::move(changes)},
+                                      {"epoch", page->epoch},
+                                      {"last_seq", page->last_seq}});
+      });
 }
 
 void App::stats(const ApiRequestPtr&, const ReplyPtr& reply) {

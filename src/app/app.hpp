@@ -60,6 +60,9 @@ inline constexpr size_t kMaxCachedCallers = 100000;
 
 // Whether a caller may see a change (REST, live events and replay alike).
 bool visible(const store::Change& change, const Caller& caller);
+// The changes the store reads for a caller: the same rules, answered from indexes, so
+// that a read costs what the caller may see. visible() still checks each one.
+store::ChangeAudience audienceOf(const Caller& caller);
 
 class App {
  public:

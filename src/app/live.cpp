@@ -86,8 +86,12 @@ std::string Live::alertEvent(const store::Change& c) {
                     c.seq, "alert", true);
 }
 
-Live::Live(App& app, sio::Server& io, int64_t recheckMs)
-    : app_(app), io_(io), store_(app.store()), recheckMs_(recheckMs) {}
+Live::Live(App& app, sio::Server& io, LiveOptions options)
+    : app_(app),
+      io_(io),
+      store_(app.store()),
+      options_(options),
+      connects_(options.connectsPerMinute, kConnectWindowMs) {}
 
 Live::~Live() {
   stop();
@@ -127,7 +131,7 @@ void Live::stop() {
 
 void Live::scheduleRecheck() {
   auto running = running_;
-  io_.loops().at(0).runAfter(recheckMs_, [this, running] {
+  io_.loops().at(0).runAfter(options_.recheckMs, [this, running] {
     if (!running->load()) return;
     recheck();
     scheduleRecheck();
@@ -231,21 +235,28 @@ void Live::authorize(sio::Socket& socket, sio::Next next) {
     return next(sio::ConnectError{"unauthorized", nullptr});
   }
   auto self = socket.shared_from_this();
-  app_.authenticate(tokenHash(std::string_view(token->get_string())),
-                    [this, self, next](std::optional<Caller> caller) {
-                      if (!caller) return next(sio::ConnectError{"unauthorized", nullptr});
-                      const auto& h = self->handshake();
-                      if (!h.pid.empty() && pidBelongsTo(h.pid, caller->id)) {
-                        self->setPid(h.pid);  // the stock client's recovery
-                      }
-                      self->data = *caller;
-                      next(std::nullopt);
-                    });
+  app_.authenticate(
+      tokenHash(std::string_view(token->get_string())),
+      [this, self, next](std::optional<Caller> caller) {
+        if (!caller) return next(sio::ConnectError{"unauthorized", nullptr});
+        // Per user, not per socket: many sockets of one account share it.
+        if (int64_t wait = connects_.acquire(std::to_string(caller->id), nowMs())) {
+          return next(sio::ConnectError{"rate_limited", json::object{{"retry_after_ms", wait}}});
+        }
+        const auto& h = self->handshake();
+        if (!h.pid.empty() && pidBelongsTo(h.pid, caller->id)) {
+          self->setPid(h.pid);  // the stock client's recovery
+        }
+        self->data = *caller;
+        next(std::nullopt);
+      });
 }
 
 // Replays the changes after a seq that a socket may see, page by page, then marks
 // the socket live: it was already in its rooms and holding, so every broadcast
-// after the last scanned seq reaches it and nothing before it twice.
+// after the last read seq reaches it and nothing before it twice. The store reads
+// only the caller's audience, so the cost follows what the caller may see; past
+// maxReplayEvents the replay gives up with resync(too_far_behind).
 struct Live::Replay : std::enable_shared_from_this<Live::Replay> {
   Live& live;
   sio::SocketPtr socket;
@@ -253,50 +264,60 @@ struct Live::Replay : std::enable_shared_from_this<Live::Replay> {
   int64_t after;
   // The client has change `partial` but maybe not its alert: only that is replayed of it.
   int64_t partial = 0;
+  // Sent together once the head is reached, so that a replay that turns out too long
+  // sends nothing but the resync.
+  std::vector<std::string> events;
 
   Replay(Live& l, sio::SocketPtr s, Caller c, int64_t a)
       : live(l), socket(std::move(s)), caller(std::move(c)), after(a) {}
 
   void next() {
     auto self = shared_from_this();
-    live.store_.readChanges(after, store::kMaxReadLimit, [self](Result<store::ChangePage> page) {
-      if (!page) {
-        if (page.error().code == store::errc::kHistoryLost) {
-          self->resync("history_lost");
-          return;
-        }
-        spdlog::warn("replay failed: {}", page.error().message);
-        self->socket->post([](sio::Socket& s) { s.disconnect(true); });
-        return;
-      }
-      std::vector<std::string> events;
-      for (const auto& change : page->changes) {
-        self->after = change->seq;
-        if (!visible(*change, self->caller)) continue;
-        bool alertOnly = change->seq == self->partial;
-        if (change->collection == store::kOrders) {
-          if (!alertOnly) events.push_back(orderEvent(*change));
-          if (change->op == store::ChangeOp::kInsert && self->caller.role == Role::kAdmin) {
-            events.push_back(alertEvent(*change));
+    live.store_.readChanges(
+        after, store::kMaxReadLimit, audienceOf(caller), [self](Result<store::ChangePage> page) {
+          if (!page) {
+            if (page.error().code == store::errc::kHistoryLost) {
+              self->resync(store::kResyncHistoryLost);
+              return;
+            }
+            spdlog::warn("replay failed: {}", page.error().message);
+            self->socket->post([](sio::Socket& s) { s.disconnect(true); });
+            return;
           }
-        } else if (!alertOnly) {
-          events.push_back(menuEvent(*change));
-        }
-      }
-      if (!events.empty()) {
-        self->socket->post([events = std::move(events)](sio::Socket& s) {
-          for (const auto& e : events) s.emitRaw(e);
+          auto& events = self->events;
+          for (const auto& change : page->changes) {
+            if (!visible(*change, self->caller)) continue;  // the store filtered already
+            bool alertOnly = change->seq == self->partial;
+            if (change->collection == store::kOrders) {
+              if (!alertOnly) events.push_back(orderEvent(*change));
+              if (change->op == store::ChangeOp::kInsert && self->caller.role == Role::kAdmin) {
+                events.push_back(alertEvent(*change));
+              }
+            } else if (!alertOnly) {
+              events.push_back(menuEvent(*change));
+            }
+          }
+          if (events.size() > self->live.options_.maxReplayEvents) {
+            self->resync(kResyncTooFarBehind);
+            return;
+          }
+          self->after = page->last_seq;
+          if (!page->at_head) {
+            self->next();
+            return;
+          }
+          if (!events.empty()) {
+            self->socket->post([events = std::move(events)](sio::Socket& s) {
+              for (const auto& e : events) s.emitRaw(e);
+            });
+            events.clear();
+          }
+          self->finish(page->last_seq, page->epoch);
         });
-      }
-      if (page->changes.empty() || self->after >= page->last_seq) {
-        self->finish(std::max(self->after, page->last_seq), page->epoch);
-        return;
-      }
-      self->next();
-    });
   }
 
   void resync(std::string_view reason) {
+    events.clear();
     std::string event = json::serialize(json::array{"resync", json::object{{"reason", reason}}});
     socket->post([event](sio::Socket& s) { s.emitRaw(event); });
     after = live.store_.headSeq();
@@ -376,12 +397,12 @@ void Live::onConnection(const sio::SocketPtr& socket) {
   }
   auto replay = std::make_shared<Replay>(*this, socket, caller, 0);
   if (offset && epoch && *epoch != store_.epoch()) {
-    replay->resync("epoch_mismatch");
+    replay->resync(store::kResyncEpochMismatch);
     return;
   }
   Offset from = offset.value_or(Offset{store_.headSeq(), true});
   if (from.seq > store_.headSeq()) {
-    replay->resync("offset_ahead");
+    replay->resync(store::kResyncOffsetAhead);
     return;
   }
   replay->after = from.seq;

@@ -10,11 +10,13 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <utility>
 #include <vector>
 
 #include "app/app.hpp"
+#include "app/rate_limiter.hpp"
 #include "protocol/socketio/server.hpp"
 #include "store/store.hpp"
 
@@ -31,9 +33,27 @@ inline constexpr int64_t kRecoveryWindowMs = 2 * 60 * 1000;
 // (also when another program wrote the database) takes effect on live connections.
 inline constexpr int64_t kSocketRecheckMs = 30000;
 
+// A replay that would send more events than this sends resync {reason: too_far_behind}
+// instead: reloading over REST costs the server less than thousands of events, and the
+// replay's reads stop there, so one connection's work is bounded.
+inline constexpr size_t kMaxReplayEvents = 5000;
+inline constexpr std::string_view kResyncTooFarBehind = "too_far_behind";
+
+// Socket.IO connections one user may open per minute; more are refused with
+// CONNECT_ERROR "rate_limited" before any replay work (a looping client cannot make the
+// server replay over and over).
+inline constexpr size_t kDefaultConnectsPerMinute = 30;
+inline constexpr int64_t kConnectWindowMs = 60000;
+
+struct LiveOptions {
+  int64_t recheckMs = kSocketRecheckMs;
+  size_t maxReplayEvents = kMaxReplayEvents;
+  size_t connectsPerMinute = kDefaultConnectsPerMinute;
+};
+
 class Live {
  public:
-  Live(App& app, sio::Server& io, int64_t recheckMs = kSocketRecheckMs);
+  Live(App& app, sio::Server& io, LiveOptions options = {});
   ~Live();
 
   // Installs the middleware and handlers and subscribes to the change stream.
@@ -64,7 +84,8 @@ class Live {
   sio::Server& io_;
   store::Store& store_;
   store::SubscriptionId subscription_ = 0;
-  int64_t recheckMs_;
+  LiveOptions options_;
+  RateLimiter connects_;  // per user id
   std::shared_ptr<std::atomic<bool>> running_ = std::make_shared<std::atomic<bool>>(false);
   std::mutex mutex_;
   std::unordered_map<int64_t, int64_t> lastLocationMs_;                // rider id → time relayed

@@ -12,30 +12,42 @@ void RateLimiter::prune(std::deque<int64_t>& times, int64_t nowMs) const {
 
 int64_t RateLimiter::retryAfterMs(const std::string& key, int64_t nowMs) {
   std::lock_guard lock(mutex_);
-  auto it = failures_.find(key);
-  if (it == failures_.end()) return 0;
+  auto it = events_.find(key);
+  if (it == events_.end()) return 0;
   prune(it->second, nowMs);
   if (it->second.size() < limit_) return 0;
   return it->second.front() + windowMs_ - nowMs;
 }
 
+std::deque<int64_t>& RateLimiter::timesOf(const std::string& key, int64_t nowMs) {
+  if (events_.size() >= kMaxKeys) {
+    for (auto it = events_.begin(); it != events_.end();) {
+      prune(it->second, nowMs);
+      it = it->second.empty() ? events_.erase(it) : std::next(it);
+    }
+    if (events_.size() >= kMaxKeys) events_.clear();
+  }
+  auto& times = events_[key];
+  prune(times, nowMs);
+  return times;
+}
+
 void RateLimiter::recordFailure(const std::string& key, int64_t nowMs) {
   std::lock_guard lock(mutex_);
-  if (failures_.size() >= kMaxKeys) {
-    for (auto it = failures_.begin(); it != failures_.end();) {
-      prune(it->second, nowMs);
-      it = it->second.empty() ? failures_.erase(it) : std::next(it);
-    }
-    if (failures_.size() >= kMaxKeys) failures_.clear();
-  }
-  auto& times = failures_[key];
-  prune(times, nowMs);
+  timesOf(key, nowMs).push_back(nowMs);
+}
+
+int64_t RateLimiter::acquire(const std::string& key, int64_t nowMs) {
+  std::lock_guard lock(mutex_);
+  auto& times = timesOf(key, nowMs);
+  if (times.size() >= limit_) return times.empty() ? windowMs_ : times.front() + windowMs_ - nowMs;
   times.push_back(nowMs);
+  return 0;
 }
 
 void RateLimiter::reset(const std::string& key) {
   std::lock_guard lock(mutex_);
-  failures_.erase(key);
+  events_.erase(key);
 }
 
 }  // namespace brigade::app

@@ -95,6 +95,18 @@ Config parseConfig(int argc, char** argv) {
       ->envname("BRIGADE_REGISTER_LIMIT")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
+  cli.add_option("--connect-rate", config.connectsPerMinute,
+                 "real-time connections one user may open per minute; more are refused "
+                 "with rate_limited")
+      ->envname("BRIGADE_CONNECT_RATE")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  cli.add_option("--max-replay-events", config.maxReplayEvents,
+                 "events a reconnecting socket may be replayed; beyond, it gets resync "
+                 "too_far_behind and reloads over REST")
+      ->envname("BRIGADE_MAX_REPLAY_EVENTS")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
   cli.add_option("--log-level", config.logLevel, "trace, debug, info, warn, error")
       ->envname("BRIGADE_LOG_LEVEL")
       ->capture_default_str();

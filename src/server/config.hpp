@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "app/live.hpp"
 #include "http/connection_limits.hpp"
 
 namespace brigade::server {
@@ -30,7 +31,9 @@ struct Config {
   size_t maxConnectionsPerAddress = http::kDefaultMaxConnectionsPerAddress;
   size_t maxPendingPerAddress = http::kDefaultMaxPendingPerAddress;
   std::vector<std::string> trustedProxies;
-  size_t registrationsPerAddress = 10;  // per hour
+  size_t registrationsPerAddress = 10;                        // per hour
+  size_t connectsPerMinute = app::kDefaultConnectsPerMinute;  // Socket.IO connects per user
+  size_t maxReplayEvents = app::kMaxReplayEvents;  // longer replays get resync(too_far_behind)
 };
 
 // Parses argv; exits the process on --help or a bad flag (start-up only).

@@ -91,7 +91,11 @@ int main(int argc, char** argv) {
   ioOptions.connectionStateRecovery = true;
   sio::Server io(loops, router, ioOptions);
   app.mount(router);
-  app::Live live(app, io, static_cast<int64_t>(config.socketRecheckSeconds * 1000));
+  app::LiveOptions liveOptions;
+  liveOptions.recheckMs = static_cast<int64_t>(config.socketRecheckSeconds * 1000);
+  liveOptions.connectsPerMinute = config.connectsPerMinute;
+  liveOptions.maxReplayEvents = config.maxReplayEvents;
+  app::Live live(app, io, liveOptions);
   live.start();
   // Read once, here: requests are answered from memory, never from the disk.
   server::StaticFiles::index(server::findWebDir(config.webDir, argv[0])).mount(router);

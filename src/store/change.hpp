@@ -38,10 +38,31 @@ using ChangePtr = std::shared_ptr<const Change>;
 
 inline constexpr size_t kMaxReadLimit = 1000;
 
+// Whose changes a read returns (PRODUCT.md, "Visibility of changes"). Backends answer it
+// from indexes, so a read costs about what the audience may see, not the whole stream.
+struct ChangeAudience {
+  enum class Kind {
+    kAll,       // every change (admins)
+    kCustomer,  // the menu, and the order changes whose document has customer_id == user_id
+    kRider,     // the menu, and the order changes whose document has rider_id == user_id or
+                // whose previous_rider_id is user_id
+  };
+  Kind kind = Kind::kAll;
+  int64_t user_id = 0;
+
+  static ChangeAudience all() { return {}; }
+  static ChangeAudience customer(int64_t id) { return {Kind::kCustomer, id}; }
+  static ChangeAudience rider(int64_t id) { return {Kind::kRider, id}; }
+};
+
 struct ChangePage {
   std::vector<ChangePtr> changes;  // oldest first
   std::string epoch;
-  int64_t last_seq = 0;  // the newest seq in the stream when read (0: nothing yet)
+  // Where the next page starts: the audience has nothing unread at or below it. When the
+  // page is full, the seq of its last change; otherwise the stream head read in the same
+  // snapshot (0: nothing yet), even when the audience saw none of the changes below it.
+  int64_t last_seq = 0;
+  bool at_head = false;  // last_seq is the head: a caller catching up is done (when read)
 };
 
 // Why a subscriber must reload its state instead of being given a replay.

@@ -5,6 +5,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "store/change.hpp"
@@ -110,9 +111,17 @@ class Store {
   // The change stream.
   virtual const std::string& epoch() const = 0;
   virtual int64_t headSeq() const = 0;  // newest seq the stream thread has delivered
-  // Up to min(limit, kMaxReadLimit) changes after after_seq, oldest first; kHistoryLost
-  // when some changes after after_seq were already removed by retention.
-  virtual void readChanges(int64_t after_seq, size_t limit, Callback<ChangePage> done) = 0;
+  // Up to min(limit, kMaxReadLimit) changes after after_seq that `audience` may see, oldest
+  // first, read in one snapshot with the head (ChangePage::last_seq says where the next page
+  // starts); kHistoryLost when some changes after after_seq were already removed by
+  // retention (whoever they were for). The cost follows the audience's changes, not the
+  // stream's.
+  virtual void readChanges(int64_t after_seq, size_t limit, ChangeAudience audience,
+                           Callback<ChangePage> done) = 0;
+  // Every change (the admins' audience).
+  void readChanges(int64_t after_seq, size_t limit, Callback<ChangePage> done) {
+    readChanges(after_seq, limit, ChangeAudience::all(), std::move(done));
+  }
   virtual SubscriptionId subscribe(SubscribeOptions options, StreamCallback callback) = 0;
   virtual void unsubscribe(SubscriptionId id) = 0;
 

@@ -211,6 +211,45 @@ describe("GET /api/changes", () => {
     assert.ok(everything.changes.every((c) => c.collection !== "orders" || c.document.customer_id === a.user.id));
   });
 
+  test("a customer pages through its own changes among many others', each once, with last_seq", async () => {
+    const me = await newCustomer(server, "pager");
+    const others = [await newCustomer(server, "o1"), await newCustomer(server, "o2")];
+    const start = await head();
+    const mine = [];
+    for (let i = 0; i < 8; ++i) {
+      await Promise.all(Array.from({ length: 25 }, (_, j) => placeOrder(server, others[j % 2].token)));
+      mine.push((await placeOrder(server, me.token)).id);
+    }
+    await Promise.all(Array.from({ length: 25 }, () => placeOrder(server, others[0].token)));
+    const h = await head();
+    const everything = [];
+    for (let after = start; ; ) {
+      const page = await changes(demo.admin.token, `?after=${after}&limit=1000`);
+      everything.push(...page.changes);
+      if (page.changes.length < 1000) break;
+      after = page.last_seq;
+    }
+    const expected = everything
+      .filter((c) => c.collection !== "orders" || c.document.customer_id === me.user.id)
+      .map((c) => c.seq);
+    assert.equal(expected.length, mine.length);
+    const seen = [];
+    let after = start;
+    for (let pages = 0; ; ++pages) {
+      assert.ok(pages <= expected.length, "paging ends");
+      const page = await changes(me.token, `?after=${after}&limit=3`);
+      seen.push(...page.changes.map((c) => c.seq));
+      if (page.changes.length === 3) {
+        assert.equal(page.last_seq, page.changes.at(-1).seq, "a full page ends at its last change");
+      } else {
+        assert.equal(page.last_seq, h, "a short page ends at the head");
+        break;
+      }
+      after = page.last_seq;
+    }
+    assert.deepEqual(seen, expected, "each of the customer's changes once, in order");
+  });
+
   test("a rider sees assigned orders' changes plus the one that unassigned them (reassignment)", async () => {
     const c = await newCustomer(server);
     const r1 = await newRider(server, demo.admin.token);

@@ -253,6 +253,54 @@ std::string migration3() {
          "('orders', 'delete', OLD.id, " + doc(kOrderJson, "OLD") + "); END;\n";
 }
 
+// Changes carry their audience (the customer and rider their document names) in indexed
+// columns, so a customer's or rider's read walks only their own changes and the menu's
+// instead of the whole stream (docs/STORE.md, "Reading by audience"). The triggers fill
+// them, so writes by other programs are indexed too. A column holds an id only when the
+// document holds it as an integer: that is what visibility compares.
+std::string migration4() {
+  auto idOf = [](std::string_view row, std::string_view column) {
+    std::string field = std::string(row) + "." + std::string(column);
+    return "CASE WHEN typeof(" + field + ") = 'integer' THEN " + field + " END";
+  };
+  const std::string columns =
+      "INSERT INTO changes(collection, op, record_id, document, customer_id, rider_id";
+  auto values = [&](std::string_view op, std::string_view row) {
+    return "('orders', '" + std::string(op) + "', " + std::string(row) + ".id, " +
+           doc(kOrderJson, row) + ", " + idOf(row, "customer_id") + ", " + idOf(row, "rider_id");
+  };
+  auto fromDocument = [](std::string_view key) {
+    std::string path = "'$." + std::string(key) + "'";
+    return "CASE WHEN json_type(document, " + path + ") = 'integer' THEN json_extract(document, " +
+           path + ") END";
+  };
+  return "ALTER TABLE changes ADD COLUMN customer_id INTEGER;\n"
+         "ALTER TABLE changes ADD COLUMN rider_id INTEGER;\n"
+         "UPDATE changes SET customer_id = " +
+         fromDocument("customer_id") + ", rider_id = " + fromDocument("rider_id") +
+         " WHERE collection = 'orders' AND json_valid(document);\n"
+         // Partial: most changes name no rider and no previous rider, and menu changes no one.
+         "CREATE INDEX changes_by_customer ON changes(customer_id, seq) "
+         "WHERE customer_id IS NOT NULL;\n"
+         "CREATE INDEX changes_by_rider ON changes(rider_id, seq) WHERE rider_id IS NOT NULL;\n"
+         "CREATE INDEX changes_by_previous_rider ON changes(previous_rider_id, seq) "
+         "WHERE previous_rider_id IS NOT NULL;\n"
+         // Everyone's changes; `collection` makes the index covering for the seq lookup.
+         "CREATE INDEX changes_public ON changes(seq, collection) WHERE collection <> 'orders';\n"
+         "DROP TRIGGER orders_capture_insert;\n"
+         "DROP TRIGGER orders_capture_update;\n"
+         "DROP TRIGGER orders_capture_delete;\n"
+         "CREATE TRIGGER orders_capture_insert AFTER INSERT ON orders BEGIN " +
+         columns + ") VALUES " + values("insert", "NEW") + "); END;\n" +
+         "CREATE TRIGGER orders_capture_update AFTER UPDATE ON orders WHEN NEW.version <> "
+         "OLD.version BEGIN " +
+         columns + ", previous_rider_id) VALUES " + values("update", "NEW") +
+         ", CASE WHEN OLD.rider_id IS NOT NEW.rider_id THEN OLD.rider_id END); END;\n" +
+         // BEFORE: the cascade has not yet removed the lines and history the document shows.
+         "CREATE TRIGGER orders_capture_delete BEFORE DELETE ON orders BEGIN " + columns +
+         ") VALUES " + values("delete", "OLD") + "); END;\n";
+}
+
 }  // namespace
 
 const std::vector<Migration>& migrations() {
@@ -260,6 +308,7 @@ const std::vector<Migration>& migrations() {
       {1, "initial schema with change capture", migration1()},
       {2, "changes name the rider an order was taken from", migration2()},
       {3, "order documents name their customer", migration3()},
+      {4, "changes carry their audience, indexed", migration4()},
   };
   return kMigrations;
 }

@@ -20,6 +20,7 @@
 #include "store/change_hub.hpp"
 #include "store/documents.hpp"
 #include "store/errors.hpp"
+#include "store/sqlite/audience_query.hpp"
 #include "store/sqlite/connection.hpp"
 #include "store/sqlite/schema.hpp"
 
@@ -167,12 +168,18 @@ Result<Rider> riderById(Connection& c, int64_t id) {
   return std::move(list->front());
 }
 
-Result<std::vector<ChangePtr>> fetchChanges(Connection& c, int64_t after_seq, size_t limit) {
-  auto st = c.statement(
-      "SELECT seq, collection, op, record_id, document, at, previous_rider_id FROM changes "
-      "WHERE seq > ? ORDER BY seq LIMIT ?");
+Result<std::vector<ChangePtr>> fetchChanges(Connection& c, int64_t after_seq, size_t limit,
+                                            const ChangeAudience& audience) {
+  static const std::string kAllQuery = audienceQuery(ChangeAudience::Kind::kAll);
+  static const std::string kCustomerQuery = audienceQuery(ChangeAudience::Kind::kCustomer);
+  static const std::string kRiderQuery = audienceQuery(ChangeAudience::Kind::kRider);
+  const std::string& sql = audience.kind == ChangeAudience::Kind::kAll        ? kAllQuery
+                           : audience.kind == ChangeAudience::Kind::kCustomer ? kCustomerQuery
+                                                                              : kRiderQuery;
+  auto st = c.statement(sql);
   if (!st) return st.error();
   st->bind(1, after_seq).bind(2, static_cast<int64_t>(limit));
+  if (audience.kind != ChangeAudience::Kind::kAll) st->bind(3, audience.user_id);
   std::vector<ChangePtr> out;
   int rc;
   while ((rc = st->step()) == SQLITE_ROW) {
@@ -224,7 +231,7 @@ class SqliteChangeSource final : public ChangeSource {
   explicit SqliteChangeSource(std::unique_ptr<Connection> c) : c_(std::move(c)) {}
 
   Result<std::vector<ChangePtr>> fetch(int64_t after_seq, size_t limit) override {
-    return fetchChanges(*c_, after_seq, limit);
+    return fetchChanges(*c_, after_seq, limit, ChangeAudience::all());
   }
   Result<StreamBounds> bounds() override { return streamBounds(*c_); }
 
@@ -849,9 +856,13 @@ class SqliteStore final : public Store {
   const std::string& epoch() const override { return epoch_; }
   int64_t headSeq() const override { return hub_->head(); }
 
-  void readChanges(int64_t after_seq, size_t limit, Callback<ChangePage> done) override {
+  using Store::readChanges;
+  void readChanges(int64_t after_seq, size_t limit, ChangeAudience audience,
+                   Callback<ChangePage> done) override {
     read<ChangePage>(
-        [this, after_seq, limit](Connection& c) -> Result<ChangePage> {
+        [this, after_seq, limit, audience](Connection& c) -> Result<ChangePage> {
+          // The bounds and the rows from one snapshot: a change committed in between would
+          // otherwise fall below a last_seq taken later and never be read.
           ReadTransaction txn(c);
           auto b = streamBounds(c);
           if (!b) return b.error();
@@ -860,9 +871,16 @@ class SqliteStore final : public Store {
                                                      " are no longer retained (oldest is " +
                                                      std::to_string(b->oldest) + ")");
           }
-          auto changes = fetchChanges(c, after_seq, std::clamp<size_t>(limit, 1, kMaxReadLimit));
+          const size_t n = std::clamp<size_t>(limit, 1, kMaxReadLimit);
+          auto changes = fetchChanges(c, after_seq, n, audience);
           if (!changes) return changes.error();
-          return ChangePage{std::move(*changes), epoch_, b->head};
+          ChangePage page{std::move(*changes), epoch_, b->head, true};
+          if (page.changes.size() == n) {
+            // Full: more may follow that the audience may see.
+            page.last_seq = page.changes.back()->seq;
+            page.at_head = page.last_seq >= b->head;
+          }
+          return page;
         },
         std::move(done));
   }

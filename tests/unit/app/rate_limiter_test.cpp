@@ -1,3 +1,5 @@
+// The sliding-window counter behind the login limits and the socket connect limit, on a
+// clock the test moves.
 #include "app/rate_limiter.hpp"
 
 #include <gtest/gtest.h>
@@ -5,7 +7,7 @@
 namespace brigade::app {
 namespace {
 
-TEST(RateLimiter, SlidingWindow) {
+TEST(RateLimiterTest, FailuresSlideOutOfTheWindow) {
   RateLimiter limiter(3, 60000);
   for (int i = 0; i < 3; ++i) {
     EXPECT_EQ(limiter.retryAfterMs("a", i * 1000), 0);
@@ -18,6 +20,31 @@ TEST(RateLimiter, SlidingWindow) {
   EXPECT_EQ(limiter.retryAfterMs("a", 60000), 1000);
   limiter.reset("a");
   EXPECT_EQ(limiter.retryAfterMs("a", 60000), 0);
+}
+
+TEST(RateLimiterTest, AcquireCountsUpToTheLimitThenSaysWhenThereIsRoom) {
+  RateLimiter limiter(3, 60000);
+  EXPECT_EQ(limiter.acquire("a", 1000), 0);
+  EXPECT_EQ(limiter.acquire("a", 2000), 0);
+  EXPECT_EQ(limiter.acquire("a", 3000), 0);
+  // The 4th within the minute: refused until the first one leaves the window.
+  EXPECT_EQ(limiter.acquire("a", 4000), 57000);
+  EXPECT_EQ(limiter.acquire("a", 60999), 1);
+  // A refusal is not counted: the window frees its first place at 61000.
+  EXPECT_EQ(limiter.acquire("a", 61000), 0);
+  EXPECT_EQ(limiter.acquire("a", 61000), 1000);
+  // Another key has its own window.
+  EXPECT_EQ(limiter.acquire("b", 61000), 0);
+}
+
+TEST(RateLimiterTest, FailuresAndAcquireShareTheWindow) {
+  RateLimiter limiter(2, 1000);
+  limiter.recordFailure("k", 0);
+  EXPECT_EQ(limiter.retryAfterMs("k", 10), 0);
+  EXPECT_EQ(limiter.acquire("k", 10), 0);
+  EXPECT_EQ(limiter.retryAfterMs("k", 20), 980);
+  limiter.reset("k");
+  EXPECT_EQ(limiter.acquire("k", 30), 0);
 }
 
 }  // namespace

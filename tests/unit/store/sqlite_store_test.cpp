@@ -14,6 +14,8 @@
 
 #include "store/documents.hpp"
 #include "store/errors.hpp"
+#include "store/sqlite/audience_query.hpp"
+#include "store/sqlite/schema.hpp"
 #include "unit/store/store_fixture.hpp"
 
 namespace brigade::store::testing {
@@ -455,6 +457,344 @@ TEST_F(SqliteStoreTest, AcknowledgedWritesSurviveSigkill) {
     }
   }
   EXPECT_GT(acked.size(), static_cast<size_t>(kRounds) * 20);
+}
+
+// --- reads by audience (migration 4) ----------------------------------------------------
+
+// A plain sqlite3 connection to the store's file: what another program sees and does.
+class RawDb {
+ public:
+  explicit RawDb(const std::string& path) {
+    if (sqlite3_open(path.c_str(), &db_) != SQLITE_OK) throw std::runtime_error("sqlite3_open");
+    sqlite3_busy_timeout(db_, 5000);
+  }
+  ~RawDb() { sqlite3_close(db_); }
+  RawDb(const RawDb&) = delete;
+  RawDb& operator=(const RawDb&) = delete;
+
+  void exec(const std::string& sql) {
+    char* error = nullptr;
+    if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &error) != SQLITE_OK) {
+      std::string message = error ? error : "?";
+      sqlite3_free(error);
+      throw std::runtime_error(message + " in: " + sql);
+    }
+  }
+  // Every row of a query, each column as text ("NULL" for NULL).
+  std::vector<std::vector<std::string>> rows(const std::string& sql) {
+    std::vector<std::vector<std::string>> out;
+    sqlite3_stmt* st = prepare(sql);
+    while (sqlite3_step(st) == SQLITE_ROW) {
+      std::vector<std::string> row;
+      for (int i = 0; i < sqlite3_column_count(st); ++i) {
+        auto* text = reinterpret_cast<const char*>(sqlite3_column_text(st, i));
+        row.emplace_back(text ? text : "NULL");
+      }
+      out.push_back(std::move(row));
+    }
+    sqlite3_finalize(st);
+    return out;
+  }
+  std::string scalar(const std::string& sql) {
+    auto r = rows(sql);
+    return r.empty() || r[0].empty() ? "" : r[0][0];
+  }
+  sqlite3_stmt* prepare(const std::string& sql) {
+    sqlite3_stmt* st = nullptr;
+    if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &st, nullptr) != SQLITE_OK) {
+      throw std::runtime_error(std::string(sqlite3_errmsg(db_)) + " in: " + sql);
+    }
+    return st;
+  }
+
+ private:
+  sqlite3* db_ = nullptr;
+};
+
+// Fills a changes table with `orders` orders of 200 other customers (a third of them
+// assigned to one of 5 other riders) in one transaction, as a bulk load by another
+// program would.
+void bulkOrdersOfOthers(RawDb& db, int orders) {
+  db.exec("BEGIN");
+  db.exec(
+      "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 205) "
+      "INSERT INTO users(email, name, role, password_hash, created_at) "
+      "SELECT 'bulk' || i || '@example.com', 'Bulk', CASE WHEN i > 200 THEN 'rider' "
+      "ELSE 'customer' END, 'h', '2024-01-01T00:00:00.000Z' FROM n");
+  db.exec("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < " +
+          std::to_string(orders) +
+          ") INSERT INTO orders(customer_id, subtotal_cents, delivery_fee_cents, total_cents, "
+          "delivery_address, rider_id) SELECT "
+          "(SELECT id FROM users WHERE email = 'bulk' || (1 + i % 200) || '@example.com'), "
+          "100, 0, 100, 'bulk', CASE WHEN i % 3 = 0 THEN (SELECT id FROM users WHERE email = "
+          "'bulk' || (201 + i % 5) || '@example.com') END FROM n");
+  db.exec("COMMIT");
+}
+
+// EXPLAIN QUERY PLAN of a read by audience, one line per step.
+std::vector<std::string> queryPlan(RawDb& db, ChangeAudience::Kind kind, int64_t user) {
+  sqlite3_stmt* st = db.prepare("EXPLAIN QUERY PLAN " + sqlite::audienceQuery(kind));
+  sqlite3_bind_int64(st, 1, 0);
+  sqlite3_bind_int64(st, 2, static_cast<sqlite3_int64>(kMaxReadLimit));
+  sqlite3_bind_int64(st, 3, user);
+  std::vector<std::string> plan;
+  while (sqlite3_step(st) == SQLITE_ROW) {
+    plan.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(st, 3)));
+  }
+  sqlite3_finalize(st);
+  return plan;
+}
+
+std::string joined(const std::vector<std::string>& lines) {
+  std::string out;
+  for (const auto& l : lines) out += l + "\n";
+  return out;
+}
+
+// A customer with a few orders among thousands of other customers' reads them through
+// the indexes: the plan never scans `changes`, and running it does no full-scan step and
+// fewer VM steps than the table has rows.
+TEST_F(SqliteStoreTest, ReadsByAudienceSearchIndexesNeverScanTheStream) {
+  auto store = open();
+  auto customer = must<User>([&](auto d) {
+    store->createUser(NewUser{"few@example.com", "Few", Role::kCustomer, "h"}, d);
+  });
+  auto rider = must<User>([&](auto d) {
+    store->createUser(NewUser{"rider@example.com", "R", Role::kRider, "h"}, d);
+  });
+  auto cat = must<MenuCategory>([&](auto d) {
+    store->createCategory(NewMenuCategory{"Mains", {}}, d);
+  });
+  auto item = must<MenuItem>([&](auto d) {
+    store->createMenuItem(NewMenuItem{cat.id, "Soup", "", 500, true, {}}, d);
+  });
+  NewOrder no;
+  no.customer_id = customer.id;
+  no.items = {NewOrderLine{item.id, 1, ""}};
+  no.delivery.address = "here";
+  RawDb db(path());
+  bulkOrdersOfOthers(db, 2500);
+  std::vector<int64_t> mine;
+  for (int i = 0; i < 3; ++i) {
+    mine.push_back(must<OrderCreated>([&](auto d) { store->createOrder(no, d); }).order.id);
+  }
+  OrderUpdate assign;
+  assign.id = mine[1];
+  assign.rider_id = std::optional<int64_t>(rider.id);
+  must<Order>([&](auto d) { store->updateOrder(assign, d); });
+  const int64_t rows = std::stoll(db.scalar("SELECT count(*) FROM changes"));
+  ASSERT_GT(rows, 2500);
+
+  // What the store returns: the customer's 4 order changes and the 2 menu changes.
+  auto page = must<ChangePage>([&](auto d) {
+    store->readChanges(0, kMaxReadLimit, ChangeAudience::customer(customer.id), d);
+  });
+  EXPECT_EQ(page.changes.size(), 6u);
+  EXPECT_TRUE(page.at_head);
+  EXPECT_EQ(page.last_seq, rows);
+  auto riders = must<ChangePage>(
+      [&](auto d) { store->readChanges(0, kMaxReadLimit, ChangeAudience::rider(rider.id), d); });
+  ASSERT_EQ(riders.changes.size(), 3u);
+  EXPECT_EQ(riders.changes[2]->record_id, mine[1]);
+
+  for (const char* stats : {"without statistics", "after ANALYZE"}) {
+    if (std::string_view(stats) == "after ANALYZE") db.exec("ANALYZE");
+    for (auto [kind, user, indexes] :
+         {std::tuple{ChangeAudience::Kind::kCustomer, customer.id,
+                     std::vector<std::string>{"changes_by_customer", "changes_public"}},
+          std::tuple{ChangeAudience::Kind::kRider, rider.id,
+                     std::vector<std::string>{"changes_by_rider", "changes_by_previous_rider",
+                                              "changes_public"}}}) {
+      const auto plan = queryPlan(db, kind, user);
+      const std::string what =
+          std::string(kind == ChangeAudience::Kind::kCustomer ? "customer" : "rider") + " " + stats;
+      RecordProperty("plan " + what, joined(plan));
+      for (const auto& line : plan) {
+        // Only the merged seqs (at most `limit` of them) are ever scanned.
+        // A rowid range would walk the whole stream after the offset.
+        EXPECT_EQ(line.find("(rowid>?)"), std::string::npos) << stats << ": " << line;
+        if (line.starts_with("SCAN")) {
+          EXPECT_TRUE(line == "SCAN picked" || line.starts_with("SCAN (subquery"))
+              << stats << ": " << line << "\n"
+              << joined(plan);
+        }
+      }
+      for (const auto& index : indexes) {
+        EXPECT_NE(joined(plan).find("USING COVERING INDEX " + index), std::string::npos)
+            << stats << ": " << index << "\n"
+            << joined(plan);
+      }
+      EXPECT_NE(joined(plan).find("SEARCH c USING INTEGER PRIMARY KEY"), std::string::npos)
+          << joined(plan);
+
+      sqlite3_stmt* st = db.prepare(sqlite::audienceQuery(kind));
+      sqlite3_bind_int64(st, 1, 0);
+      sqlite3_bind_int64(st, 2, static_cast<sqlite3_int64>(kMaxReadLimit));
+      sqlite3_bind_int64(st, 3, user);
+      int n = 0;
+      while (sqlite3_step(st) == SQLITE_ROW) ++n;
+      EXPECT_EQ(n, kind == ChangeAudience::Kind::kCustomer ? 6 : 3);
+      EXPECT_EQ(sqlite3_stmt_status(st, SQLITE_STMTSTATUS_FULLSCAN_STEP, 0), 0) << stats;
+      const int steps = sqlite3_stmt_status(st, SQLITE_STMTSTATUS_VM_STEP, 0);
+      RecordProperty("vm steps " + what, steps);
+      EXPECT_LT(steps, rows) << stats << ": as many steps as a scan";
+      sqlite3_finalize(st);
+    }
+  }
+}
+
+// Order writes by another program (the sqlite3 shell) fill the audience columns through
+// the triggers, with documents identical to the order_documents view, and reach the
+// customer's and riders' reads.
+TEST_F(SqliteStoreTest, OrderWritesByAnotherProgramCarryTheirAudience) {
+  auto store = open();
+  auto customer = must<User>([&](auto d) {
+    store->createUser(NewUser{"c@example.com", "C", Role::kCustomer, "h"}, d);
+  });
+  auto r1 = must<User>([&](auto d) {
+    store->createUser(NewUser{"r1@example.com", "R1", Role::kRider, "h"}, d);
+  });
+  auto r2 = must<User>([&](auto d) {
+    store->createUser(NewUser{"r2@example.com", "R2", Role::kRider, "h"}, d);
+  });
+  const std::string c = std::to_string(customer.id);
+  ASSERT_EQ(shell("INSERT INTO orders(id, customer_id, subtotal_cents, delivery_fee_cents, "
+                  "total_cents, delivery_address) VALUES (77, " +
+                  c + ", 100, 0, 100, 'shell');"),
+            0);
+  RawDb db(path());
+  const std::string viewDocument = "SELECT document FROM order_documents WHERE id = 77";
+  const std::string lastDocument =
+      "SELECT document FROM changes WHERE seq = (SELECT max(seq) FROM changes)";
+  EXPECT_EQ(db.scalar(lastDocument), db.scalar(viewDocument));
+  ASSERT_EQ(shell("UPDATE orders SET rider_id = " + std::to_string(r1.id) +
+                  ", version = version + 1 WHERE id = 77;"),
+            0);
+  ASSERT_EQ(shell("UPDATE orders SET rider_id = " + std::to_string(r2.id) +
+                  ", version = version + 1 WHERE id = 77;"),
+            0);
+  // No version: the bump trigger's nested update is what is captured.
+  ASSERT_EQ(shell("UPDATE orders SET status = 'accepted' WHERE id = 77;"), 0);
+  EXPECT_EQ(db.scalar(lastDocument), db.scalar(viewDocument));
+  ASSERT_EQ(shell("DELETE FROM orders WHERE id = 77;"), 0);
+
+  const std::string r1s = std::to_string(r1.id), r2s = std::to_string(r2.id);
+  const std::vector<std::vector<std::string>> want = {
+      {"insert", c, "NULL", "NULL"}, {"update", c, r1s, "NULL"}, {"update", c, r2s, r1s},
+      {"update", c, r2s, "NULL"},    {"delete", c, r2s, "NULL"},
+  };
+  EXPECT_EQ(db.rows("SELECT op, customer_id, rider_id, previous_rider_id FROM changes "
+                    "WHERE collection = 'orders' ORDER BY seq"),
+            want);
+  auto orderOps = [&](ChangeAudience audience) {
+    std::vector<int64_t> seqs;
+    for (const auto& change : readByAudience(*store, 0, 2, audience)) {
+      if (change->collection == kOrders) seqs.push_back(change->seq);
+    }
+    return seqs;
+  };
+  auto all = readByAudience(*store, 0, kMaxReadLimit, ChangeAudience::all());
+  ASSERT_EQ(all.size(), 5u);  // users make no changes
+  EXPECT_EQ(orderOps(ChangeAudience::customer(customer.id)), seqsOf(all));
+  EXPECT_EQ(orderOps(ChangeAudience::rider(r1.id)), (std::vector<int64_t>{2, 3}));
+  EXPECT_EQ(orderOps(ChangeAudience::rider(r2.id)), (std::vector<int64_t>{3, 4, 5}));
+}
+
+// A database written before migration 4 gets the audience of every retained change from
+// its document when it is opened, and the documents themselves are left alone.
+TEST_F(SqliteStoreTest, MigrationFourBackfillsTheAudienceOfOlderChanges) {
+  std::vector<std::vector<std::string>> before;
+  {
+    // The database as Brigade left it at schema 3: migrations 1..3, as migrate() runs them.
+    RawDb db(path());
+    db.exec(
+        "CREATE TABLE schema_migrations(version INTEGER PRIMARY KEY, name TEXT NOT NULL, "
+        "applied_at TEXT NOT NULL)");
+    for (const auto& m : sqlite::migrations()) {
+      if (m.version > 3) continue;
+      db.exec("BEGIN");
+      db.exec(m.sql);
+      db.exec("INSERT INTO schema_migrations VALUES (" + std::to_string(m.version) + ", '" +
+              m.name + "', '2024-01-01T00:00:00.000Z')");
+      db.exec("COMMIT");
+    }
+    ASSERT_EQ(db.scalar("SELECT count(*) FROM pragma_table_info('changes') "
+                        "WHERE name IN ('customer_id', 'rider_id')"),
+              "0");
+    // Ids 1, 2: customers; 3, 4: riders.
+    db.exec(
+        "INSERT INTO users(email, name, role, password_hash) VALUES "
+        "('a@example.com', 'A', 'customer', 'h'), ('b@example.com', 'B', 'customer', 'h'), "
+        "('r1@example.com', 'R1', 'rider', 'h'), ('r2@example.com', 'R2', 'rider', 'h');"
+        "INSERT INTO menu_categories(name) VALUES ('Mains');"
+        "INSERT INTO menu_items(category_id, name, price_cents) VALUES (1, 'Soup', 500);");
+    for (int i = 1; i <= 6; ++i) {
+      const std::string id = std::to_string(i);
+      db.exec(
+          "BEGIN;"
+          "INSERT INTO order_items(order_id, line, item_id, name, unit_price_cents, quantity) "
+          "VALUES (" +
+          id +
+          ", 0, 1, 'Soup', 500, 1);"
+          "INSERT INTO order_history(order_id, n, status, at, by_user) VALUES (" +
+          id +
+          ", 0, 'pending', '2024-01-01T00:00:00.000Z', 1);"
+          "INSERT INTO orders(id, customer_id, subtotal_cents, delivery_fee_cents, total_cents, "
+          "delivery_address) VALUES (" +
+          id + ", " + std::to_string(i % 2 == 1 ? 1 : 2) +
+          ", 500, 0, 500, 'x');"
+          "COMMIT;");
+    }
+    db.exec(
+        "UPDATE orders SET rider_id = 3, version = version + 1 WHERE id = 1;"
+        "UPDATE orders SET rider_id = 3, version = version + 1 WHERE id = 2;"
+        "UPDATE menu_items SET price_cents = 550 WHERE id = 1;"
+        "UPDATE orders SET rider_id = 4, version = version + 1 WHERE id = 1;"     // from r1
+        "UPDATE orders SET rider_id = NULL, version = version + 1 WHERE id = 2;"  // from r1
+        "UPDATE orders SET status = 'accepted' WHERE id = 1;"
+        "UPDATE orders SET rider_id = 4, version = version + 1 WHERE id = 5;"
+        "DELETE FROM orders WHERE id = 6;");
+    before = db.rows(
+        "SELECT seq, collection, op, record_id, document, previous_rider_id "
+        "FROM changes ORDER BY seq");
+    ASSERT_EQ(before.size(), 16u);
+  }
+
+  auto store = open();
+  RawDb db(path());
+  EXPECT_EQ(db.scalar("SELECT max(version) FROM schema_migrations"), "4");
+  EXPECT_EQ(db.rows("SELECT seq, collection, op, record_id, document, previous_rider_id "
+                    "FROM changes ORDER BY seq"),
+            before)
+      << "the migration changed the stream";
+  EXPECT_EQ(db.scalar("SELECT count(*) FROM changes WHERE collection = 'orders' AND "
+                      "(customer_id IS NULL OR customer_id IS NOT "
+                      "json_extract(document, '$.customer_id') OR rider_id IS NOT "
+                      "json_extract(document, '$.rider_id'))"),
+            "0");
+  EXPECT_EQ(db.scalar("SELECT count(*) FROM changes WHERE collection <> 'orders' AND "
+                      "(customer_id IS NOT NULL OR rider_id IS NOT NULL)"),
+            "0");
+
+  const auto all = readByAudience(*store, 0, kMaxReadLimit, ChangeAudience::all());
+  ASSERT_EQ(all.size(), 16u);
+  size_t previous = 0;
+  for (const auto& c : all) previous += c->previous_rider_id.has_value();
+  EXPECT_EQ(previous, 2u);
+  for (auto audience : {ChangeAudience::customer(1), ChangeAudience::customer(2),
+                        ChangeAudience::rider(3), ChangeAudience::rider(4)}) {
+    std::vector<int64_t> want;
+    for (const auto& c : all) {
+      if (mayShow(*c, audience)) want.push_back(c->seq);
+    }
+    EXPECT_EQ(seqsOf(readByAudience(*store, 0, 2, audience)), want) << "user " << audience.user_id;
+  }
+  // r1 (3): its two assignments and the two changes that took the orders away, and the menu.
+  size_t r1Orders = 0;
+  for (const auto& c : readByAudience(*store, 0, 3, ChangeAudience::rider(3))) {
+    r1Orders += c->collection == kOrders;
+  }
+  EXPECT_EQ(r1Orders, 4u);
 }
 
 }  // namespace

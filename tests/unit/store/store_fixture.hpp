@@ -13,8 +13,10 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "store/await.hpp"
@@ -94,6 +96,57 @@ T must(Start&& start) {
   auto r = await<T>(std::forward<Start>(start));
   if (!r) throw std::runtime_error("store error " + r.error().code + ": " + r.error().message);
   if constexpr (!std::is_void_v<T>) return std::move(r).value();
+}
+
+// Whether an audience may see a change, decided from the document alone as PRODUCT.md
+// ("Visibility of changes") and app::visible() do: the reference for reads by audience.
+inline bool mayShow(const Change& c, const ChangeAudience& a) {
+  if (a.kind == ChangeAudience::Kind::kAll || c.collection != kOrders) return true;
+  auto idOf = [&](std::string_view key) -> std::optional<int64_t> {
+    auto* v = c.document.if_contains(key);
+    if (!v || !v->is_int64()) return std::nullopt;
+    return v->get_int64();
+  };
+  if (a.kind == ChangeAudience::Kind::kCustomer) return idOf("customer_id") == a.user_id;
+  return idOf("rider_id") == a.user_id || c.previous_rider_id == a.user_id;
+}
+
+inline std::vector<int64_t> seqsOf(const std::vector<ChangePtr>& changes) {
+  std::vector<int64_t> out;
+  for (const auto& c : changes) out.push_back(c->seq);
+  return out;
+}
+
+// Reads everything `audience` may see after `after`, `limit` at a time, paging with
+// last_seq as a client would, and checks each page's contract on the way: a full page ends
+// at its last change, a short one at the head. Returns the changes; *head gets the final
+// last_seq.
+inline std::vector<ChangePtr> readByAudience(Store& store, int64_t after, size_t limit,
+                                             ChangeAudience audience, int64_t* head = nullptr) {
+  std::vector<ChangePtr> out;
+  for (int pages = 0;; ++pages) {
+    if (pages > 100000) throw std::runtime_error("paging does not end");
+    auto page = must<ChangePage>(
+        [&](auto done) { store.readChanges(after, limit, audience, std::move(done)); });
+    EXPECT_LE(page.changes.size(), limit);
+    for (const auto& c : page.changes) {
+      EXPECT_GT(c->seq, after) << "out of order or repeated";
+      EXPECT_LE(c->seq, page.last_seq);
+      after = c->seq;
+      out.push_back(c);
+    }
+    if (page.changes.size() == std::min(limit, kMaxReadLimit)) {
+      EXPECT_EQ(page.last_seq, page.changes.back()->seq) << "a full page ends at its last change";
+    } else {
+      EXPECT_TRUE(page.at_head) << "a short page reaches the head";
+    }
+    EXPECT_GE(page.last_seq, after);
+    after = page.last_seq;
+    if (page.at_head) {
+      if (head) *head = page.last_seq;
+      return out;
+    }
+  }
 }
 
 // Gathers stream events from a subscription (delivered on the store's stream thread).

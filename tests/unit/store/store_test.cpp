@@ -622,12 +622,131 @@ TEST_P(StoreTest, ReadChangesPagesAndClampsItsLimit) {
   ASSERT_EQ(all.get_future().wait_for(30s), std::future_status::ready);
   auto page = must<ChangePage>([&](auto done) { s().readChanges(0, kMaxReadLimit + 500, done); });
   EXPECT_EQ(page.changes.size(), kMaxReadLimit);
-  EXPECT_EQ(page.last_seq, before + static_cast<int64_t>(n));
+  // A full page ends at its last change, so paging with last_seq misses nothing.
+  EXPECT_EQ(page.last_seq, page.changes.back()->seq);
+  EXPECT_FALSE(page.at_head);
   auto small = must<ChangePage>([&](auto done) { s().readChanges(2, 3, done); });
   ASSERT_EQ(small.changes.size(), 3u);
   EXPECT_EQ(small.changes[0]->seq, 3);
-  auto tail = must<ChangePage>([&](auto done) { s().readChanges(page.last_seq, 10, done); });
+  EXPECT_EQ(small.last_seq, 5);
+  auto rest = must<ChangePage>([&](auto done) { s().readChanges(page.last_seq, 1000, done); });
+  ASSERT_FALSE(rest.changes.empty());
+  EXPECT_EQ(rest.changes.front()->seq, page.last_seq + 1);
+  // Not full: the head.
+  EXPECT_EQ(rest.last_seq, before + static_cast<int64_t>(n));
+  EXPECT_TRUE(rest.at_head);
+  auto tail = must<ChangePage>([&](auto done) { s().readChanges(rest.last_seq, 10, done); });
   EXPECT_TRUE(tail.changes.empty());
+  EXPECT_EQ(tail.last_seq, rest.last_seq);
+  EXPECT_TRUE(tail.at_head);
+}
+
+// --- reads by audience ------------------------------------------------------------------
+
+// Customers, riders (also the one an order was taken from) and admins read exactly what
+// they may see, in seq order, whatever the page size and wherever they start.
+TEST_P(StoreTest, ReadsByAudienceReturnExactlyWhatItMaySee) {
+  auto f = basics();
+  auto other = addUser("other@example.com");
+  auto r1 = addUser("r1@example.com", Role::kRider);
+  auto r2 = addUser("r2@example.com", Role::kRider);
+  auto update = [&](OrderUpdate u) {
+    (void)must<Order>([&](auto done) { s().updateOrder(u, done); });
+  };
+  auto assign = [&](int64_t order, std::optional<int64_t> rider) {
+    OrderUpdate u;
+    u.id = order;
+    u.rider_id = rider;
+    update(u);
+  };
+  std::vector<int64_t> mine, theirs;
+  for (int i = 0; i < 12; ++i) {
+    mine.push_back(addOrder(f.customer.id, f.burger.id).id);
+    theirs.push_back(addOrder(other.id, f.fries.id).id);
+    theirs.push_back(addOrder(other.id, f.fries.id).id);
+    if (i % 4 == 0) addItem(f.category.id, "Special " + std::to_string(i), 500 + i);
+  }
+  assign(mine[0], r1.id);
+  assign(theirs[0], r1.id);
+  assign(mine[0], r2.id);           // taken from r1: r1 sees this change, r2 from here on
+  assign(theirs[0], std::nullopt);  // taken from r1, given to nobody
+  assign(theirs[1], r2.id);
+  OrderUpdate late;
+  late.id = mine[0];
+  late.status_reason = std::optional<std::string>("running late");
+  update(late);  // r2's, no longer r1's
+  addCategory("Drinks");
+  must<void>([&](auto done) { s().deleteMenuItem(addItem(f.category.id, "Gone", 1).id, done); });
+
+  const auto all = readAll();
+  ASSERT_GT(all.changes.size(), 40u);
+  const std::vector<std::pair<std::string, ChangeAudience>> audiences = {
+      {"all", ChangeAudience::all()},
+      {"customer", ChangeAudience::customer(f.customer.id)},
+      {"other customer", ChangeAudience::customer(other.id)},
+      {"rider r1", ChangeAudience::rider(r1.id)},
+      {"rider r2", ChangeAudience::rider(r2.id)},
+      {"nobody's customer", ChangeAudience::customer(r1.id)},
+      {"nobody's rider", ChangeAudience::rider(f.customer.id)},
+  };
+  size_t r1Orders = 0;
+  for (const auto& [name, audience] : audiences) {
+    std::vector<int64_t> want;
+    for (const auto& c : all.changes) {
+      if (mayShow(*c, audience)) want.push_back(c->seq);
+    }
+    for (size_t limit : {size_t{1}, size_t{2}, size_t{3}, size_t{7}, kMaxReadLimit}) {
+      int64_t head = 0;
+      auto got = readByAudience(s(), 0, limit, audience, &head);
+      EXPECT_EQ(seqsOf(got), want) << name << ", limit " << limit;
+      EXPECT_EQ(head, all.last_seq) << name << ", limit " << limit;
+      for (size_t i = 0; i < got.size() && i < want.size(); ++i) {
+        EXPECT_EQ(got[i]->document_json,
+                  all.changes[static_cast<size_t>(got[i]->seq - 1)]->document_json);
+      }
+    }
+    const int64_t mid = all.changes[all.changes.size() / 2]->seq;
+    std::vector<int64_t> tail;
+    for (int64_t seq : want) {
+      if (seq > mid) tail.push_back(seq);
+    }
+    EXPECT_EQ(seqsOf(readByAudience(s(), mid, 4, audience)), tail) << name << " from " << mid;
+    if (name == "rider r1") {
+      for (int64_t seq : want)
+        r1Orders += all.changes[static_cast<size_t>(seq - 1)]->collection == kOrders;
+    }
+  }
+  EXPECT_EQ(r1Orders, 4u) << "two assignments to r1 and the two changes that took them away";
+}
+
+// Pages read while orders are written never skip or repeat one of the reader's changes:
+// a page's rows and its last_seq come from one snapshot.
+TEST_P(StoreTest, ReadsByAudienceWhileOrdersAreWrittenMissNothing) {
+  auto f = basics();
+  auto other = addUser("other@example.com");
+  const int64_t start = readAll().last_seq;
+  const auto audience = ChangeAudience::customer(f.customer.id);
+  std::atomic<bool> written{false};
+  std::thread writer([&] {
+    for (int i = 0; i < 300; ++i) addOrder(i % 5 == 0 ? f.customer.id : other.id, f.burger.id);
+    written = true;
+  });
+  std::vector<int64_t> got;
+  int64_t after = start;
+  for (;;) {
+    const bool finished = written.load();
+    auto page = must<ChangePage>([&](auto done) { s().readChanges(after, 2, audience, done); });
+    for (const auto& c : page.changes) got.push_back(c->seq);
+    after = page.last_seq;
+    if (finished && page.at_head) break;
+  }
+  writer.join();
+  std::vector<int64_t> want;
+  for (const auto& c : readAll(start).changes) {
+    if (mayShow(*c, audience)) want.push_back(c->seq);
+  }
+  EXPECT_EQ(want.size(), 60u);
+  EXPECT_EQ(got, want);
 }
 
 // --- subscriptions -----------------------------------------------------------------------
@@ -785,6 +904,12 @@ TEST_P(StoreTest, RetentionRemovesOldChangesAndReportsHistoryLost) {
   auto lost = await<ChangePage>([&](auto done) { s().readChanges(0, 10, done); });
   ASSERT_FALSE(lost);
   EXPECT_EQ(lost.error().code, errc::kHistoryLost);
+  // The same for every audience: what was removed may have been theirs.
+  for (auto audience : {ChangeAudience::customer(f.customer.id), ChangeAudience::rider(12345)}) {
+    auto theirs = await<ChangePage>([&](auto done) { s().readChanges(0, 10, audience, done); });
+    ASSERT_FALSE(theirs);
+    EXPECT_EQ(theirs.error().code, errc::kHistoryLost);
+  }
   auto sub = std::make_shared<Collector>();
   s().subscribe(SubscribeOptions{head - 5, s().epoch(), {}}, sub->callback(sub));
   ASSERT_TRUE(sub->waitFor([](const auto& e) { return e.size() >= 2; }));

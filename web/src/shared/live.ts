@@ -32,6 +32,7 @@ export class LiveConnection {
   readonly socket: Socket;
   private listeners = new Set<(s: LiveState) => void>();
   private reloadedTimer: number | undefined;
+  private retryTimer: number | undefined;
   private needReload = true;
   private closed = false;
 
@@ -92,6 +93,7 @@ export class LiveConnection {
         this.setState(wasReload ? 'reloaded' : 'live');
         if (wasReload) {
           window.clearTimeout(this.reloadedTimer);
+    window.clearTimeout(this.retryTimer);
           this.reloadedTimer = window.setTimeout(() => {
             if (this.state === 'reloaded') this.setState('live');
           }, 4000);
@@ -115,6 +117,16 @@ export class LiveConnection {
         this.setState('unauthorized');
         this.handlers.unauthorized?.();
         return;
+      }
+      if (err.message === 'rate_limited') {
+        // Too many connects this minute: the client does not retry a refusal by
+        // itself; try again when the server says there is room (with some jitter).
+        const data = (err as Error & { data?: { retry_after_ms?: number } }).data;
+        const wait = Math.min(Math.max(Number(data?.retry_after_ms) || 5000, 1000), 60000);
+        window.clearTimeout(this.retryTimer);
+        this.retryTimer = window.setTimeout(() => {
+          if (!this.closed && !this.socket.connected) this.socket.connect();
+        }, wait + Math.random() * 1000);
       }
       this.setState(navigator.onLine ? 'reconnecting' : 'offline');
     });

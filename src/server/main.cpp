@@ -15,6 +15,7 @@
 #include "net/loop.hpp"
 #include "protocol/socketio/server.hpp"
 #include "server/config.hpp"
+#include "server/instance_lock.hpp"
 #include "server/static_files.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 
@@ -41,6 +42,19 @@ int main(int argc, char** argv) {
 
   if (!config.db.empty()) {
     std::cerr << "brigade: --db (PostgreSQL) is not available in this build yet\n";
+    return 2;
+  }
+
+  // One Brigade per data folder and per port: refused with exit code 2.
+  std::error_code dirError;
+  std::filesystem::create_directories(config.dataDir, dirError);
+  auto lock = server::InstanceLock::acquire(config.dataDir);
+  if (!lock) {
+    std::cerr << "brigade: " << lock.error().message << "\n";
+    return 2;
+  }
+  if (auto free = server::checkPortFree(config.host, config.port); !free) {
+    std::cerr << "brigade: " << free.error().message << "\n";
     return 2;
   }
 

@@ -85,6 +85,12 @@ Config parseConfig(int argc, char** argv) {
                  "(0: no cap)")
       ->envname("BRIGADE_MAX_PENDING_PER_ADDRESS")
       ->capture_default_str();
+  cli.add_option("--idle-timeout", config.idleTimeoutSeconds,
+                 "seconds a connection may go without a complete request (idle keep-alive, "
+                 "slow headers or body) before it is closed")
+      ->envname("BRIGADE_IDLE_TIMEOUT")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
   std::string proxies;
   cli.add_option("--trusted-proxy", proxies,
                  "reverse proxies (addresses or networks, comma separated) whose "

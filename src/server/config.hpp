@@ -6,6 +6,7 @@
 
 #include "app/live.hpp"
 #include "http/connection_limits.hpp"
+#include "http/server.hpp"
 
 namespace brigade::server {
 
@@ -34,6 +35,9 @@ struct Config {
   size_t registrationsPerAddress = 10;                        // per hour
   size_t connectsPerMinute = app::kDefaultConnectsPerMinute;  // Socket.IO connects per user
   size_t maxReplayEvents = app::kMaxReplayEvents;  // longer replays get resync(too_far_behind)
+  // A connection without a complete request for this long is closed (idle
+  // keep-alive, or headers and bodies that trickle in: slowloris).
+  double idleTimeoutSeconds = http::kHttpIdleTimeoutMs / 1000.0;
 };
 
 // Parses argv; exits the process on --help or a bad flag (start-up only).

@@ -117,6 +117,7 @@ int main(int argc, char** argv) {
   http::HttpOptions httpOptions;
   httpOptions.maxBody = app::kMaxBodyBytes;
   httpOptions.defaultHeaders = app::securityHeaders();
+  httpOptions.idleTimeoutMs = static_cast<int64_t>(config.idleTimeoutSeconds * 1000);
   httpOptions.limits.maxConnections = config.maxConnections;
   httpOptions.limits.maxPerAddress = config.maxConnectionsPerAddress;
   httpOptions.limits.maxPendingPerAddress = config.maxPendingPerAddress;

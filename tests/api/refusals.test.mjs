@@ -7,7 +7,7 @@ import http from "node:http";
 import net from "node:net";
 import { after, before, describe, test } from "node:test";
 
-import { startServer } from "./lib/server.mjs";
+import { expectStatus, get, startServer } from "./lib/server.mjs";
 
 const ROUNDS = 100;
 const BODY = Buffer.alloc(2 * 1024 * 1024, 0x20); // 2 MB of spaces: over the 1 MiB limit
@@ -76,5 +76,59 @@ describe("413 for a 2 MB body is read every time", () => {
       assert.match(received, /^HTTP\/1\.1 413 /, `round ${round}`);
       assert.match(received, /Connection: close/);
     }
+  });
+});
+
+// Slowloris: a request whose headers or body trickle in is cut off when the
+// connection has gone --idle-timeout without a complete request, progress or not.
+describe("requests that trickle in are cut off (own server, --idle-timeout 1)", () => {
+  let slow;
+  before(async () => {
+    slow = await startServer({ args: ["--no-demo", "--idle-timeout", "1"] });
+  });
+  after(async () => {
+    await slow?.stop();
+  });
+
+  // Sends `first`, then one more byte of `drip` every 100 ms until the server closes
+  // the connection; resolves with how many drip bytes went out (bounded).
+  function trickle(first, drip) {
+    return new Promise((resolve, reject) => {
+      const socket = net.connect(slow.port, "127.0.0.1");
+      let sent = 0;
+      let timer;
+      socket.on("error", () => {});
+      socket.on("close", () => {
+        clearInterval(timer);
+        resolve(sent);
+      });
+      socket.once("connect", () => {
+        socket.write(first);
+        timer = setInterval(() => {
+          if (sent >= drip.length) {
+            clearInterval(timer);
+            socket.destroy();
+            reject(new Error(`still open after ${sent} bytes at 100 ms each`));
+            return;
+          }
+          socket.write(drip[sent++]);
+        }, 100);
+      });
+    });
+  }
+
+  test("headers one byte at a time", { timeout: 30000 }, async () => {
+    const sent = await trickle("GET /api/menu HTTP/1.1\r\nHost: x\r\n", "X-Slow: " + "a".repeat(200));
+    assert.ok(sent < 200, `closed after ${sent} bytes`);
+  });
+
+  test("a body one byte at a time", { timeout: 30000 }, async () => {
+    const body = "{" + " ".repeat(198) + "}";
+    const sent = await trickle(`POST /api/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n`, body);
+    assert.ok(sent < body.length, `closed after ${sent} bytes`);
+  });
+
+  test("a complete request in time is answered, and the server is healthy after", async () => {
+    expectStatus(await get(slow, "/healthz"), 200);
   });
 });

@@ -107,7 +107,8 @@ start_server() {
   (ulimit -n "$(ulimit -Hn)"
     # Every load client connects from 127.0.0.1: no per-address connection caps.
     exec "$brigade" --listen "127.0.0.1:$port" --data-dir "$data_dir" --pwhash-memlimit 8192 \
-      --max-connections-per-address 0 --max-pending-per-address 0 --log-level warn >"$log" 2>"$log.err") &
+      --max-connections-per-address 0 --max-pending-per-address 0 --max-handshakes-per-address 0 \
+      --log-level warn >"$log" 2>"$log.err") &
   server_pid=$!
   for _ in $(seq 150); do
     grep -q '^{"listening"' "$log" 2>/dev/null && return 0

@@ -38,6 +38,7 @@ int main(int argc, char** argv) {
   // Every benchmark client connects from 127.0.0.1: no per-address caps here.
   options.limits.maxPerAddress = 0;
   options.limits.maxPendingPerAddress = 0;
+  options.maxUnconnectedPerAddress = 0;
   brigade::sio::Server io(options);
   io.onConnection([&io](const brigade::sio::SocketPtr& socket) {
     socket->on("bench:broadcast",

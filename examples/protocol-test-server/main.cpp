@@ -210,6 +210,7 @@ int main(int argc, char** argv) {
   // The test suites open up to a thousand clients from 127.0.0.1.
   options.limits.maxPerAddress = 0;
   options.limits.maxPendingPerAddress = 0;
+  options.maxUnconnectedPerAddress = 0;
   options.connectTimeout = 1000;
   options.cors.origins = {"*"};
   sio::Server io(options);
@@ -235,6 +236,7 @@ int main(int argc, char** argv) {
   engineOptions.pingTimeout = pingTimeout;
   engineOptions.maxPayload = 1000000;
   engineOptions.cors.origins = {"*"};
+  engineOptions.maxUnconnectedPerAddress = 0;  // the suites open many from 127.0.0.1
   Echo echo;
   eio::EngineServer engine(io.loops(), engineOptions, echo);
   engine.mount(io.router());

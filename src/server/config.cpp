@@ -91,6 +91,11 @@ Config parseConfig(int argc, char** argv) {
       ->envname("BRIGADE_IDLE_TIMEOUT")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
+  cli.add_option("--max-handshakes-per-address", config.maxHandshakesPerAddress,
+                 "real-time sessions per client address opened but not yet connected; more "
+                 "handshakes are answered 429 (0: no cap)")
+      ->envname("BRIGADE_MAX_HANDSHAKES_PER_ADDRESS")
+      ->capture_default_str();
   std::string proxies;
   cli.add_option("--trusted-proxy", proxies,
                  "reverse proxies (addresses or networks, comma separated) whose "

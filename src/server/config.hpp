@@ -38,6 +38,7 @@ struct Config {
   // A connection without a complete request for this long is closed (idle
   // keep-alive, or headers and bodies that trickle in: slowloris).
   double idleTimeoutSeconds = http::kHttpIdleTimeoutMs / 1000.0;
+  size_t maxHandshakesPerAddress = 128;  // Engine.IO sessions not yet connected (0: no cap)
 };
 
 // Parses argv; exits the process on --help or a bad flag (start-up only).

@@ -103,6 +103,7 @@ int main(int argc, char** argv) {
   sio::ServerOptions ioOptions;
   ioOptions.cors = appConfig.cors;
   ioOptions.connectionStateRecovery = true;
+  ioOptions.maxUnconnectedPerAddress = config.maxHandshakesPerAddress;
   sio::Server io(loops, router, ioOptions);
   app.mount(router);
   app::LiveOptions liveOptions;

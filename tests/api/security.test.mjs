@@ -169,6 +169,49 @@ describe("global connection cap (own server)", () => {
   });
 });
 
+describe("real-time handshakes that never connect (own server)", () => {
+  let s;
+  before(async () => {
+    s = await startServer({ args: ["--no-demo", "--max-handshakes-per-address", "5"] });
+  });
+  after(async () => {
+    await s?.stop();
+  });
+
+  const handshake = (from) => requestFrom(s, from, "GET", "/socket.io/?EIO=4&transport=polling");
+
+  test("an address may hold 5 sessions that have not connected; the 6th is 429; a CONNECT frees a place", async () => {
+    const sids = [];
+    for (let i = 0; i < 5; ++i) {
+      const res = await handshake("127.0.0.1");
+      expectStatus(res, 200, `handshake ${i}`);
+      sids.push(JSON.parse(res.text.slice(1)).sid);
+    }
+    const over = await handshake("127.0.0.1");
+    assert.equal(over.status, 429, over.text);
+    // Over WebSocket too.
+    const c = await connectFrom(s, "127.0.0.1");
+    c.send(
+      `GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: 127.0.0.1:${s.port}\r\n` +
+        "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n" +
+        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n",
+    );
+    assert.equal(statusOf(await c.until(answered)), 429);
+    c.close();
+    // Another address is not affected.
+    expectStatus(await handshake("127.0.0.2"), 200);
+    // One session sends its CONNECT (refused without a token, but it is a message):
+    // no longer waiting, so one more handshake fits.
+    const posted = await requestFrom(s, "127.0.0.1", "POST", `/socket.io/?EIO=4&transport=polling&sid=${sids[0]}`, {
+      body: "40",
+      headers: { "content-type": "text/plain;charset=UTF-8" },
+    });
+    expectStatus(posted, 200);
+    expectStatus(await handshake("127.0.0.1"), 200);
+    assert.equal((await handshake("127.0.0.1")).status, 429);
+  });
+});
+
 describe("trusted proxy (own server)", () => {
   let s;
   before(async () => {

@@ -26,6 +26,7 @@ enum ErrorCode {
   kForbidden = 4,
   kUnsupportedVersion = 5
 };
+constexpr const char* kTooManyHandshakes = "Too many sessions waiting to connect from your address";
 constexpr const char* kErrorMessages[] = {
     "Transport unknown", "Session ID unknown", "Bad handshake method",
     "Bad request",       "Forbidden",          "Unsupported protocol version"};
@@ -267,6 +268,7 @@ void Session::onPacket(Packet&& packet) {
       break;
     case PacketType::kMessage: {
       auto self = shared_from_this();
+      if (unconnected_) server_.releaseUnconnected(*this);
       server_.handler_.onMessage(self, std::move(packet.data), packet.binary);
       break;
     }
@@ -390,6 +392,7 @@ void Session::finish(std::string_view why) {
   if (closed_) return;
   closed_ = true;
   auto self = shared_from_this();
+  if (unconnected_) server_.releaseUnconnected(*this);
   net::Loop::cancel(upgradeTimer_);
   server_.shard(loop_).pingTimer.cancel(hook_);
   if (ws_) ws_->close();
@@ -486,10 +489,12 @@ std::string EngineServer::openPacket(const Session& session, bool upgrades) cons
 
 SessionPtr EngineServer::open(net::Loop& loop, const http::Request& request) {
   Handshake handshake(request, nowMs());
+  bool counted = options_.maxUnconnectedPerAddress != 0;
   std::string sid;
   sid += kLoopLetters[loop.index()];
   sid += randomId(kSessionIdRandomBytes);
   auto session = std::make_shared<Session>(*this, loop, sid, std::move(handshake));
+  session->unconnected_ = counted;  // the caller took its place (takeUnconnected)
   auto& s = shard(loop);
   s.sessions.emplace(sid, session);
   s.count.fetch_add(1, std::memory_order_relaxed);
@@ -505,6 +510,23 @@ void EngineServer::rememberClientClose(net::Loop& loop, const std::string& sid) 
     if (closed.size() >= kMaxClosedSessionsRemembered) closed.clear();
   }
   closed[sid] = now + kClosedPollGraceMs;
+}
+
+bool EngineServer::takeUnconnected(const std::string& address) {
+  if (options_.maxUnconnectedPerAddress == 0) return true;
+  std::lock_guard lock(unconnectedMutex_);
+  size_t& count = unconnected_[address];
+  if (count >= options_.maxUnconnectedPerAddress) return false;
+  ++count;
+  return true;
+}
+
+void EngineServer::releaseUnconnected(Session& session) {
+  session.unconnected_ = false;
+  std::lock_guard lock(unconnectedMutex_);
+  auto it = unconnected_.find(session.handshake().address());
+  if (it == unconnected_.end()) return;
+  if (--it->second == 0) unconnected_.erase(it);
 }
 
 void EngineServer::remove(Session& session) {
@@ -540,6 +562,10 @@ void EngineServer::handleHttp(http::Request&& request, const http::ResponderPtr&
     }
     if (std::string refusal = handler_.allowRequest(request); !refusal.empty()) {
       responder->send(error(request, kForbidden, refusal, 403));
+      return;
+    }
+    if (!takeUnconnected(request.remoteAddress)) {
+      responder->send(error(request, kForbidden, kTooManyHandshakes, 429));
       return;
     }
     net::Loop& loop = responder->loop();
@@ -633,6 +659,10 @@ void EngineServer::handleUpgrade(http::Request&& request, const net::TcpConnecti
   if (!sid) {
     if (std::string refusal = handler_.allowRequest(request); !refusal.empty()) {
       refuseConnection(connection, error(request, kForbidden, refusal, 403));
+      return;
+    }
+    if (!takeUnconnected(request.remoteAddress)) {
+      refuseConnection(connection, error(request, kForbidden, kTooManyHandshakes, 429));
       return;
     }
     upgradeOnLoop(connection->loop(), std::move(request), connection, std::string(leftover));

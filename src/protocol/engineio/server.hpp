@@ -2,8 +2,10 @@
 
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "http/cors.hpp"
@@ -23,6 +25,11 @@ inline constexpr size_t kSessionIdRandomBytes = 16;
 // it arrives within this long of the close; later, or a second one, gets 400.
 inline constexpr int64_t kClosedPollGraceMs = 5000;
 inline constexpr size_t kMaxClosedSessionsRemembered = 10000;  // per loop
+// Sessions per client address that were opened but have not sent a message yet (a
+// Socket.IO client's first message is its CONNECT): a handshake costs the server a
+// session for up to pingInterval + pingTimeout without holding a connection, so
+// these are capped per address; more handshakes are answered 429.
+inline constexpr size_t kDefaultMaxUnconnectedPerAddress = 128;
 
 struct EngineOptions {
   std::string path = "/engine.io/";
@@ -37,6 +44,7 @@ struct EngineOptions {
   // foreign Origin are refused too (cross-site WebSocket hijacking).
   http::CorsPolicy cors;
   size_t maxSendQueue = net::kDefaultMaxQueued;
+  size_t maxUnconnectedPerAddress = kDefaultMaxUnconnectedPerAddress;  // 0: no cap
 };
 
 // Why a session ended. The strings are the reasons Node's engine.io gives.
@@ -127,6 +135,7 @@ class Session : public std::enable_shared_from_this<Session> {
   bool pollFlushPosted_ = false;
   bool closed_ = false;
   bool closeAfterFlush_ = false;
+  bool unconnected_ = false;  // counted until its first message
 };
 
 using SessionPtr = std::shared_ptr<Session>;
@@ -170,6 +179,9 @@ class EngineServer {
   SessionPtr open(net::Loop& loop, const http::Request& request);
   std::string openPacket(const Session& session, bool upgrades) const;
   void remove(Session& session);
+  // The per-address count of sessions without a message yet (any loop may ask).
+  bool takeUnconnected(const std::string& address);
+  void releaseUnconnected(Session& session);
   void rememberClientClose(net::Loop& loop, const std::string& sid);
   http::Response error(const http::Request& request, int code, std::string_view message,
                        int status = 400) const;
@@ -178,6 +190,8 @@ class EngineServer {
   EngineOptions options_;
   EngineHandler& handler_;
   std::vector<std::unique_ptr<Shard>> shards_;
+  std::mutex unconnectedMutex_;
+  std::unordered_map<std::string, size_t> unconnected_;
 };
 
 }  // namespace brigade::eio

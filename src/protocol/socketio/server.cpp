@@ -643,6 +643,7 @@ void Server::init() {
   e.allowUpgrades = options_.allowUpgrades;
   e.cors = options_.cors;
   e.maxSendQueue = options_.maxSendQueue;
+  e.maxUnconnectedPerAddress = options_.maxUnconnectedPerAddress;
   engine_ = std::make_unique<eio::EngineServer>(*loops_, e, *bridge_);
   engine_->mount(*router_);
   if (options_.serveClient) mountClientBundle(*router_, options_.path);

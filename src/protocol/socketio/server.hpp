@@ -54,6 +54,8 @@ struct ServerOptions {
   unsigned threads = 0;     // event loops when the server owns them (0: one per core)
   size_t maxSendQueue = net::kDefaultMaxQueued;
   http::ConnectionLimitOptions limits;  // caps on open connections (listen() only)
+  // Engine.IO sessions per client address that have not sent their CONNECT yet.
+  size_t maxUnconnectedPerAddress = eio::kDefaultMaxUnconnectedPerAddress;  // 0: no cap
 };
 
 struct Handshake {

@@ -185,6 +185,7 @@ int main(int argc, char** argv) {
   // process on a busy machine (tests/e2e) ask for longer heartbeats.
   int64_t pingInterval = 300;
   int64_t pingTimeout = 200;
+  size_t maxSendQueue = brigade::net::kDefaultMaxQueued;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     if ((arg == "--port" || arg == "-p") && i + 1 < argc) {
@@ -195,9 +196,11 @@ int main(int argc, char** argv) {
       pingInterval = std::atoll(argv[++i]);
     } else if (arg == "--ping-timeout" && i + 1 < argc) {
       pingTimeout = std::atoll(argv[++i]);
+    } else if (arg == "--max-send-queue" && i + 1 < argc) {
+      maxSendQueue = static_cast<size_t>(std::atoll(argv[++i]));
     } else if (arg == "--help") {
       std::cout << "protocol-test-server [--host 127.0.0.1] [--port 3000] "
-                   "[--ping-interval 300] [--ping-timeout 200]\n";
+                   "[--ping-interval 300] [--ping-timeout 200] [--max-send-queue BYTES]\n";
       return 0;
     }
   }
@@ -207,6 +210,7 @@ int main(int argc, char** argv) {
   options.pingInterval = pingInterval;
   options.pingTimeout = pingTimeout;
   options.maxPayload = 1000000;
+  options.maxSendQueue = maxSendQueue;
   // The test suites open up to a thousand clients from 127.0.0.1.
   options.limits.maxPerAddress = 0;
   options.limits.maxPendingPerAddress = 0;

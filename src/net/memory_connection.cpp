@@ -22,7 +22,13 @@ void MemoryConnection::send(BufferRef bytes) {
   if (closed_ || closing_) return;
   queued_.append(bytes.bytes);
   if (queued_.size() > maxQueued_) {
-    closeNow(std::string(kReasonSendOverflow));
+    // As on TCP: closed later on the loop, never inside send() (the caller may be
+    // walking a list that the close changes).
+    closing_ = true;
+    overflowed_ = true;
+    queued_.clear();
+    auto self = shared_from_this();
+    loop_.post([self, this] { closeNow(std::string(kReasonSendOverflow)); });
     return;
   }
   if (!flushRequested_) {
@@ -35,7 +41,7 @@ void MemoryConnection::flush() {
   flushRequested_ = false;
   output_ += queued_;
   queued_.clear();
-  if (closing_) closeNow("server closed");
+  if (closing_ && !overflowed_) closeNow("server closed");  // an overflow's close is posted
 }
 
 void MemoryConnection::close(bool graceful) {

@@ -67,6 +67,7 @@ class MemoryConnection final : public TcpConnection {
   bool flushRequested_ = false;
   bool closing_ = false;
   bool lingered_ = false;
+  bool overflowed_ = false;
   bool closed_ = false;
   bool inDispatch_ = false;
 };

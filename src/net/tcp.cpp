@@ -67,7 +67,7 @@ class TcpConnectionImpl final : public TcpConnection {
     queued_ += bytes.bytes.size();
     queue_.push_back(std::move(bytes));
     if (queued_ > maxQueued_) {
-      closeNow(std::string(kReasonSendOverflow));
+      overflow();
       return;
     }
     if (queued_ > kHighWatermark) {
@@ -75,7 +75,7 @@ class TcpConnectionImpl final : public TcpConnection {
         overHigh_ = true;
         overHighSince_ = nowMs();
       } else if (nowMs() - overHighSince_ > kSlowClientGraceMs) {
-        closeNow(std::string(kReasonSendOverflow));
+        overflow();
         return;
       }
     }
@@ -83,6 +83,20 @@ class TcpConnectionImpl final : public TcpConnection {
       flushRequested_ = true;
       loop_.requestFlush(shared_from_this());
     }
+  }
+
+  // A reader too slow for its queue. The close runs later on this loop, not inside
+  // send(): the caller may be walking a list that onClose would change (a
+  // broadcast going through a room's sockets). Nothing more is queued meanwhile.
+  void overflow() {
+    closing_ = true;
+    overflowed_ = true;
+    queue_.clear();
+    head_ = 0;
+    partial_ = 0;
+    queued_ = 0;
+    auto self = shared_from_this();
+    loop_.post([self, this] { closeNow(std::string(kReasonSendOverflow)); });
   }
 
   void close(bool graceful) override {
@@ -283,7 +297,7 @@ class TcpConnectionImpl final : public TcpConnection {
     head_ = 0;
     partial_ = 0;
     if (queue_.capacity() > 16) std::vector<BufferRef>().swap(queue_);
-    if (closing_) {
+    if (closing_ && !overflowed_) {  // an overflow's own close is already posted
       if (lingerRequested_) {
         startLinger();
       } else {
@@ -362,6 +376,7 @@ class TcpConnectionImpl final : public TcpConnection {
   bool closing_ = false;
   bool closed_ = false;
   bool readWaiting_ = false;
+  bool overflowed_ = false;
   bool lingerRequested_ = false;
   bool lingering_ = false;
   size_t lingered_ = 0;  // bytes dropped while lingering

@@ -231,7 +231,7 @@ bool Session::writable() const {
 }
 
 void Session::send(const OutPacketPtr& packet) {
-  if (closed_) return;
+  if (closed_ || overflowed_) return;
   if (ws_) {
     ws_->send(packet);
     return;
@@ -239,7 +239,12 @@ void Session::send(const OutPacketPtr& packet) {
   pollBuffer_.push_back(packet);
   pollBytes_ += packet->packet().size();
   if (pollBytes_ > server_.options_.maxSendQueue) {
-    finish(reason::kSlowClient);  // a polling client that stopped polling
+    // A polling client that stopped polling. Finished later on this loop, not inside
+    // send(): the caller may be walking a room's sockets, which finish() changes.
+    overflowed_ = true;  // sends stop now
+    pollBuffer_.clear();
+    pollBytes_ = 0;
+    loop_.post([self = shared_from_this()] { self->finish(reason::kSlowClient); });
     return;
   }
   if (pendingGet_ && !pollFlushPosted_) {

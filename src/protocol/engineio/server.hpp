@@ -136,6 +136,7 @@ class Session : public std::enable_shared_from_this<Session> {
   bool closed_ = false;
   bool closeAfterFlush_ = false;
   bool unconnected_ = false;  // counted until its first message
+  bool overflowed_ = false;   // over maxSendQueue while polling: finishing soon
 };
 
 using SessionPtr = std::shared_ptr<Session>;

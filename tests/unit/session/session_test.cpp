@@ -235,6 +235,35 @@ TEST_F(SessionTest, SlowClientIsDisconnectedWithAReason) {
   EXPECT_EQ(reason, "send queue overflow");
 }
 
+// Sockets that overflow in the middle of one broadcast are closed after it, not
+// inside it: the broadcast walks the room's sockets, which a close would change.
+TEST_F(SessionTest, SlowClientsCutDuringOneBroadcastDoNotDisturbIt) {
+  sio::ServerOptions options;
+  options.maxSendQueue = 64 * 1024;
+  SessionHarness h(options);
+  std::vector<std::string> reasons;
+  std::vector<sio::SocketPtr> sockets;
+  h.io().onConnection([&](const sio::SocketPtr& s) {
+    sockets.push_back(s);
+    s->onDisconnect([&](sio::Socket&, std::string_view why) { reasons.emplace_back(why); });
+  });
+  std::vector<std::shared_ptr<net::MemoryConnection>> slow;
+  for (int i = 0; i < 20; ++i) slow.push_back(connectWs(h));
+  auto healthy = connectWs(h);
+  ASSERT_EQ(sockets.size(), 21u);
+  for (int i = 0; i < 20; ++i) sockets[i]->join("slow");
+  healthy->takeOutput();
+  // One broadcast bigger than every slow socket's queue: each overflows inside it.
+  std::string big(80 * 1024, 'x');
+  h.io().to("slow").emit("big", {big});
+  h.io().emit("after", {1});
+  h.poll();
+  for (auto& c : slow) EXPECT_TRUE(c->closed());
+  EXPECT_EQ(reasons, std::vector<std::string>(20, "send queue overflow"));
+  EXPECT_FALSE(healthy->closed());
+  EXPECT_NE(healthy->takeOutput().find(R"(42["after",1])"), std::string::npos);
+}
+
 TEST_F(SessionTest, ConnectTimeoutClosesSilentClients) {
   sio::ServerOptions options;
   options.connectTimeout = 30;

@@ -12,21 +12,27 @@ namespace {
 
 using Priority = WorkerPool::Priority;
 
-// One worker held busy by a job that waits for `release`.
-struct Blocked {
-  std::promise<void> release;
-  std::promise<void> started;
+// Holds a pool's only worker busy until release(), so that jobs queue up.
+class Blocked {
+ public:
+  explicit Blocked(WorkerPool& pool) {
+    auto go = release_.get_future().share();
+    EXPECT_TRUE(pool.submit([this, go] {
+      started_.set_value();
+      go.wait();
+    }));
+    started_.get_future().wait();
+  }
+  void release() { release_.set_value(); }
+
+ private:
+  std::promise<void> release_;
+  std::promise<void> started_;
 };
 
 TEST(WorkerPool, UrgentJobsRunBeforeQueuedBackgroundJobs) {
   WorkerPool pool(1);
-  Blocked blocked;
-  auto go = blocked.release.get_future().share();
-  ASSERT_TRUE(pool.submit([&] {
-    blocked.started.set_value();
-    go.wait();
-  }));
-  blocked.started.get_future().wait();
+  Blocked blocked(pool);
   std::mutex mutex;
   std::vector<std::string> order;
   auto record = [&](std::string name) {
@@ -42,7 +48,7 @@ TEST(WorkerPool, UrgentJobsRunBeforeQueuedBackgroundJobs) {
   ASSERT_TRUE(pool.submit(record("login 2"), Priority::kUrgent));
   std::promise<void> done;
   ASSERT_TRUE(pool.submit([&] { done.set_value(); }, Priority::kBackground));
-  blocked.release.set_value();
+  blocked.release();
   done.get_future().wait();
   std::lock_guard lock(mutex);
   EXPECT_EQ(order,
@@ -51,35 +57,23 @@ TEST(WorkerPool, UrgentJobsRunBeforeQueuedBackgroundJobs) {
 
 TEST(WorkerPool, AFullBackgroundQueueLeavesRoomForUrgentJobs) {
   WorkerPool pool(1);
-  Blocked blocked;
-  auto go = blocked.release.get_future().share();
-  ASSERT_TRUE(pool.submit([&] {
-    blocked.started.set_value();
-    go.wait();
-  }));
-  blocked.started.get_future().wait();
+  Blocked blocked(pool);
   for (size_t i = 0; i < WorkerPool::kMaxQueuedBackgroundJobs; ++i) {
     ASSERT_TRUE(pool.submit([] {}, Priority::kBackground)) << i;
   }
   EXPECT_FALSE(pool.submit([] {}, Priority::kBackground));  // one more: refused
   std::promise<void> urgentRan;
   EXPECT_TRUE(pool.submit([&] { urgentRan.set_value(); }, Priority::kUrgent));
-  blocked.release.set_value();
+  blocked.release();
   urgentRan.get_future().wait();
 }
 
 TEST(WorkerPool, UrgentQueueHasItsCapToo) {
   WorkerPool pool(1);
-  Blocked blocked;
-  auto go = blocked.release.get_future().share();
-  ASSERT_TRUE(pool.submit([&] {
-    blocked.started.set_value();
-    go.wait();
-  }));
-  blocked.started.get_future().wait();
+  Blocked blocked(pool);
   for (size_t i = 0; i < WorkerPool::kMaxQueuedJobs; ++i) ASSERT_TRUE(pool.submit([] {}));
   EXPECT_FALSE(pool.submit([] {}));
-  blocked.release.set_value();
+  blocked.release();
 }
 
 }  // namespace

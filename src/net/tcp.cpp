@@ -3,6 +3,7 @@
 #include <span>
 #include <vector>
 
+#include "core/assert.hpp"
 #include "core/clock.hpp"
 #include "core/log.hpp"
 #include "net/connection.hpp"
@@ -57,12 +58,14 @@ class TcpConnectionImpl final : public TcpConnection {
   }
 
   void setHandler(std::unique_ptr<ConnectionHandler> handler) override {
+    BRIGADE_ASSERT_IN_LOOP(loop_);
     // A handler replaced while it runs (an HTTP upgrade) lives until it returns.
     if (inDispatch_) retired_ = std::move(handler_);
     handler_ = std::move(handler);
   }
 
   void send(BufferRef bytes) override {
+    BRIGADE_ASSERT_IN_LOOP(loop_);
     if (closed_ || closing_ || bytes.bytes.empty()) return;
     queued_ += bytes.bytes.size();
     queue_.push_back(std::move(bytes));
@@ -86,6 +89,7 @@ class TcpConnectionImpl final : public TcpConnection {
   }
 
   void close(bool graceful) override {
+    BRIGADE_ASSERT_IN_LOOP(loop_);
     if (closed_) return;
     if (!graceful || (queued_ == 0 && !writeWaiting_)) {
       closeNow("server closed");
@@ -95,6 +99,7 @@ class TcpConnectionImpl final : public TcpConnection {
   }
 
   void closeLingering() override {
+    BRIGADE_ASSERT_IN_LOOP(loop_);
     if (closed_) return;
     lingerRequested_ = true;
     if (queued_ == 0 && !writeWaiting_) {
@@ -105,6 +110,7 @@ class TcpConnectionImpl final : public TcpConnection {
   }
 
   void inject(std::string_view bytes) override {
+    BRIGADE_ASSERT_IN_LOOP(loop_);
     if (closed_) return;
     inbox_.append(bytes);
     resume();
@@ -121,6 +127,7 @@ class TcpConnectionImpl final : public TcpConnection {
 
   void moveTo(Loop& target,
               std::function<void(const std::shared_ptr<TcpConnection>&)> then) override {
+    BRIGADE_ASSERT_IN_LOOP(loop_);
     if (&target == &loop_) {
       then(shared_from_this());
       return;
@@ -145,6 +152,7 @@ class TcpConnectionImpl final : public TcpConnection {
   }
 
   void flush() override {
+    BRIGADE_ASSERT_IN_LOOP(loop_);
     flushRequested_ = false;
     if (closed_ || writeWaiting_) return;
     writeSome();

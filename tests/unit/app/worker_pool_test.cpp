@@ -72,7 +72,8 @@ TEST(WorkerPool, UrgentQueueHasItsCapToo) {
   WorkerPool pool(1);
   Blocked blocked;
   auto go = blocked.release.get_future().share();
-  ASSERT_TRUE(pool.submit([&] {
+  // go by value: the job may still be waiting on it when the test's locals go.
+  ASSERT_TRUE(pool.submit([&blocked, go] {
     blocked.started.set_value();
     go.wait();
   }));

@@ -1,3 +1,4 @@
+#include <atomic>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/socket_base.hpp>
 #include <span>
@@ -382,10 +383,12 @@ class TcpConnectionImpl final : public TcpConnection {
 }  // namespace
 
 struct Listener::Impl {
+  Impl(LoopGroup& l, OnAccept fn) : loops(l), onAccept(std::move(fn)) {}
   LoopGroup& loops;
   OnAccept onAccept;
   std::vector<std::unique_ptr<tcp::acceptor>> acceptors;
-  bool closed = false;
+  // Set by close() from any thread (main, at shutdown) while the loops accept.
+  std::atomic<bool> closed{false};
 
   void accept(Loop& loop, tcp::acceptor& acceptor) {
     acceptor.async_accept(loop.context(), [this, &loop, &acceptor](
@@ -410,7 +413,7 @@ struct Listener::Impl {
 };
 
 Listener::Listener(LoopGroup& loops, OnAccept onAccept)
-    : impl_(std::make_unique<Impl>(Impl{loops, std::move(onAccept), {}, false})) {}
+    : impl_(std::make_unique<Impl>(loops, std::move(onAccept))) {}
 
 Listener::~Listener() {
   close();
@@ -440,8 +443,7 @@ void Listener::listen(const std::string& host, uint16_t port, int backlog) {
 }
 
 void Listener::close() {
-  if (!impl_ || impl_->closed) return;
-  impl_->closed = true;
+  if (!impl_ || impl_->closed.exchange(true)) return;
   for (unsigned i = 0; i < impl_->acceptors.size(); ++i) {
     auto* acceptor = impl_->acceptors[i].get();
     impl_->loops.at(i).dispatch([acceptor] {

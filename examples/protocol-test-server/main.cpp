@@ -30,7 +30,7 @@ class Echo final : public eio::EngineHandler {
   void onMessage(const eio::SessionPtr& session, std::string&& data, bool binary) override {
     session->send(eio::makeMessage(data, binary));
   }
-  void onClose(const eio::SessionPtr&, std::string_view) override {}
+  void onClose(const eio::SessionPtr&, eio::DisconnectReason) override {}
 };
 
 volatile std::sig_atomic_t stopRequested = 0;

@@ -68,6 +68,9 @@ class App {
  public:
   App(store::Store& store, AppConfig config);
   ~App();
+  // Shutdown, before the store goes: finishes the queued password hashing (whose
+  // jobs call the store) and ends its threads.
+  void stop() { hashers_.stop(); }
 
   // Serves /api/..., /healthz and /metrics on the router.
   void mount(http::Router& router);

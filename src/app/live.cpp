@@ -107,8 +107,7 @@ void Live::start() {
     return "# TYPE brigade_sockets gauge\nbrigade_sockets " +
            std::to_string(io_.of("/").socketCount()) + "\n";
   });
-  running_->store(true);
-  scheduleRecheck();
+  recheck_ = io_.runEvery(options_.recheckMs, [this] { recheck(); });
   store::SubscribeOptions live;  // from the head on: replays are per socket
   subscription_ = store_.subscribe(live, [this](const store::StreamEvent& event) {
     if (event.kind == store::StreamEventKind::kChange) {
@@ -125,17 +124,8 @@ void Live::start() {
 }
 
 void Live::stop() {
-  running_->store(false);
+  recheck_.cancel();
   if (subscription_) store_.unsubscribe(std::exchange(subscription_, 0));
-}
-
-void Live::scheduleRecheck() {
-  auto running = running_;
-  io_.loops().at(0).runAfter(options_.recheckMs, [this, running] {
-    if (!running->load()) return;
-    recheck();
-    scheduleRecheck();
-  });
 }
 
 void Live::recheck() {

@@ -76,7 +76,6 @@ class Live {
   void whenDispatched(int64_t seq, std::function<void()> fn);
   void dispatched(int64_t seq);
   void rememberPid(const std::string& pid, int64_t userId);
-  void scheduleRecheck();
   void recheck();
   bool pidBelongsTo(const std::string& pid, int64_t userId);
 
@@ -85,8 +84,8 @@ class Live {
   store::Store& store_;
   store::SubscriptionId subscription_ = 0;
   LiveOptions options_;
-  RateLimiter connects_;  // per user id
-  std::shared_ptr<std::atomic<bool>> running_ = std::make_shared<std::atomic<bool>>(false);
+  RateLimiter connects_;   // per user id
+  sio::Periodic recheck_;  // cancelled by stop(): no recheck runs into a stopped Live
   std::mutex mutex_;
   std::unordered_map<int64_t, int64_t> lastLocationMs_;                // rider id → time relayed
   std::unordered_map<std::string, std::pair<int64_t, int64_t>> pids_;  // pid → (user, expiry)

@@ -22,7 +22,10 @@ class WorkerPool {
   static constexpr size_t kMaxQueuedBackgroundJobs = 64;  // background
 
   explicit WorkerPool(unsigned threads);
-  ~WorkerPool();
+  ~WorkerPool() { stop(); }
+
+  // Runs what is queued, then ends the threads; later submits are refused.
+  void stop();
 
   // False when that class's queue is full (the caller answers 503).
   bool submit(std::function<void()> job, Priority priority = Priority::kUrgent);

@@ -4,6 +4,9 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include <future>
+
+#include "core/assert.hpp"
 #include "net/connection.hpp"
 
 namespace brigade::net {
@@ -42,6 +45,7 @@ void Loop::dispatch(std::function<void()> fn) {
 }
 
 std::shared_ptr<Loop::TimerHandle> Loop::runAfter(int64_t ms, std::function<void()> fn) {
+  BRIGADE_ASSERT_IN_LOOP(*this);
   auto handle = std::make_shared<TimerHandle>(*context_);
   handle->timer.expires_after(std::chrono::milliseconds(ms));
   handle->timer.async_wait([handle, fn = std::move(fn)](const boost::system::error_code& ec) {
@@ -55,6 +59,7 @@ void Loop::cancel(const std::shared_ptr<TimerHandle>& timer) {
 }
 
 void Loop::requestFlush(std::shared_ptr<TcpConnection> connection) {
+  BRIGADE_ASSERT_IN_LOOP(*this);
   pendingFlush_.push_back(std::move(connection));
   if (!flushPosted_) {
     flushPosted_ = true;
@@ -73,7 +78,8 @@ void Loop::flushAll() {
 
 void Loop::start() {
   thread_ = std::thread([this] {
-    threadId_ = std::this_thread::get_id();
+    // Before any task runs, so that every task sees inLoop() true here.
+    threadId_.store(std::this_thread::get_id(), std::memory_order_release);
     auto guard = asio::make_work_guard(*context_);
     context_->run();
   });
@@ -109,7 +115,19 @@ Loop* LoopGroup::current() {
 }
 
 void LoopGroup::start() {
+  started_.store(true, std::memory_order_release);
   for (auto& loop : loops_) loop->start();
+}
+
+void LoopGroup::drain() {
+  BRIGADE_ASSERT(current() == nullptr, "a loop cannot wait for itself");
+  std::vector<std::future<void>> done;
+  for (auto& loop : loops_) {
+    auto turn = std::make_shared<std::promise<void>>();
+    done.push_back(turn->get_future());
+    loop->post([turn] { turn->set_value(); });
+  }
+  for (auto& f : done) f.wait();
 }
 
 void LoopGroup::stop() {

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -15,7 +16,12 @@ namespace brigade::net {
 class TcpConnection;
 
 // One event loop on one thread. A connection, and every session or socket built
-// on it, belongs to exactly one loop; other threads reach it with post().
+// on it, belongs to exactly one loop; other threads reach it with post(). Loops
+// outlive everything that runs on them (docs/ARCHITECTURE.md, "Ownership and
+// threads"), so a reference to a loop may be kept and used from any thread.
+//
+// Thread-safe: index(), inLoop(), post(), dispatch(). Only on the loop's thread:
+// runAfter(), cancel(), requestFlush(), readBuffer().
 class Loop {
  public:
   explicit Loop(unsigned index);
@@ -25,7 +31,11 @@ class Loop {
 
   unsigned index() const { return index_; }
   boost::asio::io_context& context() { return *context_; }
-  bool inLoop() const { return std::this_thread::get_id() == threadId_; }
+  // Whether the caller runs on this loop's thread. Other threads may ask at any
+  // time: the id is set by the loop's thread itself before it runs any task.
+  bool inLoop() const {
+    return std::this_thread::get_id() == threadId_.load(std::memory_order_acquire);
+  }
 
   // Runs fn on this loop's thread (later, even when called from it).
   void post(std::function<void()> fn);
@@ -43,7 +53,9 @@ class Loop {
   void start();  // runs the loop on a new thread
   // Manual driving (tests, fuzzers): the calling thread becomes the loop's thread
   // and poll() runs whatever is ready, without blocking.
-  void bindToCurrentThread() { threadId_ = std::this_thread::get_id(); }
+  void bindToCurrentThread() {
+    threadId_.store(std::this_thread::get_id(), std::memory_order_release);
+  }
   size_t poll();
   void stop();
   void join();
@@ -57,7 +69,7 @@ class Loop {
   unsigned index_;
   std::unique_ptr<boost::asio::io_context> context_;
   std::thread thread_;
-  std::thread::id threadId_;
+  std::atomic<std::thread::id> threadId_{};
   std::vector<std::shared_ptr<TcpConnection>> pendingFlush_;
   std::vector<std::shared_ptr<TcpConnection>> flushing_;
   bool flushPosted_ = false;
@@ -74,10 +86,17 @@ class LoopGroup {
   // The loop of the calling thread, or nullptr when called from elsewhere.
   Loop* current();
   void start();
+  // Whether start() was called: from then on the loops' threads read whatever was
+  // configured before (namespaces, middleware, handlers), which stays fixed.
+  bool started() const { return started_.load(std::memory_order_acquire); }
+  // From a thread that is not a loop's: returns once every task queued on each loop
+  // before the call has run (the loops keep running).
+  void drain();
   void stop();  // stops and joins every loop
 
  private:
   std::vector<std::unique_ptr<Loop>> loops_;
+  std::atomic<bool> started_{false};
 };
 
 }  // namespace brigade::net

@@ -1,5 +1,7 @@
 #include "net/memory_connection.hpp"
 
+#include "core/assert.hpp"
+
 namespace brigade::net {
 
 void MemoryConnection::receive(std::string_view bytes) {
@@ -19,6 +21,7 @@ void MemoryConnection::deliver() {
 }
 
 void MemoryConnection::send(BufferRef bytes) {
+  BRIGADE_ASSERT_IN_LOOP(loop_);
   if (closed_ || closing_) return;
   queued_.append(bytes.bytes);
   if (queued_.size() > maxQueued_) {
@@ -38,6 +41,7 @@ void MemoryConnection::send(BufferRef bytes) {
 }
 
 void MemoryConnection::flush() {
+  BRIGADE_ASSERT_IN_LOOP(loop_);
   flushRequested_ = false;
   output_ += queued_;
   queued_.clear();
@@ -45,6 +49,7 @@ void MemoryConnection::flush() {
 }
 
 void MemoryConnection::close(bool graceful) {
+  BRIGADE_ASSERT_IN_LOOP(loop_);
   if (closed_) return;
   if (!graceful || queued_.empty()) {
     output_ += queued_;
@@ -56,6 +61,7 @@ void MemoryConnection::close(bool graceful) {
 }
 
 void MemoryConnection::setHandler(std::unique_ptr<ConnectionHandler> handler) {
+  BRIGADE_ASSERT_IN_LOOP(loop_);
   if (handler_) retired_.push_back(std::move(handler_));
   handler_ = std::move(handler);
   if (!inDispatch_) retired_.clear();

@@ -1,8 +1,10 @@
+#include <atomic>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/socket_base.hpp>
 #include <span>
 #include <vector>
 
+#include "core/assert.hpp"
 #include "core/clock.hpp"
 #include "core/log.hpp"
 #include "net/connection.hpp"
@@ -57,12 +59,14 @@ class TcpConnectionImpl final : public TcpConnection {
   }
 
   void setHandler(std::unique_ptr<ConnectionHandler> handler) override {
+    BRIGADE_ASSERT_IN_LOOP(loop_);
     // A handler replaced while it runs (an HTTP upgrade) lives until it returns.
     if (inDispatch_) retired_ = std::move(handler_);
     handler_ = std::move(handler);
   }
 
   void send(BufferRef bytes) override {
+    BRIGADE_ASSERT_IN_LOOP(loop_);
     if (closed_ || closing_ || bytes.bytes.empty()) return;
     queued_ += bytes.bytes.size();
     queue_.push_back(std::move(bytes));
@@ -100,6 +104,7 @@ class TcpConnectionImpl final : public TcpConnection {
   }
 
   void close(bool graceful) override {
+    BRIGADE_ASSERT_IN_LOOP(loop_);
     if (closed_) return;
     if (!graceful || (queued_ == 0 && !writeWaiting_)) {
       closeNow("server closed");
@@ -109,6 +114,7 @@ class TcpConnectionImpl final : public TcpConnection {
   }
 
   void closeLingering() override {
+    BRIGADE_ASSERT_IN_LOOP(loop_);
     if (closed_) return;
     lingerRequested_ = true;
     if (queued_ == 0 && !writeWaiting_) {
@@ -119,6 +125,7 @@ class TcpConnectionImpl final : public TcpConnection {
   }
 
   void inject(std::string_view bytes) override {
+    BRIGADE_ASSERT_IN_LOOP(loop_);
     if (closed_) return;
     inbox_.append(bytes);
     resume();
@@ -135,6 +142,7 @@ class TcpConnectionImpl final : public TcpConnection {
 
   void moveTo(Loop& target,
               std::function<void(const std::shared_ptr<TcpConnection>&)> then) override {
+    BRIGADE_ASSERT_IN_LOOP(loop_);
     if (&target == &loop_) {
       then(shared_from_this());
       return;
@@ -159,6 +167,7 @@ class TcpConnectionImpl final : public TcpConnection {
   }
 
   void flush() override {
+    BRIGADE_ASSERT_IN_LOOP(loop_);
     flushRequested_ = false;
     if (closed_ || writeWaiting_) return;
     writeSome();
@@ -389,10 +398,12 @@ class TcpConnectionImpl final : public TcpConnection {
 }  // namespace
 
 struct Listener::Impl {
+  Impl(LoopGroup& l, OnAccept fn) : loops(l), onAccept(std::move(fn)) {}
   LoopGroup& loops;
   OnAccept onAccept;
   std::vector<std::unique_ptr<tcp::acceptor>> acceptors;
-  bool closed = false;
+  // Set by close() from any thread (main, at shutdown) while the loops accept.
+  std::atomic<bool> closed{false};
 
   void accept(Loop& loop, tcp::acceptor& acceptor) {
     acceptor.async_accept(loop.context(), [this, &loop, &acceptor](
@@ -417,7 +428,7 @@ struct Listener::Impl {
 };
 
 Listener::Listener(LoopGroup& loops, OnAccept onAccept)
-    : impl_(std::make_unique<Impl>(Impl{loops, std::move(onAccept), {}, false})) {}
+    : impl_(std::make_unique<Impl>(loops, std::move(onAccept))) {}
 
 Listener::~Listener() {
   close();
@@ -447,8 +458,7 @@ void Listener::listen(const std::string& host, uint16_t port, int backlog) {
 }
 
 void Listener::close() {
-  if (!impl_ || impl_->closed) return;
-  impl_->closed = true;
+  if (!impl_ || impl_->closed.exchange(true)) return;
   for (unsigned i = 0; i < impl_->acceptors.size(); ++i) {
     auto* acceptor = impl_->acceptors[i].get();
     impl_->loops.at(i).dispatch([acceptor] {

@@ -140,9 +140,17 @@ int main(int argc, char** argv) {
   std::signal(SIGTERM, [](int) { stopRequested = 1; });
   while (!stopRequested) pause();
   spdlog::info("brigade stopping");
-  http.close();
-  live.stop();
-  io.close();
-  loops.stop();
+  // Shutdown order (docs/ARCHITECTURE.md, "Ownership and threads"): the store's
+  // threads call back into the app, Live and the loops' queues, so everything they
+  // touch must outlive them, and nothing may call the store once it is gone.
+  http.close();   // no new connections
+  live.stop();    // no more change-stream callbacks (unsubscribe waits one out) or rechecks
+  io.close();     // every socket leaves ("server shutting down"), sessions end
+  loops.drain();  // ... which happens on the loops: let them run it
+  loops.stop();   // from here no loop runs: nothing new reaches the store or the app
+  app.stop();     // queued password hashing finishes (into the store)
+  store.reset();  // answers what is queued (callbacks only post to the stopped loops), ends
+  // Then, in reverse order of declaration: http, live, io, router, loops (their
+  // queued tasks are destroyed unrun), app.
   return 0;
 }

@@ -3,6 +3,7 @@
 #include <atomic>
 #include <unordered_map>
 
+#include "core/assert.hpp"
 #include "core/clock.hpp"
 #include "core/log.hpp"
 #include "core/random.hpp"
@@ -144,7 +145,7 @@ class WebSocketTransport final : public ws::FrameSink,
       if (!decoded) {
         Session* session = session_;
         close();
-        session->onTransportClosed(*this, reason::kParseError);
+        session->onTransportClosed(*this, DisconnectReason::kParseError);
         return;
       }
       packet = std::move(decoded).value();
@@ -182,14 +183,15 @@ class WebSocketTransport final : public ws::FrameSink,
     // that it reads our close frame instead of a reset (1006).
     connection->closeLingering();
     if (Session* session = std::exchange(session_, nullptr)) {
-      session->onTransportClosed(*this, reason::kTransportError);
+      session->onTransportClosed(*this, DisconnectReason::kTransportError);
     }
   }
   void onConnectionClosed(std::string_view why) {
     connection_.reset();
     if (Session* session = std::exchange(session_, nullptr)) {
-      session->onTransportClosed(
-          *this, why == net::kReasonSendOverflow ? reason::kSlowClient : reason::kTransportClose);
+      session->onTransportClosed(*this, why == net::kReasonSendOverflow
+                                            ? DisconnectReason::kSendQueueOverflow
+                                            : DisconnectReason::kTransportClose);
     }
   }
 
@@ -203,7 +205,7 @@ struct EngineServer::Shard {
         pingTimer(l, options.pingInterval,
                   [](net::FifoHook& h) { static_cast<Session::Hook&>(h).session->sendPing(); }),
         pongTimer(l, options.pingTimeout, [](net::FifoHook& h) {
-          static_cast<Session::Hook&>(h).session->finish(reason::kPingTimeout);
+          static_cast<Session::Hook&>(h).session->finish(DisconnectReason::kPingTimeout);
         }) {}
   net::Loop& loop;
   std::unordered_map<std::string, SessionPtr> sessions;
@@ -226,11 +228,13 @@ Session::Session(EngineServer& server, net::Loop& loop, std::string id, Handshak
 Session::~Session() = default;
 
 bool Session::writable() const {
+  BRIGADE_ASSERT_IN_LOOP(loop_);
   if (ws_) return ws_->writable();
   return pollBytes_ < net::kHighWatermark;
 }
 
 void Session::send(const OutPacketPtr& packet) {
+  BRIGADE_ASSERT_IN_LOOP(loop_);
   if (closed_ || overflowed_) return;
   if (ws_) {
     ws_->send(packet);
@@ -244,7 +248,8 @@ void Session::send(const OutPacketPtr& packet) {
     overflowed_ = true;  // sends stop now
     pollBuffer_.clear();
     pollBytes_ = 0;
-    loop_.post([self = shared_from_this()] { self->finish(reason::kSlowClient); });
+    loop_.post(
+        [self = shared_from_this()] { self->finish(DisconnectReason::kSendQueueOverflow); });
     return;
   }
   if (pendingGet_ && !pollFlushPosted_) {
@@ -257,16 +262,19 @@ void Session::send(const OutPacketPtr& packet) {
   }
 }
 
-void Session::close(std::string_view why) {
+void Session::close(DisconnectReason why) {
+  BRIGADE_ASSERT_IN_LOOP(loop_);
   finish(why);
 }
 
 void Session::sendPing() {
+  BRIGADE_ASSERT_IN_LOOP(loop_);
   send(pingPacket());
   server_.shard(loop_).pongTimer.arm(hook_);
 }
 
 void Session::onPacket(Packet&& packet) {
+  BRIGADE_ASSERT_IN_LOOP(loop_);
   switch (packet.type) {
     case PacketType::kPong:
       server_.shard(loop_).pingTimer.arm(hook_);
@@ -278,7 +286,7 @@ void Session::onPacket(Packet&& packet) {
       break;
     }
     case PacketType::kClose:
-      finish(reason::kTransportClose);
+      finish(DisconnectReason::kTransportClose);
       break;
     default:
       break;  // noop, stray upgrade or ping: nothing to do
@@ -286,6 +294,7 @@ void Session::onPacket(Packet&& packet) {
 }
 
 void Session::flushPoll() {
+  BRIGADE_ASSERT_IN_LOOP(loop_);
   if (!pendingGet_ || pollBuffer_.empty()) return;
   std::string body;
   for (const auto& packet : pollBuffer_) appendPayloadRecord(body, *packet);
@@ -299,13 +308,14 @@ void Session::flushPoll() {
 }
 
 void Session::onPollGet(const http::ResponderPtr& responder, http::Response base) {
+  BRIGADE_ASSERT_IN_LOOP(loop_);
   if (pendingGet_) {
     // Two outstanding polls: the spec's answer is 400 and the end of the session.
     base.status = 400;
     base.body = R"({"code":3,"message":"Bad request"})";
     base.contentType = "application/json";
     responder->send(std::move(base));
-    finish(reason::kTransportError);
+    finish(DisconnectReason::kTransportError);
     return;
   }
   pendingGet_ = responder;
@@ -320,7 +330,7 @@ void Session::onPollGet(const http::ResponderPtr& responder, http::Response base
     if (!self || self->pendingGet_ != responder) return;
     self->loop_.dispatch([self] {
       self->pendingGet_.reset();
-      self->finish(reason::kTransportError);
+      self->finish(DisconnectReason::kTransportError);
     });
   });
   if (!pollBuffer_.empty()) flushPoll();
@@ -328,11 +338,12 @@ void Session::onPollGet(const http::ResponderPtr& responder, http::Response base
 
 void Session::onPollPost(std::string&& body, const http::ResponderPtr& responder,
                          http::Response base) {
+  BRIGADE_ASSERT_IN_LOOP(loop_);
   if (body.size() > server_.options_.maxPayload) {
     base.status = 413;
     base.body = "payload too large";
     responder->send(std::move(base));
-    finish(reason::kTransportError);
+    finish(DisconnectReason::kTransportError);
     return;
   }
   auto packets = decodePayload(body);
@@ -341,7 +352,7 @@ void Session::onPollPost(std::string&& body, const http::ResponderPtr& responder
     base.body = R"({"code":3,"message":"Bad request"})";
     base.contentType = "application/json";
     responder->send(std::move(base));
-    finish(reason::kParseError);
+    finish(DisconnectReason::kParseError);
     return;
   }
   base.contentType = "text/html";
@@ -355,6 +366,7 @@ void Session::onPollPost(std::string&& body, const http::ResponderPtr& responder
 }
 
 void Session::attachWebSocket(const net::TcpConnectionPtr& connection) {
+  BRIGADE_ASSERT_IN_LOOP(loop_);
   auto transport = std::make_shared<WebSocketTransport>(connection, server_.options_.maxPayload);
   transport->session_ = this;
   connection->setMaxQueued(server_.options_.maxSendQueue);
@@ -363,6 +375,7 @@ void Session::attachWebSocket(const net::TcpConnectionPtr& connection) {
 }
 
 void Session::onProbe(WebSocketTransport&) {
+  BRIGADE_ASSERT_IN_LOOP(loop_);
   // Release the pending poll so that the client can finish the upgrade.
   if (pendingGet_) {
     pollBuffer_.push_back(noopPacket());
@@ -371,6 +384,7 @@ void Session::onProbe(WebSocketTransport&) {
 }
 
 void Session::completeUpgrade(WebSocketTransport& transport) {
+  BRIGADE_ASSERT_IN_LOOP(loop_);
   if (probe_.get() != &transport) return;
   ws_ = std::move(probe_);
   net::Loop::cancel(upgradeTimer_);
@@ -385,7 +399,8 @@ void Session::completeUpgrade(WebSocketTransport& transport) {
   pollBuffer_.shrink_to_fit();
 }
 
-void Session::onTransportClosed(WebSocketTransport& transport, std::string_view why) {
+void Session::onTransportClosed(WebSocketTransport& transport, DisconnectReason why) {
+  BRIGADE_ASSERT_IN_LOOP(loop_);
   if (probe_.get() == &transport) {
     probe_.reset();  // a failed upgrade: the session goes on polling
     return;
@@ -393,7 +408,8 @@ void Session::onTransportClosed(WebSocketTransport& transport, std::string_view 
   if (ws_.get() == &transport) finish(why);
 }
 
-void Session::finish(std::string_view why) {
+void Session::finish(DisconnectReason why) {
+  BRIGADE_ASSERT_IN_LOOP(loop_);
   if (closed_) return;
   closed_ = true;
   auto self = shared_from_this();
@@ -402,7 +418,7 @@ void Session::finish(std::string_view why) {
   server_.shard(loop_).pingTimer.cancel(hook_);
   if (ws_) ws_->close();
   if (probe_) probe_->close();
-  if (why == reason::kTransportClose && !ws_ && !pendingGet_) {
+  if (why == DisconnectReason::kTransportClose && !ws_ && !pendingGet_) {
     server_.rememberClientClose(loop_, id_);
   }
   if (pendingGet_) {
@@ -411,7 +427,7 @@ void Session::finish(std::string_view why) {
     pendingBase_.reset();
     response.body.clear();
     appendPayloadRecord(response.body,
-                        why == reason::kTransportClose ? *noopPacket() : *closePacket());
+                        why == DisconnectReason::kTransportClose ? *noopPacket() : *closePacket());
     std::exchange(pendingGet_, nullptr)->send(std::move(response));
   }
   pollBuffer_.clear();
@@ -469,7 +485,7 @@ void EngineServer::closeAll() {
     s->loop.dispatch([s] {
       std::vector<SessionPtr> all;
       for (auto& [id, session] : s->sessions) all.push_back(session);
-      for (auto& session : all) session->finish(reason::kServerShutdown);
+      for (auto& session : all) session->finish(DisconnectReason::kServerShutdown);
     });
   }
 }

@@ -13,6 +13,7 @@
 #include "http/server.hpp"
 #include "net/fifo_timer.hpp"
 #include "net/loop.hpp"
+#include "protocol/engineio/disconnect_reason.hpp"
 #include "protocol/engineio/packet.hpp"
 
 namespace brigade::eio {
@@ -47,17 +48,6 @@ struct EngineOptions {
   size_t maxUnconnectedPerAddress = kDefaultMaxUnconnectedPerAddress;  // 0: no cap
 };
 
-// Why a session ended. The strings are the reasons Node's engine.io gives.
-namespace reason {
-inline constexpr std::string_view kTransportClose = "transport close";
-inline constexpr std::string_view kTransportError = "transport error";
-inline constexpr std::string_view kPingTimeout = "ping timeout";
-inline constexpr std::string_view kParseError = "parse error";
-inline constexpr std::string_view kForcedClose = "forced close";
-inline constexpr std::string_view kServerShutdown = "forced server close";
-inline constexpr std::string_view kSlowClient = "send queue overflow";
-}  // namespace reason
-
 // What the client sent when it opened the session, kept in one allocation
 // ("<url>\n<name>\t<value>\n...") since every idle connection carries it.
 class Handshake {
@@ -80,7 +70,9 @@ class Handshake {
 class EngineServer;
 class WebSocketTransport;
 
-// One Engine.IO session. Lives on one loop; every method must be called there.
+// One Engine.IO session. Lives on one loop; every method but id(), loop() and
+// handshake() (fixed at creation) must be called there. Owned by its loop's
+// shard of the EngineServer until it finishes, and by whoever holds a SessionPtr.
 class Session : public std::enable_shared_from_this<Session> {
  public:
   Session(EngineServer& server, net::Loop& loop, std::string id, Handshake handshake);
@@ -97,9 +89,10 @@ class Session : public std::enable_shared_from_this<Session> {
   void send(const OutPacketPtr& packet);
   void sendMessage(std::string_view text) { send(makeMessage(text)); }
   // Ends the session ("forced close").
-  void close(std::string_view why = reason::kForcedClose);
+  void close(DisconnectReason why = DisconnectReason::kForcedClose);
 
-  // Room for the layer above (Socket.IO's client object).
+  // Room for the layer above (Socket.IO's client object): owned by the session
+  // until it finishes (reset right after EngineHandler::onClose).
   std::shared_ptr<void> attachment;
 
  private:
@@ -116,9 +109,9 @@ class Session : public std::enable_shared_from_this<Session> {
   void attachWebSocket(const net::TcpConnectionPtr& connection);
   void onProbe(WebSocketTransport& transport);
   void completeUpgrade(WebSocketTransport& transport);
-  void onTransportClosed(WebSocketTransport& transport, std::string_view why);
+  void onTransportClosed(WebSocketTransport& transport, DisconnectReason why);
   void sendPing();
-  void finish(std::string_view why);
+  void finish(DisconnectReason why);
 
   EngineServer& server_;
   net::Loop& loop_;
@@ -147,7 +140,7 @@ class EngineHandler {
   virtual ~EngineHandler() = default;
   virtual void onOpen(const SessionPtr& session) = 0;
   virtual void onMessage(const SessionPtr& session, std::string&& data, bool binary) = 0;
-  virtual void onClose(const SessionPtr& session, std::string_view why) = 0;
+  virtual void onClose(const SessionPtr& session, DisconnectReason why) = 0;
   // Return an empty string to accept, else the reason the handshake is refused (403).
   virtual std::string allowRequest(const http::Request&) { return {}; }
 };

@@ -34,6 +34,9 @@ struct Config {
   size_t registrationsPerAddress = 10;                        // per hour
   size_t connectsPerMinute = app::kDefaultConnectsPerMinute;  // Socket.IO connects per user
   size_t maxReplayEvents = app::kMaxReplayEvents;  // longer replays get resync(too_far_behind)
+  // Tests only: time is the real clock plus an offset that POST /__test/clock moves
+  // (server/test_clock.hpp). Refused unless listening on a loopback address.
+  bool testClock = false;
 };
 
 // Parses argv; exits the process on --help or a bad flag (start-up only).

@@ -309,6 +309,19 @@ export class LiveClient {
   }
 }
 
+// A barrier for "nothing else arrived": an admin changes a menu item's price (every
+// socket receives menu:changed) and this waits until each of `clients` got that
+// change. What the server sent a socket before the change comes before it on that
+// socket's connection, so once the barrier is in, an unwanted event would be too.
+let barriers = 0;
+export async function menuBarrier(server, adminToken, clients, ms = 5000) {
+  const [itemId] = await availableItemIds(server);
+  const price = 900000 + process.pid % 1000 * 100 + (++barriers % 100);
+  await call(server, "PATCH", `/api/menu/items/${itemId}`, { token: adminToken, body: { price_cents: price } });
+  const seen = (c) => c.named("menu:changed").some((e) => e.args[0].item?.id === itemId && e.args[0].item.price_cents === price);
+  await Promise.all(clients.map((c) => c.until(() => seen(c), ms, "the menu barrier")));
+}
+
 // Opens a socket and waits for connect (or rejects with the connect_error).
 // WebSocket only and no automatic reconnection unless the options say otherwise.
 export async function connect(server, auth, { label = "socket", ms = 5000, ...options } = {}) {

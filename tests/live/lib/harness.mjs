@@ -313,10 +313,16 @@ export class LiveClient {
 // socket receives menu:changed) and this waits until each of `clients` got that
 // change. What the server sent a socket before the change comes before it on that
 // socket's connection, so once the barrier is in, an unwanted event would be too.
+// isBarrier(event) tells the barrier's own menu:changed events apart (their prices).
 let barriers = 0;
+const BARRIER_PRICES = [900000, 1000000];
+export const isBarrier = (e) =>
+  e.name === "menu:changed" &&
+  e.args[0]?.item?.price_cents >= BARRIER_PRICES[0] &&
+  e.args[0].item.price_cents < BARRIER_PRICES[1];
 export async function menuBarrier(server, adminToken, clients, ms = 5000) {
   const [itemId] = await availableItemIds(server);
-  const price = 900000 + process.pid % 1000 * 100 + (++barriers % 100);
+  const price = BARRIER_PRICES[0] + (process.pid % 1000) * 100 + (++barriers % 100);
   await call(server, "PATCH", `/api/menu/items/${itemId}`, { token: adminToken, body: { price_cents: price } });
   const seen = (c) => c.named("menu:changed").some((e) => e.args[0].item?.id === itemId && e.args[0].item.price_cents === price);
   await Promise.all(clients.map((c) => c.until(() => seen(c), ms, "the menu barrier")));

@@ -141,6 +141,19 @@ export async function startServer({
   const { child, exited } = started;
   const actualPort = Number(started.address.split(":").pop());
   const gone = () => child.exitCode !== null || child.signalCode !== null;
+  // SIGTERM (the graceful path), escalated to SIGKILL after graceMs; SIGKILL
+  // simulates a crash. The data dir stays (restart); dispose() removes it.
+  const stop = async (how = {}) => {
+    const { signal = "SIGTERM", graceMs = 3000 } = typeof how === "string" ? { signal: how } : how;
+    if (gone()) return exited;
+    child.kill(signal);
+    const timer = setTimeout(() => child.kill("SIGKILL"), graceMs);
+    try {
+      return await exited;
+    } finally {
+      clearTimeout(timer);
+    }
+  };
   const server = {
     port: actualPort,
     url: `http://127.0.0.1:${actualPort}`,
@@ -152,22 +165,8 @@ export async function startServer({
     exited,
     output: started.output,
     alive: () => !gone(),
-    // SIGTERM (the graceful path), escalated to SIGKILL after graceMs; SIGKILL
-    // simulates a crash. The data dir stays (restart); dispose() removes it.
-    async stop(how = {}) {
-      const { signal = "SIGTERM", graceMs = 3000 } = typeof how === "string" ? { signal: how } : how;
-      if (gone()) return exited;
-      child.kill(signal);
-      const timer = setTimeout(() => child.kill("SIGKILL"), graceMs);
-      try {
-        return await exited;
-      } finally {
-        clearTimeout(timer);
-      }
-    },
-    kill9() {
-      return server.stop("SIGKILL");
-    },
+    stop,
+    kill9: () => stop("SIGKILL"),
     // The same binary, data dir and port, as after a crash or an upgrade.
     restart(extraArgs = args) {
       return startServer({
@@ -178,7 +177,7 @@ export async function startServer({
       });
     },
     async dispose() {
-      await server.stop();
+      await stop();
       if (dataDir && tempDirs.has(dataDir)) {
         rmSync(dataDir, { recursive: true, force: true });
         tempDirs.delete(dataDir);

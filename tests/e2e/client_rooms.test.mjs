@@ -9,7 +9,10 @@ let server;
 const sockets = [];
 
 before(async () => {
-  server = await startServer();
+  // A generous pong deadline: these tests are not about heartbeats, and with the
+  // default 200 ms a client stalled by a loaded machine loses its session to a
+  // ping timeout (seen as an ack timing out over polling).
+  server = await startServer({ args: ["--ping-timeout", "5000"] });
 });
 after(async () => {
   for (const socket of sockets) socket.disconnect();

@@ -60,9 +60,9 @@ std::string hashHex(std::string_view bytes) {
   return tokenHash(bytes);
 }
 
-// Milliseconds from now until an RFC 3339 UTC time ("2026-11-25T14:24:50.682Z");
+// Milliseconds from `now` until an RFC 3339 UTC time ("2026-11-25T14:24:50.682Z");
 // 0 when it is past or unreadable.
-int64_t msUntil(const std::string& at) {
+int64_t msUntil(const std::string& at, std::chrono::system_clock::time_point now) {
   std::tm tm{};
   int millis = 0;
   if (std::sscanf(at.c_str(), "%d-%d-%dT%d:%d:%d.%dZ", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
@@ -72,10 +72,9 @@ int64_t msUntil(const std::string& at) {
   tm.tm_year -= 1900;
   tm.tm_mon -= 1;
   int64_t when = static_cast<int64_t>(timegm(&tm)) * 1000 + millis;
-  int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
-                    std::chrono::system_clock::now().time_since_epoch())
-                    .count();
-  return std::max<int64_t>(0, when - now);
+  int64_t nowAt =
+      std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
+  return std::max<int64_t>(0, when - nowAt);
 }
 
 }  // namespace
@@ -122,7 +121,7 @@ App::App(store::Store& store, AppConfig config)
 App::~App() = default;
 
 void App::authenticate(const std::string& hash, std::function<void(std::optional<Caller>)> done) {
-  int64_t now = nowMs();
+  int64_t now = clock().nowMs();
   std::optional<CachedCaller> cached;
   {
     std::lock_guard lock(callersMutex_);
@@ -140,7 +139,7 @@ void App::authenticate(const std::string& hash, std::function<void(std::optional
       return;
     }
     // Cached no longer than the token lives.
-    int64_t keepMs = std::min(kCallerCacheMs, msUntil(token->expires_at));
+    int64_t keepMs = std::min(kCallerCacheMs, msUntil(token->expires_at, clock().wallNow()));
     store_.findUserById(token->user_id, [this, hash, done, keepMs](Result<store::User> user) {
       if (!user) {
         done(std::nullopt);
@@ -151,7 +150,7 @@ void App::authenticate(const std::string& hash, std::function<void(std::optional
         std::lock_guard lock(callersMutex_);
         if (callers_.size() >= kMaxCachedCallers) callers_.clear();
         // emplace: a revocation recorded meanwhile is not overwritten.
-        callers_.emplace(hash, CachedCaller{caller, nowMs() + keepMs});
+        callers_.emplace(hash, CachedCaller{caller, clock().nowMs() + keepMs});
       }
       done(std::move(caller));
     });
@@ -162,7 +161,7 @@ void App::forgetToken(const std::string& hash) {
   std::lock_guard lock(callersMutex_);
   // A tombstone for as long as a lookup that started before the revocation could
   // still come back and fill the cache.
-  callers_[hash] = CachedCaller{std::nullopt, nowMs() + kCallerCacheMs};
+  callers_[hash] = CachedCaller{std::nullopt, clock().nowMs() + kCallerCacheMs};
 }
 
 Result<store::User> App::createUserBlocking(const std::string& email, const std::string& password,
@@ -293,7 +292,7 @@ void App::registerUser(const ApiRequestPtr& request, const ReplyPtr& reply) {
   if (f.ok() && !plausibleEmail(*email)) f.fail("email", "is not an email address");
   if (!f.ok()) return reply->error(*f.error());
   const std::string& address = request->http.remoteAddress;
-  int64_t now = nowMs();
+  int64_t now = clock().nowMs();
   if (int64_t wait = registrationsByAddress_.acquire(address, now); wait > 0) {
     return reply->send(rateLimited(wait, "too many accounts registered from your address"));
   }
@@ -322,7 +321,7 @@ void App::login(const ApiRequestPtr& request, const ReplyPtr& reply) {
   std::string emailKey = lowerAscii(*email);
   std::string addressKey = request->http.remoteAddress;
   std::string pairKey = emailKey + '\n' + addressKey;
-  int64_t now = nowMs();
+  int64_t now = clock().nowMs();
   int64_t wait = std::max({loginByPair_.retryAfterMs(pairKey, now),
                            loginByAccount_.retryAfterMs(emailKey, now),
                            loginByAddress_.retryAfterMs(addressKey, now)});
@@ -339,7 +338,7 @@ void App::login(const ApiRequestPtr& request, const ReplyPtr& reply) {
       // Unknown emails are checked against a decoy so both answers take as long.
       bool ok = verifyPassword(plain, found ? found->password_hash : decoyHash(config_.passwords));
       if (!ok || !found) {
-        int64_t t = nowMs();
+        int64_t t = clock().nowMs();
         loginByPair_.recordFailure(pairKey, t);
         loginByAccount_.recordFailure(emailKey, t);
         loginByAddress_.recordFailure(addressKey, t);
@@ -741,7 +740,7 @@ void App::listChanges(const ApiRequestPtr& request, const ReplyPtr& reply) {
 
 void App::stats(const ApiRequestPtr&, const ReplyPtr& reply) {
   // The restaurant's day is the UTC calendar day.
-  auto now = store::SystemClock::now();
+  auto now = clock().wallNow();
   auto day = std::chrono::floor<std::chrono::days>(now);
   std::string from = store::formatTimestamp(day);
   std::string to = store::formatTimestamp(day + std::chrono::days(1));

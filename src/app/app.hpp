@@ -17,6 +17,7 @@
 #include "app/passwords.hpp"
 #include "app/rate_limiter.hpp"
 #include "app/worker_pool.hpp"
+#include "core/clock.hpp"
 #include "http/cors.hpp"
 #include "http/server.hpp"
 #include "store/store.hpp"
@@ -39,6 +40,9 @@ struct AppConfig {
   // Accounts one client address may register per hour: each costs an Argon2id hash.
   size_t registrationsPerAddress = 10;
   unsigned hashThreads = 2;
+  // Where every time limit of the app reads "now"; the store should be given the same
+  // clock's wallNow() (main does, for --test-clock).
+  std::shared_ptr<Clock> clock = std::make_shared<Clock>();
 };
 
 inline constexpr int64_t kLoginWindowMs = 60000;           // the per-address window
@@ -76,6 +80,7 @@ class App {
   void mount(http::Router& router);
   store::Store& store() { return store_; }
   const AppConfig& config() const { return config_; }
+  const Clock& clock() const { return *config_.clock; }
 
   // Called with a token's hash when it is revoked (logout), so live connections
   // authenticated with it can be closed. Set before serving.

@@ -15,6 +15,16 @@ using store::Role;
 
 namespace {
 
+// Runs fn when the last copy of its shared_ptr is gone: after every task that holds
+// one has run, or was dropped unrun.
+struct WhenAllDone {
+  explicit WhenAllDone(std::function<void()> f) : fn(std::move(f)) {}
+  ~WhenAllDone() {
+    if (fn) fn();
+  }
+  std::function<void()> fn;
+};
+
 std::string roomOf(const Caller& caller) {
   switch (caller.role) {
     case Role::kAdmin:
@@ -107,7 +117,16 @@ void Live::start() {
     return "# TYPE brigade_sockets gauge\nbrigade_sockets " +
            std::to_string(io_.of("/").socketCount()) + "\n";
   });
-  recheck_ = io_.runEvery(options_.recheckMs, [this] { recheck(); });
+  nextRecheckMs_ = app_.clock().nowMs() + options_.recheckMs;
+  recheck_ = io_.runEvery(options_.recheckMs, [this] {
+    // The clock may have been moved forward meanwhile (--test-clock) and the recheck
+    // run by runDue(): then this tick is early and the next one runs it.
+    int64_t next = nextRecheckMs_.load();
+    int64_t now = app_.clock().nowMs();
+    if (now >= next && nextRecheckMs_.compare_exchange_strong(next, now + options_.recheckMs)) {
+      recheck(nullptr);
+    }
+  });
   store::SubscribeOptions live;  // from the head on: replays are per socket
   subscription_ = store_.subscribe(live, [this](const store::StreamEvent& event) {
     if (event.kind == store::StreamEventKind::kChange) {
@@ -128,14 +147,24 @@ void Live::stop() {
   if (subscription_) store_.unsubscribe(std::exchange(subscription_, 0));
 }
 
-void Live::recheck() {
-  io_.of("/").forEachSocket([this](sio::Socket& socket) {
+void Live::runDue(std::function<void()> done) {
+  int64_t next = nextRecheckMs_.load();
+  int64_t now = app_.clock().nowMs();
+  if (now >= next && nextRecheckMs_.compare_exchange_strong(next, now + options_.recheckMs)) {
+    return recheck(std::move(done));
+  }
+  if (done) done();
+}
+
+void Live::recheck(std::function<void()> done) {
+  auto all = std::make_shared<WhenAllDone>(std::move(done));
+  io_.of("/").forEachSocket([this, all](sio::Socket& socket) {
     const Caller was = std::any_cast<Caller>(socket.data);
     std::weak_ptr<sio::Socket> weak = socket.shared_from_this();
-    app_.authenticate(was.tokenHash, [weak, was](std::optional<Caller> now) {
+    app_.authenticate(was.tokenHash, [weak, was, all](std::optional<Caller> now) {
       auto s = weak.lock();
       if (!s) return;
-      s->post([was, now](sio::Socket& socket) {
+      s->post([was, now, all](sio::Socket& socket) {
         if (!now) {
           socket.disconnect();  // token expired or revoked, or the user is gone
           return;
@@ -202,7 +231,7 @@ void Live::whenDispatched(int64_t seq, std::function<void()> fn) {
 
 void Live::rememberPid(const std::string& pid, int64_t userId) {
   std::lock_guard lock(mutex_);
-  int64_t now = nowMs();
+  int64_t now = app_.clock().nowMs();
   if (pids_.size() > 100000) {
     for (auto it = pids_.begin(); it != pids_.end();) {
       it = it->second.second < now ? pids_.erase(it) : std::next(it);
@@ -214,7 +243,8 @@ void Live::rememberPid(const std::string& pid, int64_t userId) {
 bool Live::pidBelongsTo(const std::string& pid, int64_t userId) {
   std::lock_guard lock(mutex_);
   auto it = pids_.find(pid);
-  return it != pids_.end() && it->second.first == userId && it->second.second >= nowMs();
+  return it != pids_.end() && it->second.first == userId &&
+         it->second.second >= app_.clock().nowMs();
 }
 
 void Live::authorize(sio::Socket& socket, sio::Next next) {
@@ -230,7 +260,7 @@ void Live::authorize(sio::Socket& socket, sio::Next next) {
       [this, self, next](std::optional<Caller> caller) {
         if (!caller) return next(sio::ConnectError{"unauthorized", nullptr});
         // Per user, not per socket: many sockets of one account share it.
-        if (int64_t wait = connects_.acquire(std::to_string(caller->id), nowMs())) {
+        if (int64_t wait = connects_.acquire(std::to_string(caller->id), app_.clock().nowMs())) {
           return next(sio::ConnectError{"rate_limited", json::object{{"retry_after_ms", wait}}});
         }
         const auto& h = self->handshake();
@@ -432,7 +462,7 @@ void Live::onLocation(sio::Event& event) {
   }
   {
     std::lock_guard lock(mutex_);
-    int64_t now = nowMs();
+    int64_t now = app_.clock().nowMs();
     auto& last = lastLocationMs_[caller.id];
     if (last && now - last < kLocationIntervalMs) {
       return answer(failure("rate_limited", "at most one location a second"));

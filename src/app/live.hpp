@@ -59,6 +59,10 @@ class Live {
   // Installs the middleware and handlers and subscribes to the change stream.
   void start();
   void stop();
+  // Runs the periodic work that is due by the app's clock now (the sockets' recheck),
+  // then `done`, once that work has finished. For a test clock that was just moved
+  // forward: the same work would otherwise wait for its real-time timer.
+  void runDue(std::function<void()> done);
 
   // The event an API client receives for a change: ["name", payload, "<seq>"].
   static std::string orderEvent(const store::Change& change);
@@ -76,7 +80,8 @@ class Live {
   void whenDispatched(int64_t seq, std::function<void()> fn);
   void dispatched(int64_t seq);
   void rememberPid(const std::string& pid, int64_t userId);
-  void recheck();
+  // Checks every socket's token and user again; `done` runs once all are applied.
+  void recheck(std::function<void()> done);
   bool pidBelongsTo(const std::string& pid, int64_t userId);
 
   App& app_;
@@ -86,6 +91,7 @@ class Live {
   LiveOptions options_;
   RateLimiter connects_;   // per user id
   sio::Periodic recheck_;  // cancelled by stop(): no recheck runs into a stopped Live
+  std::atomic<int64_t> nextRecheckMs_{0};  // by the app's clock
   std::mutex mutex_;
   std::unordered_map<int64_t, int64_t> lastLocationMs_;                // rider id → time relayed
   std::unordered_map<std::string, std::pair<int64_t, int64_t>> pids_;  // pid → (user, expiry)

@@ -9,6 +9,7 @@ namespace brigade::net {
 struct FifoTimer::Impl {
   explicit Impl(boost::asio::io_context& context) : timer(context) {}
   boost::asio::steady_timer timer;
+  std::shared_ptr<Loop::TimerHandle> manual;  // when the loop runs on a manual clock
 };
 
 FifoTimer::FifoTimer(Loop& loop, int64_t durationMs, Callback onExpire)
@@ -21,11 +22,12 @@ FifoTimer::FifoTimer(Loop& loop, int64_t durationMs, Callback onExpire)
 
 FifoTimer::~FifoTimer() {
   while (head_.next != &head_) cancel(*head_.next);
+  Loop::cancel(impl_->manual);
 }
 
 void FifoTimer::arm(FifoHook& hook) {
   cancel(hook);
-  hook.deadline = nowMs() + durationMs_;
+  hook.deadline = loop_.now() + durationMs_;
   hook.prev = head_.prev;
   hook.next = &head_;
   head_.prev->next = &hook;
@@ -48,6 +50,10 @@ void FifoTimer::schedule() {
     return;
   }
   scheduledFor_ = head_.next->deadline;
+  if (loop_.manualClockActive()) {
+    impl_->manual = loop_.runAfter(scheduledFor_ - loop_.now(), [this] { fire(); });
+    return;
+  }
   impl_->timer.expires_at(TimePoint(std::chrono::milliseconds(scheduledFor_)));
   impl_->timer.async_wait([this](const boost::system::error_code& ec) {
     if (!ec) fire();
@@ -55,7 +61,7 @@ void FifoTimer::schedule() {
 }
 
 void FifoTimer::fire() {
-  int64_t now = nowMs();
+  int64_t now = loop_.now();
   while (head_.next != &head_ && head_.next->deadline <= now) {
     FifoHook& hook = *head_.next;
     cancel(hook);

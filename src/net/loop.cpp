@@ -7,6 +7,7 @@
 #include <future>
 
 #include "core/assert.hpp"
+#include "core/clock.hpp"
 #include "net/connection.hpp"
 
 namespace brigade::net {
@@ -20,6 +21,8 @@ class Loop::TimerHandle {
  public:
   explicit TimerHandle(asio::io_context& context) : timer(context) {}
   asio::steady_timer timer;
+  std::function<void()> manualFn;  // the manual clock's timers run this from advance()
+  bool cancelled = false;
 };
 
 Loop::Loop(unsigned index)
@@ -47,6 +50,11 @@ void Loop::dispatch(std::function<void()> fn) {
 std::shared_ptr<Loop::TimerHandle> Loop::runAfter(int64_t ms, std::function<void()> fn) {
   BRIGADE_ASSERT_IN_LOOP(*this);
   auto handle = std::make_shared<TimerHandle>(*context_);
+  if (manualClock_) {
+    handle->manualFn = std::move(fn);
+    manualTimers_.emplace(manualNowMs_ + ms, handle);
+    return handle;
+  }
   handle->timer.expires_after(std::chrono::milliseconds(ms));
   handle->timer.async_wait([handle, fn = std::move(fn)](const boost::system::error_code& ec) {
     if (!ec) fn();
@@ -55,7 +63,29 @@ std::shared_ptr<Loop::TimerHandle> Loop::runAfter(int64_t ms, std::function<void
 }
 
 void Loop::cancel(const std::shared_ptr<TimerHandle>& timer) {
-  if (timer) timer->timer.cancel();
+  if (!timer) return;
+  timer->cancelled = true;
+  timer->timer.cancel();
+}
+
+int64_t Loop::now() const {
+  return manualClock_ ? manualNowMs_ : nowMs();
+}
+
+void Loop::useManualClock() {
+  manualClock_ = true;
+}
+
+void Loop::advance(int64_t ms) {
+  int64_t target = manualNowMs_ + ms;
+  while (!manualTimers_.empty() && manualTimers_.begin()->first <= target) {
+    auto due = manualTimers_.begin();
+    manualNowMs_ = due->first;
+    auto handle = std::move(due->second);
+    manualTimers_.erase(due);
+    if (!handle->cancelled) handle->manualFn();  // may arm more timers
+  }
+  manualNowMs_ = target;
 }
 
 void Loop::requestFlush(std::shared_ptr<TcpConnection> connection) {

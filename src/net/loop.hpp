@@ -3,6 +3,7 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <thread>
 #include <vector>
@@ -46,6 +47,16 @@ class Loop {
   std::shared_ptr<TimerHandle> runAfter(int64_t ms, std::function<void()> fn);
   static void cancel(const std::shared_ptr<TimerHandle>& timer);
 
+  // The time timers of this loop (runAfter, FifoTimer) are measured against, in ms:
+  // the steady clock, or a manual clock that only advance() moves (tests: heartbeats
+  // and timeouts without sleeping). useManualClock() comes before any timer is armed.
+  int64_t now() const;
+  void useManualClock();
+  bool manualClockActive() const { return manualClock_; }
+  // Manual clock only: moves time forward, running each timer that falls due on the
+  // way, in deadline order, with now() at its deadline. Call it on the loop's thread.
+  void advance(int64_t ms);
+
   // Write coalescing: a connection with new output asks to be flushed; all of
   // them are flushed once, at the end of the current loop turn.
   void requestFlush(std::shared_ptr<TcpConnection> connection);
@@ -74,6 +85,9 @@ class Loop {
   std::vector<std::shared_ptr<TcpConnection>> flushing_;
   bool flushPosted_ = false;
   std::vector<char> readBuffer_;
+  bool manualClock_ = false;
+  int64_t manualNowMs_ = 0;
+  std::multimap<int64_t, std::shared_ptr<TimerHandle>> manualTimers_;  // by deadline
 };
 
 // The loops of a server: one per core by default.

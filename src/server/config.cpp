@@ -118,6 +118,9 @@ Config parseConfig(int argc, char** argv) {
       ->envname("BRIGADE_MAX_REPLAY_EVENTS")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
+  cli.add_flag("--test-clock", config.testClock,
+               "TESTS ONLY: POST /__test/clock {\"advance_ms\": N} moves the server's clock "
+               "forward (loopback addresses only)");
   cli.add_option("--log-level", config.logLevel, "trace, debug, info, warn, error")
       ->envname("BRIGADE_LOG_LEVEL")
       ->capture_default_str();

@@ -39,6 +39,9 @@ struct Config {
   // keep-alive, or headers and bodies that trickle in: slowloris).
   double idleTimeoutSeconds = http::kHttpIdleTimeoutMs / 1000.0;
   size_t maxHandshakesPerAddress = 128;  // Engine.IO sessions not yet connected (0: no cap)
+  // Tests only: time is the real clock plus an offset that POST /__test/clock moves
+  // (server/test_clock.hpp). Refused unless listening on a loopback address.
+  bool testClock = false;
 };
 
 // Parses argv; exits the process on --help or a bad flag (start-up only).

@@ -17,6 +17,7 @@
 #include "server/config.hpp"
 #include "server/instance_lock.hpp"
 #include "server/static_files.hpp"
+#include "server/test_clock.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 
 namespace {
@@ -45,6 +46,13 @@ int main(int argc, char** argv) {
     return 2;
   }
 
+  if (config.testClock && !server::isLoopback(config.host)) {
+    std::cerr << "brigade: --test-clock is for tests and needs a loopback --listen address\n";
+    return 2;
+  }
+  // One clock for the app and the store; only --test-clock ever moves it.
+  auto clock = std::make_shared<Clock>();
+
   // One Brigade per data folder and per port: refused with exit code 2.
   std::error_code dirError;
   std::filesystem::create_directories(config.dataDir, dirError);
@@ -67,6 +75,7 @@ int main(int argc, char** argv) {
     // Short retentions (tests, demos) are enforced about as often as they expire.
     options.store.retention_interval =
         std::min(options.store.retention_interval, std::chrono::seconds(config.retentionSeconds));
+    if (config.testClock) options.store.clock = [clock] { return clock->wallNow(); };
     store = store::sqlite::openSqliteStore(options);
   } catch (const std::exception& e) {
     std::cerr << "brigade: cannot open the database: " << e.what() << "\n";
@@ -80,6 +89,7 @@ int main(int argc, char** argv) {
   appConfig.metricsToken = config.metricsToken;
   appConfig.tokenTtl = std::chrono::seconds(config.tokenTtlSeconds);
   appConfig.registrationsPerAddress = config.registrationsPerAddress;
+  appConfig.clock = clock;
   app::App app(*store, appConfig);
 
   if (config.demo) {
@@ -112,6 +122,10 @@ int main(int argc, char** argv) {
   liveOptions.maxReplayEvents = config.maxReplayEvents;
   app::Live live(app, io, liveOptions);
   live.start();
+  if (config.testClock) {
+    server::mountTestClock(router, *clock, *store, live);
+    spdlog::warn("--test-clock: POST /__test/clock moves this server's time (tests only)");
+  }
   // Read once, here: requests are answered from memory, never from the disk.
   server::StaticFiles::index(server::findWebDir(config.webDir, argv[0])).mount(router);
 

@@ -1,13 +1,12 @@
 // Shared helpers for the browser tests and the screenshot script: start a
 // Brigade server on 127.0.0.1 with a fresh data dir, launch Debian's chromium
 // through playwright-core, talk to the REST API from Node.
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, existsSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createInterface } from 'node:readline';
+
+import { startBrigade } from '../lib/server.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const repo = resolve(here, '../..');
@@ -26,53 +25,17 @@ export const CHROMIUM_ARGS = [
   '--disable-sync',
 ];
 
-/** Starts brigade; resolves once it prints where it listens. */
+/**
+ * Starts brigade with the built panels (tests/lib/server.mjs); resolves once it
+ * listens. The browser suite keeps brigade's own sign-up limit (no --register-limit).
+ */
 export async function startServer({ extraArgs = [], timeoutMs = 30000 } = {}) {
-  const bin = process.env.BRIGADE_BIN ?? join(repo, 'build/release/src/server/brigade');
   const webDir = process.env.BRIGADE_WEB_DIR ?? join(repo, 'web/dist');
-  if (!existsSync(bin)) throw new Error(`brigade binary not found at ${bin} (set BRIGADE_BIN)`);
   if (!existsSync(join(webDir, 'index.html'))) throw new Error(`panels not built at ${webDir} (run scripts/build-web.sh)`);
-  const dataDir = mkdtempSync(join(tmpdir(), 'brigade-browser-'));
-  const child = spawn(bin, ['--listen', '127.0.0.1:0', '--data-dir', dataDir, '--pwhash-memlimit', '8388608', '--web-dir', webDir, ...extraArgs], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr.on('data', (d) => {
-    stderr += d;
-    if (stderr.length > 20000) stderr = stderr.slice(-10000);
-  });
-  const lines = createInterface({ input: child.stdout });
-  let accounts = null;
-  const url = await new Promise((resolvePromise, reject) => {
-    const timer = setTimeout(() => reject(new Error(`brigade did not start in time:\n${stderr}`)), timeoutMs);
-    child.on('exit', (code) => reject(new Error(`brigade exited (${code}):\n${stderr}`)));
-    lines.on('line', (line) => {
-      if (!line.startsWith('{')) return;
-      try {
-        const msg = JSON.parse(line);
-        if (msg.demo_accounts) accounts = Object.fromEntries(msg.demo_accounts.map((a) => [a.role, a]));
-        if (msg.listening) {
-          clearTimeout(timer);
-          resolvePromise(`http://${msg.listening}`);
-        }
-      } catch {
-        /* a human line */
-      }
-    });
-  });
-  return {
-    url,
-    accounts,
-    dataDir,
-    async stop() {
-      if (child.exitCode == null) {
-        child.kill('SIGTERM');
-        await Promise.race([new Promise((r) => child.once('exit', r)), new Promise((r) => setTimeout(r, 5000))]);
-        if (child.exitCode == null) child.kill('SIGKILL');
-      }
-      rmSync(dataDir, { recursive: true, force: true });
-    },
-  };
+  const server = await startBrigade({ args: ['--web-dir', webDir, ...extraArgs], registerLimit: null, timeoutMs });
+  // stop() here also removes the data dir (the screenshot script runs one server).
+  server.stop = server.dispose;
+  return server;
 }
 
 export async function launchBrowser() {

@@ -17,6 +17,19 @@ after(async () => {
   await server?.stop();
 });
 
+// A barrier: an admin changes a menu item's price and waits until the page's live
+// client has seen that change (window.__brigadeLive.lastSeq); every event before it
+// (a duplicate included) has been handled by then.
+let barrierPrice = 900000;
+async function barrier(page) {
+  const api = rest(server);
+  const token = await api.login('admin');
+  const item = (await api.menu()).categories[0].items[0];
+  await api.call('PATCH', `/api/menu/items/${item.id}`, { price_cents: ++barrierPrice }, token);
+  const { last_seq: seq } = await api.call('GET', '/healthz');
+  await page.waitForFunction((s) => (window.__brigadeLive?.lastSeq ?? 0) >= s, seq, { timeout: 10000 });
+}
+
 test('offline admin catches up with every missed order exactly once', async () => {
   const api = rest(server);
   const customerToken = await api.login('customer');
@@ -41,7 +54,7 @@ test('offline admin catches up with every missed order exactly once', async () =
 
   const a = await api.placeOrder(customerToken, [{ item_id: itemId, quantity: 2 }], { address: 'Offline street 1' });
   const b = await api.placeOrder(customerToken, [{ item_id: itemId, quantity: 3 }], { address: 'Offline street 2' });
-  await new Promise((r) => setTimeout(r, 800));
+  // The context is offline: no event can reach the page, so this holds at once.
   assert.equal(await admin.locator(`[data-order-id="${a.id}"]`).count(), 0, 'not shown while offline');
 
   await ctx.setOffline(false);
@@ -50,8 +63,8 @@ test('offline admin catches up with every missed order exactly once', async () =
   // Replayed from the offset, not reloaded: the seq moved on from where it was.
   assert.ok((await admin.evaluate(() => window.__brigadeLive.lastSeq)) > seqBefore);
 
-  // Give any duplicate a chance to show up, then count.
-  await new Promise((r) => setTimeout(r, 1000));
+  // A duplicate would come before the barrier; then count.
+  await barrier(admin);
   for (const o of [warm, a, b]) {
     assert.equal(await admin.locator(`[data-testid=order-card][data-order-id="${o.id}"]`).count(), 1, `order ${o.id} once`);
     assert.equal(await admin.locator(`[data-testid=toast][data-order-id="${o.id}"]`).count(), 1, `alert ${o.id} once`);
@@ -64,7 +77,7 @@ test('offline admin catches up with every missed order exactly once', async () =
   const c = await api.placeOrder(customerToken, [{ item_id: itemId, quantity: 1 }], { address: 'Offline street 3' });
   await ctx.setOffline(false);
   await admin.locator(`[data-testid=order-card][data-order-id="${c.id}"]`).waitFor({ timeout: 5000 });
-  await new Promise((r) => setTimeout(r, 500));
+  await barrier(admin);
   assert.equal(await admin.locator('[data-testid=column-pending] [data-testid=order-card]').count(), 4);
   assert.deepEqual(errors, []);
   await ctx.close();

@@ -3,7 +3,7 @@
 // every one arrives, exactly once, in order.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { client, connected, sleep, startServer } from "./lib/harness.mjs";
+import { client, connected, startServer, within } from "./lib/harness.mjs";
 
 const CLIENTS = 1000;
 const BATCH = 50;
@@ -21,12 +21,33 @@ after(async () => {
   await server?.stop();
 });
 
-async function waitUntil(predicate, ms, what) {
-  const deadline = Date.now() + ms;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await sleep(20);
-  }
+// Checks waiting predicates after each received event.
+const checks = new Set();
+const received = () => {
+  for (const check of checks) check();
+};
+function waitUntil(predicate, ms, what) {
+  let check;
+  return within(
+    ms,
+    new Promise((resolve) => {
+      check = () => {
+        if (predicate()) resolve();
+      };
+      checks.add(check);
+      check();
+    }),
+    what,
+  ).finally(() => checks.delete(check));
+}
+
+// A barrier: one more broadcast to everyone. Each connection delivers in order, so a
+// duplicate of an earlier broadcast would have arrived before it.
+let markers = 0;
+async function barrier() {
+  const n = ++markers;
+  await sockets[0].timeout(5000).emitWithAck("broadcast-to", { event: "marker", payload: n });
+  await waitUntil(() => total("marker") >= n * CLIENTS, 30000, `marker ${n} (have ${total("marker")})`);
 }
 
 const total = (event) => sockets.reduce((sum, s) => sum + s.got[event].length, 0);
@@ -39,8 +60,13 @@ describe(`${CLIENTS} clients`, () => {
       for (let j = i; j < Math.min(i + BATCH, CLIENTS); ++j) {
         const socket = client(server, "/test", { transports: ["websocket"], timeout: 20000 });
         socket.index = j;
-        socket.got = { tick: [], burst: [], even: [] };
-        for (const event of Object.keys(socket.got)) socket.on(event, (p) => socket.got[event].push(p));
+        socket.got = { tick: [], burst: [], even: [], marker: [] };
+        for (const event of Object.keys(socket.got)) {
+          socket.on(event, (p) => {
+            socket.got[event].push(p);
+            received();
+          });
+        }
         socket.lost = [];
         socket.on("disconnect", (reason) => socket.lost.push(reason));
         batch.push(socket);
@@ -62,7 +88,7 @@ describe(`${CLIENTS} clients`, () => {
       payload: { seq: 1, text: "to everyone" },
     });
     await waitUntil(() => total("tick") >= CLIENTS, 30000, `${CLIENTS} ticks (have ${total("tick")})`);
-    await sleep(200);  // a duplicate would show up now
+    await barrier();
     const missing = sockets.filter((s) => s.got.tick.length !== 1).map((s) => s.index);
     assert.deepEqual(missing, [], "clients without exactly one tick");
     for (const socket of sockets) assert.deepEqual(socket.got.tick[0], { seq: 1, text: "to everyone" });
@@ -73,7 +99,7 @@ describe(`${CLIENTS} clients`, () => {
       sockets[seq % CLIENTS].emit("broadcast-to", { event: "burst", payload: seq });
     }
     await waitUntil(() => total("burst") >= 20 * CLIENTS, 30000, `burst (have ${total("burst")})`);
-    await sleep(200);
+    await barrier();
     for (const socket of sockets) {
       assert.equal(socket.got.burst.length, 20, `client ${socket.index}`);
       // Broadcasts from different senders may interleave; each value once, nothing lost.
@@ -88,7 +114,7 @@ describe(`${CLIENTS} clients`, () => {
     }
     await sockets[1].timeout(5000).emitWithAck("broadcast-to", { rooms: ["even"], event: "even", payload: 2 });
     await waitUntil(() => total("even") >= evens.length, 30000, `room delivery (have ${total("even")})`);
-    await sleep(200);
+    await barrier();
     for (const socket of sockets) {
       assert.equal(socket.got.even.length, socket.index % 2 === 0 ? 1 : 0, `client ${socket.index}`);
     }

@@ -12,6 +12,7 @@ import {
   nextEvent,
   sleep,
   startServer,
+  within,
 } from "./lib/harness.mjs";
 
 const T = { timeout: 15000 };
@@ -19,7 +20,10 @@ let server;
 const sockets = [];
 
 before(async () => {
-  server = await startServer();
+  // A generous pong deadline: these tests are not about heartbeats, and with the
+  // default 200 ms a client stalled by a loaded machine loses its session to a
+  // ping timeout (seen as an ack timing out over polling).
+  server = await startServer({ args: ["--ping-timeout", "5000"] });
 });
 after(async () => {
   for (const socket of sockets) socket.disconnect();
@@ -56,10 +60,15 @@ describe("transports", () => {
     await connected(socket);
     assert.equal(socket.io.engine.transport.name, "polling");
     await echoRoundTrip(socket);
-    // pingInterval is 300 ms: a second of polling runs through several PING/PONGs.
+    // pingInterval is 300 ms: three PING/PONG rounds over polling.
     let closed = false;
     socket.io.engine.on("close", () => (closed = true));
-    await sleep(1200);
+    let pings = 0;
+    await within(
+      5000,
+      new Promise((resolve) => socket.io.engine.on("ping", () => ++pings === 3 && resolve())),
+      "three PINGs",
+    );
     assert.equal(closed, false);
     assert.ok(socket.connected);
     await echoRoundTrip(socket);
@@ -72,22 +81,28 @@ describe("transports", () => {
     assert.equal(socket.io.engine.transport.name, "polling");
     const upgraded = nextEvent(socket.io.engine, "upgrade", 5000);
     const received = [];
-    socket.on("message-back", (n) => received.push(n));
+    let allReceived;
+    const sixty = new Promise((resolve) => (allReceived = resolve));
+    socket.on("message-back", (n) => received.push(n) === 60 && allReceived());
     // Emit from the first moment on, while the upgrade runs: every message must
     // arrive once, in order, whichever transport carries it.
-    let sent = 0;
+    let fifty;
+    const sentFifty = new Promise((resolve) => (fifty = resolve));
     socket.on("connect", async () => {
-      for (; sent < 50; ++sent) {
+      for (let sent = 0; sent < 50; ++sent) {
         socket.emit("message", sent);
+        // Spread over time on purpose, so that emits fall before, during and after
+        // the upgrade (the behaviour under test); nothing waits on these pauses.
         if (sent % 5 === 0) await sleep(2);
       }
+      fifty();
     });
     await connected(socket);
     await upgraded;
     assert.equal(socket.io.engine.transport.name, "websocket");
-    for (let i = 0; i < 100 && sent < 50; ++i) await sleep(10);
+    await within(5000, sentFifty, "the first 50 emits");
     for (let i = 50; i < 60; ++i) socket.emit("message", i);
-    for (let i = 0; i < 100 && received.length < 60; ++i) await sleep(20);
+    await within(5000, sixty, `60 messages back (have ${received.length})`).catch(() => {});
     assert.deepEqual(received, Array.from({ length: 60 }, (_, i) => i));
     await echoRoundTrip(socket);
     socket.disconnect();

@@ -168,6 +168,8 @@ describe("Engine.IO messages over long-polling", () => {
   it("a pending GET is answered when a message arrives", T, async () => {
     const { sid } = await openPolling(server, PATH);
     const pending = get(server, PATH, sid);
+    // Time for the GET to reach the server and be held as the pending poll: the server
+    // shows no sign of it (kept sleep; the test still passes if it was not pending yet).
     await sleep(20);
     assert.equal((await post(server, PATH, sid, "4late")).status, 200);
     const polled = await pending;
@@ -189,6 +191,8 @@ describe("Engine.IO messages over long-polling", () => {
   it("closes the session upon two concurrent polls", T, async () => {
     const { sid } = await openPolling(server, PATH);
     const first = get(server, PATH, sid);
+    // Time for the first GET to be held as the pending poll before the second comes:
+    // the server shows no sign of it (kept sleep).
     await sleep(10);
     const second = await httpRequest(pollingUrl(server, PATH, sid, "&t=burst"));
     await second.text();
@@ -203,6 +207,8 @@ describe("Engine.IO messages over long-polling", () => {
     const { sid } = await openPolling(server, PATH);
     const controller = new AbortController();
     httpRequest(pollingUrl(server, PATH, sid), { signal: controller.signal }).catch(() => {});
+    // Kept sleeps: time for the poll to be held, then for the server to see the
+    // aborted connection; neither shows to the client.
     await sleep(20);
     controller.abort();
     await sleep(20);
@@ -303,6 +309,8 @@ describe("Engine.IO heartbeat", () => {
 
   it("polling: the session ends when no PONG comes", T, async () => {
     const { sid } = await openPolling(server, PATH);
+    // Kept sleep: the real server's heartbeat timers must run out (protocol-test-server
+    // has no test clock; the in-memory unit tests check the same with a manual clock).
     await sleep(PING_INTERVAL + PING_TIMEOUT + 100);
     assert.equal((await get(server, PATH, sid)).status, 400);
   });
@@ -350,6 +358,8 @@ describe("Engine.IO close", () => {
   it("polling: CLOSE ends the session and releases the pending poll with NOOP", T, async () => {
     const { sid } = await openPolling(server, PATH);
     const pending = get(server, PATH, sid);
+    // Time for the GET to reach the server and be held as the pending poll: the server
+    // shows no sign of it (kept sleep; the test still passes if it was not pending yet).
     await sleep(10);
     const closing = await post(server, PATH, sid, "1");
     assert.equal(closing.status, 200);
@@ -390,6 +400,8 @@ describe("Engine.IO upgrade", () => {
   it("a poll pending during the probe is released with NOOP", T, async () => {
     const { sid } = await openPolling(server, PATH);
     const pending = get(server, PATH, sid);
+    // Time for the GET to reach the server and be held as the pending poll: the server
+    // shows no sign of it (kept sleep; the test still passes if it was not pending yet).
     await sleep(20);
     const socket = await probe(sid);
     const polled = await pending;

@@ -127,6 +127,8 @@ describe("Engine.IO layer of /socket.io/", () => {
 
   it("polling: the session ends upon ping timeout", T, async () => {
     const { sid } = await openPolling(server, PATH);
+    // Kept sleep: the real server's heartbeat timers must run out (no test clock in
+    // protocol-test-server; the in-memory unit tests use a manual clock).
     await sleep(PING_INTERVAL + PING_TIMEOUT + 100);
     assert.equal((await get(server, PATH, sid)).status, 400);
   });
@@ -282,6 +284,7 @@ describe("Socket.IO CONNECT", () => {
 
   it("a connected client is not closed by connectTimeout", T, async () => {
     const socket = await sioSocket("", { autoPong: true });
+    // Kept sleep: the real connectTimeout timer must run out (no test clock here).
     await sleep(CONNECT_TIMEOUT + 300);
     socket.send('42["message","still here"]');
     assert.equal((await socket.nextNonPing()).data, '42["message-back","still here"]');

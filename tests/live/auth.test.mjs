@@ -12,7 +12,7 @@ import {
   login,
   loginDemo,
   registerCustomer,
-  sleep,
+  menuBarrier,
   startBrigade,
 } from "./lib/harness.mjs";
 
@@ -81,7 +81,7 @@ describe("socket authentication", () => {
       assert.equal(s.disconnects.length, 0, `${s.label} was disconnected`);
       assert.equal(s.socket.connected, true);
     }
-    await sleep(200);
+    // a and b were disconnected before the change (asserted above): nothing can follow.
     for (const s of [sockets.a, sockets.b]) {
       assert.equal(s.named("menu:changed").length, 0, `${s.label} got an event after the logout`);
     }
@@ -99,7 +99,8 @@ describe("socket authentication", () => {
     assert.equal((await api(server, "POST", "/api/auth/logout", { token: staff.token })).status, 204);
     await adminSocket.until(() => adminSocket.disconnects.length === 1, 2000, "the disconnection");
     assert.equal(adminSocket.disconnects[0].reason, "io server disconnect");
-    await sleep(200);
+    // A change after the logout reaches the customer: a disconnection would have come first.
+    await menuBarrier(server, admin.token, [customerSocket]);
     assert.equal(customerSocket.disconnects.length, 0);
     assert.equal(customerSocket.socket.connected, true);
   });

@@ -9,10 +9,11 @@ import {
   api,
   availableItemIds,
   connectReady,
+  isBarrier,
   loginDemo,
+  menuBarrier,
   placeOrder,
   registerCustomer,
-  sleep,
   startBrigade,
   within,
 } from "./lib/harness.mjs";
@@ -40,8 +41,9 @@ describe("bad events", () => {
     await server?.dispose();
   });
 
-  // Events other than the initial ready.
-  const received = (name) => sockets[name].events.filter((e) => e.name !== "ready");
+  // Events other than the initial ready and the barriers' menu changes.
+  const received = (name) => sockets[name].events.filter((e) => e.name !== "ready" && !isBarrier(e));
+  const everyone = () => Object.values(sockets);
 
   test("unknown event names are answered {ok:false, error:{code:'unknown_event'}}", async () => {
     const names = [
@@ -81,7 +83,7 @@ describe("bad events", () => {
     assert.deepEqual([forbidden.ok, forbidden.error?.code], [false, "forbidden"]);
     const unknownBinary = await sockets.customer.emitWithAck("upload", Buffer.alloc(1024));
     assert.deepEqual([unknownBinary.ok, unknownBinary.error?.code], [false, "unknown_event"]);
-    await sleep(200);
+    await menuBarrier(server, people.admin.token, everyone());
     for (const name of Object.keys(sockets)) {
       assert.deepEqual(received(name).map((e) => e.name), [], `${name} received something`);
       assert.equal(sockets[name].socket.connected, true, `${name} was disconnected`);
@@ -92,23 +94,31 @@ describe("bad events", () => {
     const raw = new WebSocket(`${server.wsUrl}/socket.io/?EIO=4&transport=websocket`);
     const messages = [];
     let closed = false;
+    let wake = () => {};
     raw.on("message", (data) => {
       const text = data.toString();
       if (text === "2") raw.send("3");
       messages.push(text);
+      wake();
     });
     raw.on("close", () => {
       closed = true;
+      wake();
     });
     raw.on("error", () => {});
     await within(3000, new Promise((resolve) => raw.once("open", resolve)), "the raw WebSocket");
-    const waitFor = async (predicate, what) => {
-      const deadline = Date.now() + 3000;
-      while (!messages.some(predicate)) {
-        assert.ok(Date.now() < deadline, `no ${what}; got ${JSON.stringify(messages)}`);
-        await sleep(20);
-      }
-    };
+    // Resolves when a message matches (or, with orClose, when the connection closed).
+    const waitFor = (predicate, what, orClose = false) =>
+      within(
+        3000,
+        new Promise((resolve) => {
+          wake = () => {
+            if (messages.some(predicate) || (orClose && closed)) resolve();
+          };
+          wake();
+        }),
+        `${what}; got ${JSON.stringify(messages).slice(0, 500)}`,
+      );
     await waitFor((m) => m.startsWith("0{"), "Engine.IO open");
     raw.send(`40${JSON.stringify({ token: people.customer.token })}`);
     await waitFor((m) => m.startsWith("40{"), "Socket.IO connect");
@@ -139,8 +149,13 @@ describe("bad events", () => {
       if (closed) break;
       raw.send(packet);
     }
-    await sleep(500);
+    // A probe with an ack after the garbage: once it is answered (or the server closed
+    // the connection), every packet before it was handled.
+    if (!closed) raw.send('4277["probe"]');
+    await waitFor((m) => m.startsWith("4377"), "the probe's answer or the close", true);
     raw.terminate();
+    // Anything relayed to others was sent before a later change reaches them.
+    await menuBarrier(server, people.admin.token, everyone());
 
     // The server still answers, and the bystanders received nothing.
     assert.equal((await api(server, "GET", "/healthz")).status, 200);
@@ -152,7 +167,7 @@ describe("bad events", () => {
     const order = await placeOrder(server, people.customer.token, items[0]);
     await sockets.admin.until(() => sockets.admin.named("alert").length === 1, 3000, "the alert");
     await sockets.customer.until(() => sockets.customer.named("order:changed").length === 1, 3000, "the order");
-    await sleep(200);
+    await menuBarrier(server, people.admin.token, everyone());
     assert.equal(sockets.customer.named("order:changed")[0].args[0].order.id, order.id);
     assert.deepEqual(received("bystander"), [], "the bystander got the order");
     assert.deepEqual(received("rider"), [], "the rider got the order");

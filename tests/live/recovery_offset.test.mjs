@@ -11,22 +11,25 @@ import {
   changesInDb,
   connectReady,
   headSeqInDb,
+  isBarrier,
   loginDemo,
+  menuBarrier,
   placeOrder,
   pool,
   registerCustomer,
-  sleep,
   startBrigade,
   visibleTo,
+  within,
 } from "./lib/harness.mjs";
 
 const BURST = 1000;
 
 // 1,000 writes, 6 in flight: menu price updates (everyone sees them), orders placed by
-// two customers, and the admin accepting placed orders. With `retry`, requests that
-// fail because the server is down are retried until it is back (a request cut by the
-// crash may have committed or not: the expected sequence is read from the database).
-async function burst(getServer, people, items, { retry = false } = {}) {
+// two customers, and the admin accepting placed orders. With `retry` (a function
+// resolving once the server is up), requests that fail because the server is down are
+// retried when it is back (a request cut by the crash may have committed or not: the
+// expected sequence is read from the database).
+async function burst(getServer, people, items, { retry = null } = {}) {
   const placed = [];
   const send = async (method, path, token, body) => {
     const deadline = Date.now() + 30000;
@@ -38,7 +41,7 @@ async function burst(getServer, people, items, { retry = false } = {}) {
         return null; // e.g. 409 for a move that had committed before the crash
       } catch (error) {
         if (!retry || Date.now() > deadline) throw error;
-        await sleep(50);
+        await within(Math.max(0, deadline - Date.now()), retry(), "the server to be back");
       }
     }
   };
@@ -138,7 +141,10 @@ describe("recovery with auth.offset", () => {
       await client.untilSeq(expected[expected.length - 1], 20000);
       assert.ok(expected.length > 0 && expected[expected.length - 1] <= head);
     }
-    await sleep(300); // time for a stray duplicate to show
+    // A stray duplicate would come before a later change (the barrier); the barrier's
+    // own events are then left out of the record.
+    await menuBarrier(server, ctx.people.admin.token, list.map(([client]) => client), 20000);
+    for (const [client] of list) client.events = client.events.filter((e) => !isBarrier(e));
     for (const [client, user] of list) {
       assertGapFree(client, visibleTo(changes, user).map((c) => c.seq), ctx.startSeq);
     }
@@ -153,8 +159,14 @@ describe("recovery with auth.offset", () => {
     let replayed = 0;
     let live = 0;
 
-    // Drops after `n` stream events, stays away while the burst goes on, comes back
-    // with the last offset it saw (same socket, or a brand-new one).
+    // Drops after `n` stream events, stays away while the burst writes a few more
+    // changes, comes back with the last offset it saw (same socket, or a brand-new one).
+    const writing = burst(() => server, people, ctx.items);
+    let burstOver = false;
+    const over = writing.finally(() => {
+      burstOver = true;
+    });
+    const headSeq = async () => (await api(server, "GET", "/healthz")).body.last_seq;
     const dropper = async (client, token, thresholds, fresh) => {
       for (const n of thresholds) {
         // Dropped synchronously, from the event handler, so no later event slips in.
@@ -165,7 +177,9 @@ describe("recovery with auth.offset", () => {
           () => client.socket.disconnect(),
         );
         const offset = client.lastOffset();
-        await sleep(60);
+        // Away until 5 more changes were committed (or the burst is over).
+        const away = (await headSeq()) + 5;
+        while (!burstOver && (await headSeq()) < away);
         const auth = { token, offset, epoch };
         if (fresh) await client.replaceSocket(server, auth);
         else await client.reconnect(auth);
@@ -173,14 +187,15 @@ describe("recovery with auth.offset", () => {
         await client.ready(conn);
         const events = client.events.filter((e) => e.conn === conn);
         const readyAt = events.findIndex((e) => e.name === "ready");
-        replayed += events.slice(0, readyAt).filter((e) => e.args[0]?.seq !== undefined).length;
-        // Is the burst still going? Count what arrives live on this connection.
-        await sleep(40);
-        live += client.stream(conn).length - events.slice(0, readyAt).filter((e) => e.args[0]?.seq !== undefined).length;
+        const replayedHere = events.slice(0, readyAt).filter((e) => e.args[0]?.seq !== undefined).length;
+        replayed += replayedHere;
+        // Is the burst still going? Wait for an event live on this connection (or its end).
+        await Promise.race([over, client.until(() => client.stream(conn).length > replayedHere, 30000, "a live event")]);
+        live += client.stream(conn).length - replayedHere;
       }
     };
     await Promise.all([
-      burst(() => server, people, ctx.items),
+      writing,
       dropper(admin, people.admin.token, [150, 450], false),
       dropper(c1, people.c1.token, [100, 300], false),
       dropper(admin2, people.admin.token, [250, 600], true),
@@ -208,12 +223,20 @@ describe("recovery with auth.offset", () => {
     const ctx = await setup(server);
     const { people, admin, c1, admin2, epoch } = ctx;
 
+    // Resolves once the server is up (again): failed requests of the burst wait for it.
+    let up = Promise.resolve();
+    let markUp = () => {};
     const crash = async () => {
       await admin.until(
         () => admin.stream().length >= 300,
         30000,
         "300 events before the crash",
-        () => server.stop("SIGKILL"), // the signal is sent synchronously
+        () => {
+          up = new Promise((resolve) => {
+            markUp = resolve;
+          });
+          server.stop("SIGKILL"); // the signal is sent synchronously
+        },
       );
       await server.exited;
       for (const c of [admin, c1, admin2]) {
@@ -222,6 +245,7 @@ describe("recovery with auth.offset", () => {
       const seenBefore = admin.stream().length;
       server = await server.restart();
       servers.push(server);
+      markUp();
       for (const [c, token] of [
         [admin, people.admin.token],
         [c1, people.c1.token],
@@ -235,7 +259,7 @@ describe("recovery with auth.offset", () => {
       }
       return seenBefore;
     };
-    const [, seenBefore] = await Promise.all([burst(() => server, people, ctx.items, { retry: true }), crash()]);
+    const [, seenBefore] = await Promise.all([burst(() => server, people, ctx.items, { retry: () => up }), crash()]);
     assert.ok(seenBefore < BURST * 0.9, "the crash came after the burst");
     const changes = await verify(server, ctx, [
       [admin, { role: "admin" }],
@@ -274,7 +298,7 @@ describe("recovery with auth.offset", () => {
       assert.equal(client.lastOffset(), String(seq));
       await client.reconnect({ token: admin.token, offset: seq, epoch });
       await client.ready(2);
-      await sleep(300);
+      await menuBarrier(server, admin.token, [client]); // a duplicate alert would come before it
       assert.deepEqual(
         client.named("alert").map((e) => e.args[0].order_id),
         [order.id],

@@ -11,10 +11,10 @@ import {
   createUser,
   goOnline,
   loginDemo,
+  menuBarrier,
   moveOrder,
   placeOrder,
   registerCustomer,
-  sleep,
   startBrigade,
 } from "./lib/harness.mjs";
 
@@ -26,7 +26,8 @@ describe("rider:location", () => {
   let waiting; // assigned to the rider, not picked up, ordered by customer b
 
   before(async () => {
-    server = await startBrigade();
+    // The location throttle (one a second) is crossed by moving the server's clock.
+    server = await startBrigade({ args: ["--test-clock"] });
     people.admin = await loginDemo(server, "admin");
     people.rider = await loginDemo(server, "rider");
     await goOnline(server, people.rider.token);
@@ -87,7 +88,7 @@ describe("rider:location", () => {
       assert.equal(answer.error?.code, "invalid", `${JSON.stringify(args)}: ${JSON.stringify(answer)}`);
       assert.equal(typeof answer.error.message, "string");
     }
-    await sleep(200);
+    await menuBarrier(server, people.admin.token, Object.values(sockets));
     for (const name of Object.keys(sockets)) assert.deepEqual(locations(name), [], `${name} got a location`);
     const { riders } = await call(server, "GET", "/api/riders", { token: people.admin.token });
     assert.equal(riders.find((r) => r.id === people.rider.user.id).last_location, null, "nothing stored");
@@ -98,7 +99,7 @@ describe("rider:location", () => {
       const answer = await sockets[name].emitWithAck("rider:location", { lat: 1, lng: 1 });
       assert.deepEqual([answer.ok, answer.error?.code], [false, "forbidden"], `${name}: ${JSON.stringify(answer)}`);
     }
-    await sleep(200);
+    await menuBarrier(server, people.admin.token, Object.values(sockets));
     for (const name of Object.keys(sockets)) assert.deepEqual(locations(name), [], `${name} got a location`);
   });
 
@@ -114,7 +115,7 @@ describe("rider:location", () => {
       assert.equal(got.lng, -0.12);
       assert.ok(!Number.isNaN(Date.parse(got.at)), `at: ${got.at}`);
     }
-    await sleep(200);
+    await menuBarrier(server, people.admin.token, ["b", "c", "rider", "idle"].map((name) => sockets[name]));
     for (const name of ["b", "c", "rider", "idle"]) {
       assert.deepEqual(locations(name), [], `${name} got the location`);
     }
@@ -126,6 +127,9 @@ describe("rider:location", () => {
   });
 
   test("a customer connecting while their order is carried gets the stored position at once", async () => {
+    // Another customer connects first: their connection's position lookup was asked
+    // for before a's, which is answered below, and a menu change comes after both.
+    const other = await connectReady(server, { token: people.b.token }, { label: "b-late" });
     const late = await connectReady(server, { token: people.a.token }, { label: "a-late" });
     try {
       await late.until(() => late.named("rider:location").length === 1, 2000, "the stored position");
@@ -139,20 +143,19 @@ describe("rider:location", () => {
       const me = await call(server, "GET", "/api/riders/me", { token: people.rider.token });
       assert.equal(me.online, true);
       assert.equal(me.last_location?.lat, 51.5);
-      // Another customer connecting gets nothing.
-      const other = await connectReady(server, { token: people.b.token }, { label: "b-late" });
-      await sleep(300);
+      // The other customer got nothing.
+      await menuBarrier(server, people.admin.token, [other]);
       assert.equal(other.named("rider:location").length, 0);
-      other.close();
     } finally {
       late.close();
+      other.close();
     }
   });
 
   test("a second location within a second is rate limited, then accepted again", async () => {
     const limited = await sockets.rider.emitWithAck("rider:location", { lat: 10, lng: 10 });
     assert.deepEqual([limited.ok, limited.error?.code], [false, "rate_limited"], JSON.stringify(limited));
-    await sleep(1100);
+    await server.advanceClock(1000); // a second after the accepted one
     // Bounds are inclusive.
     const answer = await sockets.rider.emitWithAck("rider:location", { lat: -90, lng: 180, heading: 360, speed: 0 });
     assert.deepEqual(answer, { ok: true, relayed: 1 });
@@ -173,7 +176,7 @@ describe("rider:location", () => {
   test("a rider carrying nothing is stored but relayed to nobody", async () => {
     const answer = await sockets.idle.emitWithAck("rider:location", { lat: 48.85, lng: 2.35 });
     assert.deepEqual(answer, { ok: true, relayed: 0 });
-    await sleep(200);
+    await menuBarrier(server, people.admin.token, [sockets.admin]);
     assert.equal(locations("admin").length, 2);
     const { riders } = await call(server, "GET", "/api/riders", { token: people.admin.token });
     const idle = riders.find((r) => r.id === people.idle.user.id);
@@ -182,10 +185,10 @@ describe("rider:location", () => {
 
   test("after delivery the location is no longer relayed to the customer", async () => {
     await moveOrder(server, people.rider.token, carried.id, "delivered");
-    await sleep(1100);
+    await server.advanceClock(1000); // past the throttle of the previous location
     const answer = await sockets.rider.emitWithAck("rider:location", { lat: 1, lng: 2 });
     assert.deepEqual(answer, { ok: true, relayed: 0 });
-    await sleep(200);
+    await menuBarrier(server, people.admin.token, [sockets.a, sockets.admin]);
     assert.equal(locations("a").length, 2);
     assert.equal(locations("admin").length, 2);
   });

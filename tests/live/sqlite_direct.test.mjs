@@ -9,8 +9,8 @@ import {
   connectReady,
   loginDemo,
   placeOrder,
+  menuBarrier,
   registerCustomer,
-  sleep,
   sqlite,
   startBrigade,
 } from "./lib/harness.mjs";
@@ -62,7 +62,8 @@ describe("changes written with the sqlite3 shell", () => {
     assert.equal(got.args[0].order.version, order.version + 1, "the version trigger ran");
     assert.equal(got.args[1], String(got.args[0].seq));
     await customer.until(() => customer.events.some(match), 1000, "the order change");
-    await sleep(200);
+    // A later change reaches other and rider: the order change, earlier in the stream, would have too.
+    await menuBarrier(server, people.admin.token, [other, rider]);
     assert.equal(other.named("order:changed").length, 0, "another customer got the order change");
     assert.equal(rider.named("order:changed").length, 0, "an unassigned rider got the order change");
     assert.equal(admin.named("alert").length, 0, "an update is no new order");
@@ -81,7 +82,7 @@ describe("changes written with the sqlite3 shell", () => {
     await admin.until(() => admin.named("alert").length === 1, 1000, "the alert");
     assert.equal(admin.named("alert")[0].args[0].order_id, got.args[0].order.id);
     await customer.until(() => customer.events.some(match), 1000, "the inserted order");
-    await sleep(200);
+    await menuBarrier(server, people.admin.token, [admin, other]);
     assert.equal(admin.named("alert").length, 1, "one alert");
     assert.equal(other.named("order:changed").length, 0);
   });

@@ -11,9 +11,16 @@ import {
   loginDemo,
   placeOrder,
   registerCustomer,
-  sleep,
+  within,
   startBrigade,
 } from "./lib/harness.mjs";
+
+// Resolves once the client's Engine.IO connection runs on WebSocket.
+function upgraded(socket, ms = 5000) {
+  const engine = socket.io.engine;
+  if (engine.transport.name === "websocket") return Promise.resolve();
+  return within(ms, new Promise((resolve) => engine.once("upgrade", resolve)), "the upgrade to WebSocket");
+}
 
 describe("stock connection state recovery", () => {
   let server;
@@ -48,7 +55,10 @@ describe("stock connection state recovery", () => {
         await c.ready(1);
         assert.equal(c.socket.recovered, false, `${c.label}: a first connection is not recovered`);
       }
-      if (transports.length > 1) await sleep(300); // let the upgrade to WebSocket happen
+      if (transports.length > 1) {
+        // The drop below closes the WebSocket the client upgraded to.
+        await Promise.all([adminClient, customerClient].map((c) => upgraded(c.socket)));
+      }
 
       // Something before the drop, so the client has an offset.
       const before = await touchMenu();
@@ -67,7 +77,8 @@ describe("stock connection state recovery", () => {
       // The drop: the transport closes; the client reconnects on its own after ~300 ms.
       adminClient.socket.io.engine.close();
       customerClient.socket.io.engine.close();
-      await sleep(50);
+      // Whether the server has seen the close before these changes or not, each must
+      // arrive once (replayed, or sent before the drop and recovered from the offset).
       const during = [await touchMenu(), await placeOrder(server, customer.token, items[0])];
       const menuDuring = during[0];
       const orderDuring = during[1];
@@ -101,7 +112,8 @@ describe("stock connection state recovery", () => {
           "a live change after recovery",
         );
       }
-      await sleep(200);
+      // `afterwards` is the barrier: the replay comes before live events, so a duplicate
+      // of anything earlier would have arrived before it.
       for (const c of [adminClient, customerClient]) {
         const seqs = c.streamSeqs();
         const prior = seenBefore[c === adminClient ? "admin" : "customer"];

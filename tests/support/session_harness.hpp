@@ -2,7 +2,8 @@
 
 // An in-memory Brigade engine for tests and fuzzers: one manually driven loop,
 // the Socket.IO server mounted on an HTTP router, and connections made of
-// net::MemoryConnection. No sockets, no threads, deterministic.
+// net::MemoryConnection. No sockets, no threads, deterministic: the loop runs on a
+// manual clock, so heartbeats and timeouts fire only when a test calls advance().
 
 #include <memory>
 #include <string>
@@ -19,6 +20,7 @@ class SessionHarness {
  public:
   explicit SessionHarness(sio::ServerOptions options = {}) : loops_(1) {
     loops_.at(0).bindToCurrentThread();
+    loops_.at(0).useManualClock();
     options.serveClient = false;
     io_ = std::make_unique<sio::Server>(loops_, router_, options);
   }
@@ -37,6 +39,13 @@ class SessionHarness {
     connection->setHandler(std::make_unique<http::HttpConnectionHandler>(
         *connection, router_, httpOptions_, std::move(idle)));
     return connection;
+  }
+
+  // Moves the loop's clock forward by `ms`, firing the timers due on the way, then
+  // runs what they made ready.
+  void advance(int64_t ms) {
+    loop().advance(ms);
+    poll();
   }
 
   // Runs everything that is ready (handlers, flushes).

@@ -1,133 +1,20 @@
-// Shared helpers of the REST API suite: start the real `brigade` server on
-// 127.0.0.1 port 0 in a fresh temporary data dir, read its two JSON lines
-// (demo accounts, listening), stop it in bounded time (SIGTERM, then SIGKILL),
-// and small fetch helpers that return { status, headers, body, text }.
+// Shared helpers of the REST API suite: the real `brigade` server started by
+// tests/lib/server.mjs, and small fetch helpers that return
+// { status, headers, body, text }.
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import http from "node:http";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
-import os from "node:os";
-import path from "node:path";
-import { fileURLToPath } from "node:url";
 
-export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
+import { startBrigade } from "../../lib/server.mjs";
 
-export function serverBinary() {
-  return process.env.BRIGADE_BIN || path.join(repoRoot, "build/release/src/server/brigade");
-}
+export { brigadeBinary as serverBinary, PWHASH_MEMLIMIT, repoRoot, sleep } from "../../lib/server.mjs";
 
-export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
-// Small Argon2id memory so hashing is fast in tests (still Argon2id).
-export const PWHASH_MEMLIMIT = "8388608";
-
-const running = new Set();
-process.on("exit", () => {
-  for (const child of running) {
-    try {
-      child.kill("SIGKILL");
-    } catch {}
-  }
-});
-
-function spawnServer({ dataDir, args, timeoutMs }) {
-  const binary = serverBinary();
-  if (!existsSync(binary)) {
-    throw new Error(`server binary not found: ${binary} (build target brigade or set BRIGADE_BIN)`);
-  }
-  const child = spawn(
-    binary,
-    // The suites register many accounts from one address: the per-address sign-up
-    // limit is crossed only by the tests that set --register-limit themselves.
-    [
-      "--listen", "127.0.0.1:0", "--data-dir", dataDir, "--pwhash-memlimit", PWHASH_MEMLIMIT,
-      ...(args.includes("--register-limit") ? [] : ["--register-limit", "100000"]),
-      ...args,
-    ],
-    { stdio: ["ignore", "pipe", "pipe"] },
-  );
-  running.add(child);
-  let log = "";
-  const keep = (chunk) => {
-    log += chunk.toString();
-    if (log.length > 64 * 1024) log = log.slice(-32 * 1024);
-  };
-  child.stderr.on("data", keep);
-  const exited = new Promise((resolve) => {
-    child.on("exit", (code, signal) => {
-      running.delete(child);
-      resolve({ code, signal });
-    });
-  });
-  const ready = new Promise((resolve, reject) => {
-    let buffered = "";
-    let demo = null;
-    const timer = setTimeout(() => {
-      reject(new Error(`server did not print {"listening":...} within ${timeoutMs} ms\n${log}`));
-    }, timeoutMs);
-    child.stdout.on("data", (chunk) => {
-      keep(chunk);
-      buffered += chunk.toString();
-      let newline;
-      while ((newline = buffered.indexOf("\n")) >= 0) {
-        const line = buffered.slice(0, newline).trim();
-        buffered = buffered.slice(newline + 1);
-        if (!line.startsWith("{")) continue;
-        let parsed;
-        try {
-          parsed = JSON.parse(line);
-        } catch {
-          continue;
-        }
-        if (parsed.demo_accounts) demo = parsed.demo_accounts;
-        if (parsed.listening) {
-          clearTimeout(timer);
-          resolve({ listening: parsed.listening, demo });
-        }
-      }
-    });
-    exited.then(({ code, signal }) => {
-      clearTimeout(timer);
-      reject(new Error(`server exited (code ${code}, signal ${signal}) before listening\n${log}`));
-    });
-  });
-  return { child, exited, ready, output: () => log };
-}
-
-// Starts brigade. Returns { url, port, dataDir, accounts: {admin, customer, rider}
-// (each {email, password}), stop(), kill9(), restart(), output() }.
-// `dataDir`: reuse a data dir (restart); otherwise a fresh one, removed by stop().
-export async function startServer({ args = [], dataDir, timeoutMs = 15000 } = {}) {
-  const ownDir = !dataDir;
-  const dir = dataDir || mkdtempSync(path.join(os.tmpdir(), "brigade-api-"));
-  const proc = spawnServer({ dataDir: dir, args, timeoutMs });
-  const { listening, demo } = await proc.ready;
-  const port = Number(listening.split(":").pop());
-  const accounts = {};
-  for (const account of demo || []) accounts[account.role] = account;
-  const server = {
-    url: `http://127.0.0.1:${port}`,
-    port,
-    dataDir: dir,
-    accounts,
-    output: proc.output,
-    exited: proc.exited,
-    // SIGTERM, then SIGKILL after `graceMs`; removes an own data dir unless keepDir.
-    async stop({ graceMs = 3000, keepDir = false } = {}) {
-      if (proc.child.exitCode === null && proc.child.signalCode === null) {
-        proc.child.kill("SIGTERM");
-        const timer = setTimeout(() => proc.child.kill("SIGKILL"), graceMs);
-        await proc.exited;
-        clearTimeout(timer);
-      }
-      if (ownDir && !keepDir) rmSync(dir, { recursive: true, force: true });
-    },
-    async kill9() {
-      proc.child.kill("SIGKILL");
-      await proc.exited;
-    },
-  };
-  return server;
+// Starts brigade (tests/lib/server.mjs: a small Argon2id memory, a sign-up limit no
+// test reaches unless it passes --register-limit). Returns { url, port, dataDir,
+// accounts: {admin, customer, rider} (each {email, password}), stop(), kill9(),
+// restart(), dispose(), advanceClock(ms) (with --test-clock), output() }.
+// `dataDir`: reuse a data dir (restart); otherwise a fresh one, removed on exit.
+export function startServer({ args = [], dataDir, timeoutMs = 15000 } = {}) {
+  return startBrigade({ args, dataDir, timeoutMs });
 }
 
 // One HTTP request. `body`: an object (sent as JSON) or a string/Buffer (sent as is).

@@ -1,15 +1,13 @@
 // Shared helpers of the end-to-end suite: start protocol-test-server on 127.0.0.1
-// (port 0 by default, so test files run in parallel), raw HTTP and WebSocket
+// (port 0 by default, so test files run in parallel; tests/lib/server.mjs), raw HTTP and WebSocket
 // clients with buffered events, and the npm socket.io-client resolved from the
 // repository root (never from the current directory).
-import { spawn } from "node:child_process";
-import { once } from "node:events";
-import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 
-export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
+import { repoRoot, startProtocolServer, within } from "../../lib/server.mjs";
+
+export { repoRoot };
 const requireFromRoot = createRequire(path.join(repoRoot, "package.json"));
 
 // ws is a dependency of socket.io-client (engine.io-client); Node 20 has no global WebSocket.
@@ -24,118 +22,18 @@ export const clientBundlePath = path.join(
 export const PING_INTERVAL = 300;
 export const PING_TIMEOUT = 200;
 
-export function serverBinary() {
-  const fromEnv = process.env.BRIGADE_TEST_SERVER;
-  if (fromEnv) return fromEnv;
-  return path.join(repoRoot, "build/release/examples/protocol-test-server/protocol-test-server");
-}
+export { protocolServerBinary as serverBinary, sleep, within } from "../../lib/server.mjs";
 
-export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
-// Resolves with the promise's value, or rejects after `ms` with a message naming `what`.
-export function within(ms, promise, what = "operation") {
-  let timer;
-  const timeout = new Promise((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
-const running = new Set();
-process.on("exit", () => {
-  for (const child of running) child.kill("SIGKILL");
-});
-
-// Starts the server; resolves once it prints {"listening":"host:port"}.
-// Returns { port, url, wsUrl, stop(signal), exited, output() }.
+// Starts protocol-test-server (tests/lib/server.mjs); resolves once it listens.
+// Returns { port, url, wsUrl, stop(signal), kill9(), restart(), exited, output() }.
 // `args`: extra command-line flags (e.g. ["--ping-interval", "2000"]).
-export async function startServer({ port = 0, timeoutMs = 10000, env = {}, args = [] } = {}) {
-  const binary = serverBinary();
-  if (!existsSync(binary)) {
-    throw new Error(`server binary not found: ${binary} (build protocol-test-server or set BRIGADE_TEST_SERVER)`);
-  }
-  const child = spawn(binary, ["--host", "127.0.0.1", "--port", String(port), ...args], {
-    stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, ...env },
-  });
-  running.add(child);
-  let log = "";
-  const keep = (chunk) => {
-    log += chunk.toString();
-    if (log.length > 64 * 1024) log = log.slice(-32 * 1024);
-  };
-  child.stderr.on("data", keep);
-  const exited = new Promise((resolve) => {
-    child.on("exit", (code, signal) => {
-      running.delete(child);
-      resolve({ code, signal });
-    });
-  });
-
-  const listening = new Promise((resolve, reject) => {
-    let buffered = "";
-    child.stdout.on("data", (chunk) => {
-      keep(chunk);
-      buffered += chunk.toString();
-      let newline;
-      while ((newline = buffered.indexOf("\n")) >= 0) {
-        const line = buffered.slice(0, newline).trim();
-        buffered = buffered.slice(newline + 1);
-        try {
-          const parsed = JSON.parse(line);
-          if (parsed.listening) resolve(parsed.listening);
-        } catch {
-          // not the line we wait for
-        }
-      }
-    });
-    child.on("error", reject);
-    exited.then(({ code, signal }) =>
-      reject(new Error(`server exited before listening (code ${code}, signal ${signal}): ${log}`)),
-    );
-  });
-
-  let address;
-  try {
-    address = await within(timeoutMs, listening, "the server's listening line");
-  } catch (error) {
-    child.kill("SIGKILL");
-    throw error;
-  }
-  const actualPort = Number(address.split(":").pop());
-  const server = {
-    port: actualPort,
-    url: `http://127.0.0.1:${actualPort}`,
-    wsUrl: `ws://127.0.0.1:${actualPort}`,
-    exited,
-    output: () => log,
-    // SIGTERM is the graceful path; SIGKILL simulates a crash. Escalates to SIGKILL after 3 s.
-    async stop(signal = "SIGTERM") {
-      if (child.exitCode !== null || child.signalCode !== null) return exited;
-      child.kill(signal);
-      const timer = setTimeout(() => child.kill("SIGKILL"), 3000);
-      try {
-        return await exited;
-      } finally {
-        clearTimeout(timer);
-      }
-    },
-  };
-  return server;
+export function startServer({ port = 0, timeoutMs = 10000, env = {}, args = [] } = {}) {
+  return startProtocolServer({ port, timeoutMs, env, args });
 }
 
-// Starts on a given port, retrying while the port is not yet free again.
-export async function startServerOnPort(port, { attempts = 20 } = {}) {
-  let lastError;
-  for (let i = 0; i < attempts; ++i) {
-    try {
-      return await startServer({ port });
-    } catch (error) {
-      lastError = error;
-      await sleep(100);
-    }
-  }
-  throw lastError;
+// Starts on a given port (a restart), retrying while the port is not yet free again.
+export function startServerOnPort(port) {
+  return startProtocolServer({ port });
 }
 
 // A raw WebSocket whose open/message/close events are queued until awaited,

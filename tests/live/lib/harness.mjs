@@ -1,178 +1,30 @@
 // Shared helpers of the live-events suite (tests/live): start and stop the real
-// `brigade` server on 127.0.0.1 (port 0, fresh temporary data dir), a small REST
+// `brigade` server on 127.0.0.1 (tests/lib/server.mjs), a small REST
 // client, the official npm socket.io-client resolved from the repository root,
 // socket wrappers that record every event, and the sqlite3 shell on the data dir.
-import { execFile, spawn } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { execFile } from "node:child_process";
 import { createRequire } from "node:module";
-import os from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 
-export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
+import { repoRoot, startBrigade as startShared, within } from "../../lib/server.mjs";
+
 const requireFromRoot = createRequire(path.join(repoRoot, "package.json"));
 export const { io } = requireFromRoot("socket.io-client");
 // ws is a dependency of engine.io-client; used for raw (malformed) packets.
 export const WebSocket = requireFromRoot("ws");
 
-export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
-export function within(ms, promise, what = "operation") {
-  let timer;
-  const timeout = new Promise((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
-export function brigadeBinary() {
-  return process.env.BRIGADE_BIN || path.join(repoRoot, "build/release/src/server/brigade");
-}
+export { brigadeBinary, freshDataDir, repoRoot, sleep, within } from "../../lib/server.mjs";
 
 // --- servers -----------------------------------------------------------------------
 
-const running = new Set();
-const tempDirs = new Set();
-process.on("exit", () => {
-  for (const child of running) {
-    try {
-      child.kill("SIGKILL");
-    } catch {
-      // already gone
-    }
-  }
-  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
-});
-
-export function freshDataDir() {
-  const dir = mkdtempSync(path.join(os.tmpdir(), "brigade-live-"));
-  tempDirs.add(dir);
-  return dir;
-}
-
-function spawnOnce({ dataDir, port, args, timeoutMs }) {
-  const binary = brigadeBinary();
-  if (!existsSync(binary)) {
-    throw new Error(`brigade binary not found: ${binary} (build the brigade target or set BRIGADE_BIN)`);
-  }
-  const child = spawn(
-    binary,
-    [
-      "--listen",
-      `127.0.0.1:${port}`,
-      "--data-dir",
-      dataDir,
-      "--pwhash-memlimit",
-      "8388608",
-      "--log-level",
-      "warn",
-      // Many accounts come from 127.0.0.1 here: past the per-address sign-up limit.
-      ...(args.includes("--register-limit") ? [] : ["--register-limit", "100000"]),
-      ...args,
-    ],
-    { stdio: ["ignore", "pipe", "pipe"] },
-  );
-  running.add(child);
-  let log = "";
-  const keep = (chunk) => {
-    log += chunk.toString();
-    if (log.length > 128 * 1024) log = log.slice(-64 * 1024);
-  };
-  child.stderr.on("data", keep);
-  const exited = new Promise((resolve) => {
-    child.on("exit", (code, signal) => {
-      running.delete(child);
-      resolve({ code, signal });
-    });
-  });
-  let accounts = null;
-  const listening = new Promise((resolve, reject) => {
-    let buffered = "";
-    child.stdout.on("data", (chunk) => {
-      keep(chunk);
-      buffered += chunk.toString();
-      let newline;
-      while ((newline = buffered.indexOf("\n")) >= 0) {
-        const line = buffered.slice(0, newline).trim();
-        buffered = buffered.slice(newline + 1);
-        if (!line.startsWith("{")) continue;
-        try {
-          const parsed = JSON.parse(line);
-          if (parsed.demo_accounts) {
-            accounts = Object.fromEntries(parsed.demo_accounts.map((a) => [a.role, a]));
-          }
-          if (parsed.listening) resolve(parsed.listening);
-        } catch {
-          // not a line we wait for
-        }
-      }
-    });
-    child.on("error", reject);
-    exited.then(({ code, signal }) =>
-      reject(new Error(`brigade exited before listening (code ${code}, signal ${signal}):\n${log}`)),
-    );
-  });
-  return within(timeoutMs, listening, "brigade's listening line").then(
-    (address) => ({ child, exited, address, accounts, output: () => log }),
-    (error) => {
-      child.kill("SIGKILL");
-      throw error;
-    },
-  );
-}
-
-// Starts brigade; resolves once it prints {"listening": ...}. A restart passes the
-// previous server's dataDir, port and accounts (demo accounts are printed only on the
-// first start); binding the same port is retried while the old socket lingers.
-export async function startBrigade({ dataDir, port = 0, args = [], accounts, timeoutMs = 15000 } = {}) {
-  dataDir ??= freshDataDir();
-  let started;
-  let lastError;
-  for (let attempt = 0; attempt < (port ? 30 : 1); ++attempt) {
-    try {
-      started = await spawnOnce({ dataDir, port, args, timeoutMs });
-      break;
-    } catch (error) {
-      lastError = error;
-      await sleep(100);
-    }
-  }
-  if (!started) throw lastError;
-  const { child, exited } = started;
-  const actualPort = Number(started.address.split(":").pop());
-  const server = {
-    port: actualPort,
-    url: `http://127.0.0.1:${actualPort}`,
-    wsUrl: `ws://127.0.0.1:${actualPort}`,
-    dataDir,
-    dbPath: path.join(dataDir, "brigade.db"),
-    args,
-    accounts: started.accounts ?? accounts,
-    exited,
-    output: started.output,
-    alive: () => child.exitCode === null && child.signalCode === null,
-    // SIGTERM, escalated to SIGKILL after 3 s; SIGKILL simulates a crash.
-    async stop(signal = "SIGTERM") {
-      if (child.exitCode !== null || child.signalCode !== null) return exited;
-      child.kill(signal);
-      const timer = setTimeout(() => child.kill("SIGKILL"), 3000);
-      try {
-        return await exited;
-      } finally {
-        clearTimeout(timer);
-      }
-    },
-    // The same data dir and port, as after a crash or an upgrade.
-    restart(extraArgs = args) {
-      return startBrigade({ dataDir, port: actualPort, args: extraArgs, accounts: server.accounts });
-    },
-    async dispose() {
-      await server.stop();
-      rmSync(dataDir, { recursive: true, force: true });
-      tempDirs.delete(dataDir);
-    },
-  };
-  return server;
+// Starts brigade (tests/lib/server.mjs) with this suite's defaults: warnings only in
+// the log, besides the shared small Argon2id memory and high sign-up limit. A restart
+// passes the previous server's dataDir, port and accounts (demo accounts are printed
+// only on the first start); server.restart() does that.
+// Returns { port, url, wsUrl, dataDir, dbPath, args, accounts, exited, output(), alive(),
+// stop(signal), kill9(), restart(args), dispose(), advanceClock(ms) (with --test-clock) }.
+export function startBrigade({ dataDir, port = 0, args = [], accounts, timeoutMs = 15000 } = {}) {
+  return startShared({ dataDir, port, args, accounts, timeoutMs, logLevel: "warn" });
 }
 
 // --- REST ----------------------------------------------------------------------------
@@ -455,6 +307,25 @@ export class LiveClient {
   close() {
     this.socket.disconnect();
   }
+}
+
+// A barrier for "nothing else arrived": an admin changes a menu item's price (every
+// socket receives menu:changed) and this waits until each of `clients` got that
+// change. What the server sent a socket before the change comes before it on that
+// socket's connection, so once the barrier is in, an unwanted event would be too.
+// isBarrier(event) tells the barrier's own menu:changed events apart (their prices).
+let barriers = 0;
+const BARRIER_PRICES = [900000, 1000000];
+export const isBarrier = (e) =>
+  e.name === "menu:changed" &&
+  e.args[0]?.item?.price_cents >= BARRIER_PRICES[0] &&
+  e.args[0].item.price_cents < BARRIER_PRICES[1];
+export async function menuBarrier(server, adminToken, clients, ms = 5000) {
+  const [itemId] = await availableItemIds(server);
+  const price = BARRIER_PRICES[0] + (process.pid % 1000) * 100 + (++barriers % 100);
+  await call(server, "PATCH", `/api/menu/items/${itemId}`, { token: adminToken, body: { price_cents: price } });
+  const seen = (c) => c.named("menu:changed").some((e) => e.args[0].item?.id === itemId && e.args[0].item.price_cents === price);
+  await Promise.all(clients.map((c) => c.until(() => seen(c), ms, "the menu barrier")));
 }
 
 // Opens a socket and waits for connect (or rejects with the connect_error).

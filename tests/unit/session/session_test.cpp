@@ -3,7 +3,6 @@
 #include <gtest/gtest.h>
 
 #include <boost/json/parse.hpp>
-#include <thread>
 
 #include "support/session_harness.hpp"
 
@@ -271,9 +270,9 @@ TEST_F(SessionTest, ConnectTimeoutClosesSilentClients) {
   auto c = h.connect();
   c->receive(SessionHarness::upgradeRequest());
   h.poll();
+  h.advance(29);
   EXPECT_FALSE(c->closed());
-  std::this_thread::sleep_for(std::chrono::milliseconds(60));
-  h.poll();
+  h.advance(1);
   EXPECT_TRUE(c->closed());
 }
 
@@ -288,13 +287,13 @@ TEST_F(SessionTest, PingTimeoutEndsTheSession) {
   });
   auto c = connectWs(h);
   c->takeOutput();
-  for (int i = 0; i < 20 && reason.empty(); ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    h.poll();
-  }
+  h.advance(20);  // the ping
   auto frames = parse("HTTP/1.1 101\r\n\r\n" + c->takeOutput());
-  ASSERT_FALSE(frames.messages.empty());
+  ASSERT_EQ(frames.messages.size(), 1u);
   EXPECT_EQ(frames.messages[0], "2");
+  h.advance(19);
+  EXPECT_EQ(reason, "");
+  h.advance(1);  // pingTimeout after the ping, without a pong
   EXPECT_EQ(reason, "ping timeout");
 }
 
@@ -306,18 +305,18 @@ TEST_F(SessionTest, PongKeepsTheSessionAlive) {
   auto c = connectWs(h);
   c->takeOutput();
   int pings = 0;
-  for (int i = 0; i < 20; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    h.poll();
+  for (int i = 0; i < 20; ++i) {  // 200 ms in steps of 10
+    h.advance(10);
     auto frames = parse("HTTP/1.1 101\r\n\r\n" + c->takeOutput());
     for (auto& m : frames.messages) {
       if (m == "2") {
         ++pings;
         c->receive(SessionHarness::textFrame("3"));
+        h.poll();  // answered at once: the next ping is pingInterval later
       }
     }
   }
-  EXPECT_GE(pings, 3);
+  EXPECT_EQ(pings, 10);  // at 20, 40, ..., 200 ms
   EXPECT_FALSE(c->closed());
 }
 
@@ -378,8 +377,10 @@ TEST_F(SessionTest, IdleHttpConnectionsAreClosedButPendingPollsAreNot) {
   polling->receive("GET /socket.io/?EIO=4&transport=polling&sid=" + std::string(sid) +
                    " HTTP/1.1\r\nHost: x\r\n\r\n");  // a long poll: waits for data
   h.poll();
-  std::this_thread::sleep_for(std::chrono::milliseconds(60));
-  h.poll();
+  h.advance(29);
+  EXPECT_FALSE(silent->closed());
+  EXPECT_FALSE(partial->closed());
+  h.advance(1);
   EXPECT_TRUE(silent->closed());
   EXPECT_TRUE(partial->closed());
   EXPECT_FALSE(polling->closed());

@@ -773,9 +773,15 @@ TEST_P(StoreTest, SubscribeReplaysThenGoesLiveWithReadyBetween) {
   EXPECT_EQ(events[4].epoch, s().epoch());
   EXPECT_EQ(events[5].change->seq, 7);
   EXPECT_EQ(events[5].change->record_id, o.id);
+  // A barrier: another subscriber. The hub hands each change to every subscriber in
+  // turn, so once it has the change after the tested one, c would have had that too.
+  auto barrier = std::make_shared<Collector>();
+  s().subscribe(SubscribeOptions{}, barrier->callback(barrier));
+  ASSERT_TRUE(barrier->waitFor([](const auto& ev) { return !ev.empty(); }));  // ready
   s().unsubscribe(id);
   addOrder(f.customer.id, f.fries.id);
-  std::this_thread::sleep_for(100ms);
+  addOrder(f.customer.id, f.fries.id);
+  ASSERT_TRUE(barrier->waitForChanges(2));
   EXPECT_EQ(c->events().size(), 6u);  // nothing after unsubscribe
 }
 
@@ -812,10 +818,14 @@ TEST_P(StoreTest, UnsubscribingFromInsideTheCallbackStopsDelivery) {
     ++calls;
     store->unsubscribe(id->load());
   });
+  auto barrier = std::make_shared<Collector>();  // handed each change after the callback
+  s().subscribe(SubscribeOptions{}, barrier->callback(barrier));
+  ASSERT_TRUE(barrier->waitFor([](const auto& ev) { return !ev.empty(); }));  // ready
   // Live only, so no change can arrive before `id` is set.
   addOrder(f.customer.id, f.burger.id);
   addOrder(f.customer.id, f.burger.id);
-  std::this_thread::sleep_for(150ms);
+  addOrder(f.customer.id, f.burger.id);
+  ASSERT_TRUE(barrier->waitForChanges(3));
   EXPECT_EQ(calls, 1);
 }
 
@@ -831,7 +841,12 @@ TEST_P(StoreTest, UnsubscribingDuringAReplayStopsIt) {
         store->unsubscribe(id_future.get());  // the first replayed change ends it
       });
   id_promise.set_value(id);
-  std::this_thread::sleep_for(150ms);
+  // A barrier: the same replay for a later subscriber. One stream thread admits and
+  // replays subscriptions in turn, so its ready comes after the first one's replay.
+  auto barrier = std::make_shared<Collector>();
+  s().subscribe(SubscribeOptions{0, std::nullopt, {}}, barrier->callback(barrier));
+  ASSERT_TRUE(barrier->waitFor(
+      [](const auto& ev) { return !ev.empty() && ev.back().kind == StreamEventKind::kReady; }));
   EXPECT_EQ(calls, 1);  // not the other two menu changes, nor ready
 }
 
@@ -845,12 +860,13 @@ TEST_P(StoreTest, SubscribeWithoutOffsetIsLiveOnlyAndFiltersApply) {
   EXPECT_EQ(c->events()[0].kind, StreamEventKind::kReady);
   addCategory("Desserts");
   auto o = addOrder(f.customer.id, f.burger.id);
-  ASSERT_TRUE(c->waitForChanges(1));
-  std::this_thread::sleep_for(50ms);
+  auto later = addOrder(f.customer.id, f.burger.id);  // the barrier: in order after both
+  ASSERT_TRUE(c->waitForChanges(2));
   auto changes = c->changes();
-  ASSERT_EQ(changes.size(), 1u);
+  ASSERT_EQ(changes.size(), 2u);  // the category was filtered out
   EXPECT_EQ(changes[0]->record_id, o.id);
   EXPECT_EQ(changes[0]->collection, "orders");
+  EXPECT_EQ(changes[1]->record_id, later.id);
 }
 
 TEST_P(StoreTest, EpochMismatchAndOffsetAheadAskForResync) {
@@ -939,6 +955,8 @@ TEST_P(StoreTest, TheBackgroundRetentionPassRunsByItself) {
   while (!lost && std::chrono::steady_clock::now() < deadline) {
     auto r = await<ChangePage>([&](auto done) { s().readChanges(0, 10, done); });
     lost = !r && r.error().code == errc::kHistoryLost;
+    // Kept: the pass runs on the store's own real-time interval (what this test is
+    // about); polled until it has run.
     if (!lost) std::this_thread::sleep_for(50ms);
   }
   EXPECT_TRUE(lost);
@@ -973,6 +991,8 @@ TEST_P(StoreTest, ConcurrentWritersAndSubscribersSeeEveryChangeOnceInOrder) {
   }
   // Join while the writers run, at offsets that are mid-flight.
   for (int i = 0; i < 4; ++i) {
+    // Kept: spreads the joins over the writers' run (the behaviour under test); no
+    // wait for anything.
     std::this_thread::sleep_for(20ms);
     join(s().headSeq() - 3 > 0 ? s().headSeq() - 3 : 0);
   }
@@ -1006,6 +1026,7 @@ TEST_P(StoreTest, SubscribingWhileWritesAreInFlightNeitherLosesNorRepeats) {
   std::mt19937 rng(42);
   std::vector<std::pair<int64_t, std::shared_ptr<Collector>>> subs;
   for (int i = 0; i < 25; ++i) {
+    // Kept: random spacing so subscribers join at varied points of the writes.
     std::this_thread::sleep_for(std::chrono::milliseconds(rng() % 8));
     const int64_t head = s().headSeq();
     const int64_t after = head - static_cast<int64_t>(rng() % 20);
@@ -1108,7 +1129,9 @@ TEST_P(StoreTest, ClosingWhileCallbacksKeepCallingIsSafe) {
         Chain{&s(), newOrder(f.customer.id, {{f.burger.id, 1, ""}}), &closed, &ok}));
   }
   for (auto& c : chains) c->next();
-  std::this_thread::sleep_for(100ms);
+  // Closed once writes have completed and more are in flight (every chain goes on).
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (ok < 16 && std::chrono::steady_clock::now() < deadline) std::this_thread::yield();
   store_.reset();
   EXPECT_GT(ok, 0);
   EXPECT_GT(closed, 0);

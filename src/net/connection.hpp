@@ -71,6 +71,10 @@ class TcpConnection : public std::enable_shared_from_this<TcpConnection> {
   virtual void inject(std::string_view bytes) = 0;
   // Offers the bytes kept unconsumed to the handler again (after it was busy).
   virtual void resume() = 0;
+  // Reads and hands to the handler, now, what the peer has sent that is already
+  // here, instead of when the loop gets to it: for a request on another
+  // connection whose answer depends on what this peer sent before it.
+  virtual void readNow() = 0;
   virtual size_t queuedBytes() const = 0;
   virtual bool writable() const = 0;  // below the high watermark
   virtual void setMaxQueued(size_t bytes) = 0;

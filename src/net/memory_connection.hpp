@@ -39,6 +39,7 @@ class MemoryConnection final : public TcpConnection {
   void setHandler(std::unique_ptr<ConnectionHandler> handler) override;
   void inject(std::string_view bytes) override { receive(bytes); }
   void resume() override;
+  void readNow() override { deliver(); }
   size_t queuedBytes() const override { return queued_.size(); }
   bool writable() const override { return queued_.size() < kHighWatermark; }
   void setMaxQueued(size_t bytes) override { maxQueued_ = bytes; }

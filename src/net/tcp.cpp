@@ -140,6 +140,24 @@ class TcpConnectionImpl final : public TcpConnection {
     });
   }
 
+  void readNow() override {
+    BRIGADE_ASSERT_IN_LOOP(loop_);
+    // Not the loop's shared read buffer: the caller may be a handler of another
+    // connection still holding a view into it.
+    std::array<char, 16 * 1024> buffer;
+    for (int i = 0; i < kMaxReadsPerWake && !closed_ && handler_; ++i) {
+      boost::system::error_code ec;
+      size_t n = socket_.read_some(asio::buffer(buffer), ec);
+      if (ec == asio::error::would_block) return;
+      if (ec) {
+        closeNow(ec == asio::error::eof ? "transport close" : ec.message());
+        return;
+      }
+      deliver(std::string_view(buffer.data(), n));
+      if (n < buffer.size()) return;
+    }
+  }
+
   void moveTo(Loop& target,
               std::function<void(const std::shared_ptr<TcpConnection>&)> then) override {
     BRIGADE_ASSERT_IN_LOOP(loop_);

@@ -444,6 +444,21 @@ describe("Engine.IO upgrade", () => {
     return socket;
   }
 
+  // The official suite sends the poll right after UPGRADE, on another connection
+  // that another loop may read first: the server reads the WebSocket's pending
+  // bytes before answering a poll of an upgrading session.
+  it("a poll sent right after UPGRADE is refused, whichever loop reads first (50 rounds)", { timeout: 60000 }, async () => {
+    for (let round = 0; round < 50; ++round) {
+      const { sid } = await openPolling(server, PATH);
+      const socket = await probe(sid);
+      socket.send("5");
+      assert.equal((await get(server, PATH, sid)).status, 400, `round ${round}`);
+      socket.send("4hello");
+      assert.equal((await socket.nextNonPing()).data, "4hello", `round ${round}`);
+      socket.close();
+    }
+  });
+
   it("ignores HTTP requests with the sid after the upgrade", T, async () => {
     const { sid } = await openPolling(server, PATH);
     const socket = await upgraded(sid);

@@ -248,8 +248,7 @@ void Session::send(const OutPacketPtr& packet) {
     overflowed_ = true;  // sends stop now
     pollBuffer_.clear();
     pollBytes_ = 0;
-    loop_.post(
-        [self = shared_from_this()] { self->finish(DisconnectReason::kSendQueueOverflow); });
+    loop_.post([self = shared_from_this()] { self->finish(DisconnectReason::kSendQueueOverflow); });
     return;
   }
   if (pendingGet_ && !pollFlushPosted_) {
@@ -277,6 +276,7 @@ void Session::onPacket(Packet&& packet) {
   BRIGADE_ASSERT_IN_LOOP(loop_);
   switch (packet.type) {
     case PacketType::kPong:
+      aliveMs_ = loop_.now();
       server_.shard(loop_).pingTimer.arm(hook_);
       break;
     case PacketType::kMessage: {
@@ -519,6 +519,7 @@ SessionPtr EngineServer::open(net::Loop& loop, const http::Request& request) {
   auto& s = shard(loop);
   s.sessions.emplace(sid, session);
   s.count.fetch_add(1, std::memory_order_relaxed);
+  session->aliveMs_ = loop.now();
   s.pingTimer.arm(session->hook_);
   return session;
 }
@@ -638,6 +639,22 @@ void EngineServer::handleOnLoop(net::Loop& loop, http::Request&& request,
     return;
   }
   SessionPtr session = it->second;
+  // Dead once its deadline has passed, even if the ping timers (late on a loaded
+  // machine) have not said so yet: the answer does not depend on their timing.
+  if (loop.now() - session->aliveMs_ >= options_.pingInterval + options_.pingTimeout) {
+    session->finish(DisconnectReason::kPingTimeout);
+    responder->send(error(request, kUnknownSid, kErrorMessages[kUnknownSid]));
+    return;
+  }
+  // An upgrade under way: what the client sent on its WebSocket before this request
+  // (UPGRADE, say) is handled first, whichever connection the loops read first.
+  if (session->probe_) {
+    if (auto* connection = session->probe_->connection()) connection->readNow();
+    if (session->closed()) {
+      responder->send(error(request, kUnknownSid, kErrorMessages[kUnknownSid]));
+      return;
+    }
+  }
   if (session->ws_ || request.queryParam("transport") != "polling") {
     responder->send(error(request, kBadRequest, kErrorMessages[kBadRequest]));
     return;

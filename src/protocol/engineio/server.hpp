@@ -130,6 +130,7 @@ class Session : public std::enable_shared_from_this<Session> {
   bool closeAfterFlush_ = false;
   bool unconnected_ = false;  // counted until its first message
   bool overflowed_ = false;   // over maxSendQueue while polling: finishing soon
+  int64_t aliveMs_ = 0;       // open or last PONG, by the loop's clock
 };
 
 using SessionPtr = std::shared_ptr<Session>;

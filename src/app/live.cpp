@@ -232,11 +232,14 @@ void Live::whenDispatched(int64_t seq, std::function<void()> fn) {
 void Live::rememberPid(const std::string& pid, int64_t userId) {
   std::lock_guard lock(mutex_);
   int64_t now = app_.clock().nowMs();
-  if (pids_.size() > 100000) {
-    for (auto it = pids_.begin(); it != pids_.end();) {
-      it = it->second.second < now ? pids_.erase(it) : std::next(it);
-    }
+  // Expired ids go whenever the map has doubled since the last pass: the map stays
+  // about as large as the ids of the last recovery window (a soak showed it growing
+  // by every reconnect when pruned only past the cap).
+  if (pids_.size() >= pidsPruneAt_) {
+    std::erase_if(pids_, [now](const auto& entry) { return entry.second.second < now; });
+    pidsPruneAt_ = std::max<size_t>(kPidsFirstPrune, 2 * pids_.size());
   }
+  if (pids_.size() >= kMaxRememberedPids && !pids_.contains(pid)) return;
   pids_[pid] = {userId, now + kRecoveryWindowMs};
 }
 

@@ -27,6 +27,10 @@ inline constexpr int64_t kLocationIntervalMs = 1000;
 // How long the private id of a dropped connection stays valid for the stock
 // client's connection state recovery.
 inline constexpr int64_t kRecoveryWindowMs = 2 * 60 * 1000;
+// Private ids remembered at most. Past it (every one still within its window) a new
+// one is not remembered: that client recovers with its offset instead.
+inline constexpr size_t kMaxRememberedPids = 100000;
+inline constexpr size_t kPidsFirstPrune = 1024;
 
 // How often every connected socket's token and user are checked again, so that a
 // token that expired or was revoked elsewhere, a deleted user or a changed role
@@ -95,6 +99,7 @@ class Live {
   std::mutex mutex_;
   std::unordered_map<int64_t, int64_t> lastLocationMs_;                // rider id → time relayed
   std::unordered_map<std::string, std::pair<int64_t, int64_t>> pids_;  // pid → (user, expiry)
+  size_t pidsPruneAt_ = kPidsFirstPrune;
   std::mutex dispatchMutex_;
   int64_t dispatched_ = 0;  // every change up to here was broadcast (or predates the subscription)
   std::vector<std::pair<int64_t, std::function<void()>>> waiting_;  // seq → release

@@ -22,6 +22,7 @@ class RateLimiter {
   // step, so two threads cannot both take the last place.
   int64_t acquire(const std::string& key, int64_t nowMs);
   void reset(const std::string& key);
+  size_t size();  // keys held (tests)
 
  private:
   void prune(std::deque<int64_t>& times, int64_t nowMs) const;
@@ -31,6 +32,7 @@ class RateLimiter {
   int64_t windowMs_;
   std::mutex mutex_;
   std::unordered_map<std::string, std::deque<int64_t>> events_;
+  size_t pruneAt_ = 1024;  // the map's size at which emptied windows are dropped next
 };
 
 }  // namespace brigade::app

@@ -47,5 +47,18 @@ TEST(RateLimiterTest, FailuresAndAcquireShareTheWindow) {
   EXPECT_EQ(limiter.acquire("k", 30), 0);
 }
 
+// Keys whose window has emptied do not pile up: after many one-off keys, the ones
+// still within their window keep their counts and the old ones are gone.
+TEST(RateLimiterTest, KeysWhoseWindowEmptiedAreDropped) {
+  RateLimiter limiter(1, 1000);
+  for (int i = 0; i < 5000; ++i) limiter.recordFailure("old " + std::to_string(i), 0);
+  // A minute later, new keys: once the map has doubled since its last pass (8,192
+  // keys), the old ones are pruned on the way.
+  for (int i = 0; i < 4000; ++i) limiter.recordFailure("new " + std::to_string(i), 60000);
+  EXPECT_EQ(limiter.size(), 4000u);
+  EXPECT_GT(limiter.retryAfterMs("new 3999", 60000), 0);
+  EXPECT_EQ(limiter.retryAfterMs("old 1", 60000), 0);
+}
+
 }  // namespace
 }  // namespace brigade::app

@@ -223,7 +223,7 @@ struct Options {
   uint64_t seed = 0;
   // Soak (issue 10).
   int64_t riders = 0;
-  double locationIntervalMs = 1050;
+  double locationIntervalMs = 1000;
   double reconnectPercent = 0;  // of the customer sockets, per minute
   double reconnectDelay = 1;    // seconds a reconnecting socket stays closed
   double sampleSeconds = 0;     // 0: no windows
@@ -252,7 +252,8 @@ struct Options {
       "  --p99-limit-ms L=1000 --min-placed F=0.95   what counts as 'held'\n"
       "soak:\n"
       "  --riders R=0             riders (created by the admin, online), one socket each,\n"
-      "                           sending rider:location every --location-interval-ms=1050\n"
+      "                           sending rider:location --location-interval-ms=1000 after the\n"
+      "                           previous one was answered\n"
       "  --reconnect-percent P=0  customer sockets closed and resumed (auth.offset) per minute\n"
       "  --reconnect-delay S=1    how long a reconnecting socket stays closed\n"
       "  --sample-seconds S=0     one JSON line per window of S seconds (0: none)\n"
@@ -1188,7 +1189,9 @@ class PipelineLoadGen {
       protocolError(c, "unexpected ack " + std::string(a.substr(0, 60)));
       return;
     }
-    riders_[riderOf(index)].awaitingAck = false;
+    Rider& rider = riders_[riderOf(index)];
+    rider.awaitingAck = false;
+    rider.nextLocationNs = nowNs() + static_cast<int64_t>(options_.locationIntervalMs * kNsPerMs);
     if (a.find("\"ok\":true") != std::string_view::npos) {
       ++counters_.locationsOk;
     } else if (a.find("\"rate_limited\"") != std::string_view::npos) {
@@ -1525,11 +1528,12 @@ class PipelineLoadGen {
   // -------------------------------------------------------------------------
   // Soak: rider locations, resumed customer sockets, windows.
 
-  // Every ready rider sends `rider:location` (with an ack) once its interval has
-  // passed since its previous one and that one was answered: the server takes at
-  // most one a second per rider, measured on arrival, hence the default 1050 ms.
+  // Every ready rider sends `rider:location` (with an ack) once the interval has
+  // passed since its previous one was answered. The server takes at most one a
+  // second per rider, timed when it reads the message, and answers after that:
+  // timed from the send, a location the server read late (busy loop) would be
+  // followed < 1 s later by one read on time, and refused.
   void pumpRiders(int64_t now) {
-    const auto interval = static_cast<int64_t>(options_.locationIntervalMs * kNsPerMs);
     for (size_t r = 0; r < riders_.size(); ++r) {
       Rider& rider = riders_[r];
       Connection& c = conns_[firstRider() + r];
@@ -1546,7 +1550,6 @@ class PipelineLoadGen {
                     48.8566 + 0.01 * std::sin(angle), 2.3522 + 0.01 * std::cos(angle));
       sendText(c, event);
       rider.awaitingAck = true;
-      rider.nextLocationNs = now + interval;
       ++counters_.locationsSent;
     }
   }
@@ -2062,6 +2065,8 @@ int PipelineLoadGen::run() {
       .add("locations_ok", counters_.locationsOk)
       .add("locations_rate_limited", counters_.locationsRateLimited)
       .add("locations_failed", counters_.locationsFailed)
+      .add("locations_unanswered", counters_.locationsSent - counters_.locationsOk -
+                                       counters_.locationsRateLimited - counters_.locationsFailed)
       .add("reconnect_percent", options_.reconnectPercent)
       .add("reconnects", counters_.socketReconnects)
       .add("reconnects_ready", counters_.reconnectsReady)

@@ -143,8 +143,13 @@ rc_file="$out/loadgen.rc"
     --warmup "$warmup" --grace 10 --timeout "$((limit - 10))" --label "soak-${minutes}min" \
     2>"$out/loadgen.err" || rc=$?
   echo "$rc" >"$rc_file"
-} | tee "$out/loadgen.out" |
-  awk '/^\{/ { print; fflush(); next } { print > "/dev/stderr"; fflush("/dev/stderr") }'
+} | tee "$out/loadgen.out" | while IFS= read -r line; do
+  # Line by line as they come (awk would read its input in blocks).
+  case "$line" in
+    "{"*) printf '%s\n' "$line" ;;
+    *) printf '%s\n' "$line" >&2 ;;
+  esac
+done
 rc=$(cat "$rc_file")
 if ! kill -0 "$server_pid" 2>/dev/null; then
   echo "!! brigade died during the soak (see $log.err)" >&2

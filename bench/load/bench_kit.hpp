@@ -221,6 +221,12 @@ class JsonLine {
     }
     return *this;
   }
+  // `raw` must already be JSON (an array, for instance).
+  JsonLine& addRaw(std::string_view key, std::string_view raw) {
+    start(key);
+    out_ += raw;
+    return *this;
+  }
   JsonLine& addNull(std::string_view key) {
     start(key);
     out_ += "null";

@@ -15,9 +15,16 @@
 //       --admin-password W) [--customers 5000] [--admins 3] [--rate 400]
 //       [--duration 20] [--pool 256] ...
 //
-// See bench/pipeline/README.md for what every figure means.
+// For the soak (issue 10, bench/soak/): --riders R rider sockets sharing their
+// location every ~second, --reconnect-percent P customer sockets closed and
+// resumed with their last offset every minute, and --sample-seconds S for one
+// JSON line per window (latency, server RSS and open descriptors) and soak
+// verdicts in the result line.
+//
+// See bench/pipeline/README.md and bench/soak/README.md for what every figure means.
 
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -67,8 +74,28 @@ constexpr uint64_t kMaxMessage = 64ull * 1024 * 1024;
 constexpr int kMaxEvents = 4096;
 constexpr int kMaxReportedErrors = 10;
 constexpr int kMaxAdmins = 8;
+// fds_ok: open descriptors at the end within max(20, 1%) of the baseline. Sockets
+// the server is still closing (a lingering close) may be counted for a moment.
+constexpr int64_t kFdToleranceAbs = 20;
+constexpr double kFdTolerancePct = 1;
+// Rate-limited location answers tolerated (5, or 0.1% of those sent) before they
+// count as errors: a location delayed by a busy server loop is taken < 1 s before
+// the next one.
+constexpr int64_t kRateLimitedAllowed = 5;
+constexpr double kRateLimitedAllowedFraction = 0.001;
+
+double median(std::vector<double> values) {
+  if (values.empty()) return 0;
+  std::sort(values.begin(), values.end());
+  const size_t n = values.size();
+  return n % 2 == 1 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
+}
 
 using namespace brigade::bench;  // clock, SHA-1, base64, helpers (bench_kit.hpp)
+
+// An order still missing an event this long after its POST counts as lost in the
+// per-window figures (the final count waits for the whole grace period instead).
+constexpr int64_t kLostAfterNs = 10 * kNsPerSec;
 
 // The non-negative integer right after the first `key` in `text`, if any.
 std::optional<int64_t> integerAfter(std::string_view text, std::string_view key, size_t from = 0) {
@@ -137,6 +164,19 @@ ProcSample sampleProcess(int pid) {
   return s;
 }
 
+// Entries of /proc/PID/fd, or -1.
+int64_t countFds(int pid) {
+  if (pid <= 0) return -1;
+  DIR* dir = opendir(("/proc/" + std::to_string(pid) + "/fd").c_str());
+  if (dir == nullptr) return -1;
+  int64_t count = 0;
+  while (const dirent* entry = readdir(dir)) {
+    if (entry->d_name[0] != '.') ++count;
+  }
+  closedir(dir);
+  return count;
+}
+
 double ownCpuSeconds() {
   rusage ru{};
   getrusage(RUSAGE_SELF, &ru);
@@ -181,6 +221,15 @@ struct Options {
   double minPlaced = 0.95;
   int sources = 4;
   uint64_t seed = 0;
+  // Soak (issue 10).
+  int64_t riders = 0;
+  double locationIntervalMs = 1000;
+  double reconnectPercent = 0;  // of the customer sockets, per minute
+  double reconnectDelay = 1;    // seconds a reconnecting socket stays closed
+  double sampleSeconds = 0;     // 0: no windows
+  double warmup = 60;
+  double p99Growth = 2;
+  double p99SlackMs = 5;
 };
 
 [[noreturn]] void usage(const char* error) {
@@ -200,7 +249,17 @@ struct Options {
       "  --register-concurrency C=32  registrations in flight during setup\n"
       "  --concurrency C=128      socket handshakes in flight during setup\n"
       "  --settle S=1 --grace S=5 --timeout S=300 --sources K=4 --label NAME --seed X\n"
-      "  --p99-limit-ms L=1000 --min-placed F=0.95   what counts as 'held'\n");
+      "  --p99-limit-ms L=1000 --min-placed F=0.95   what counts as 'held'\n"
+      "soak:\n"
+      "  --riders R=0             riders (created by the admin, online), one socket each,\n"
+      "                           sending rider:location --location-interval-ms=1000 after the\n"
+      "                           previous one was answered\n"
+      "  --reconnect-percent P=0  customer sockets closed and resumed (auth.offset) per minute\n"
+      "  --reconnect-delay S=1    how long a reconnecting socket stays closed\n"
+      "  --sample-seconds S=0     one JSON line per window of S seconds (0: none)\n"
+      "  --warmup S=60            RSS drift and p99 trend are measured after this\n"
+      "  --p99-growth F=2 --p99-slack-ms M=5   p99_stable: last windows' p99 <= F x the\n"
+      "                           first windows' (medians of up to 3), or within M ms\n");
   std::exit(error != nullptr ? 2 : 0);
 }
 
@@ -257,6 +316,22 @@ Options parseOptions(int argc, char** argv) {
       o.sources = static_cast<int>(number());
     } else if (arg == "--seed") {
       o.seed = static_cast<uint64_t>(number());
+    } else if (arg == "--riders") {
+      o.riders = static_cast<int64_t>(number());
+    } else if (arg == "--location-interval-ms") {
+      o.locationIntervalMs = number();
+    } else if (arg == "--reconnect-percent") {
+      o.reconnectPercent = number();
+    } else if (arg == "--reconnect-delay") {
+      o.reconnectDelay = number();
+    } else if (arg == "--sample-seconds") {
+      o.sampleSeconds = number();
+    } else if (arg == "--warmup") {
+      o.warmup = number();
+    } else if (arg == "--p99-growth") {
+      o.p99Growth = number();
+    } else if (arg == "--p99-slack-ms") {
+      o.p99SlackMs = number();
     } else {
       usage(("unknown option " + std::string(arg)).c_str());
     }
@@ -267,6 +342,8 @@ Options parseOptions(int argc, char** argv) {
   if (o.rate <= 0) usage("--rate must be above 0");
   if (o.pool < 1) usage("--pool must be at least 1");
   if (o.sources < 1 || o.sources > 250) usage("--sources must be 1..250");
+  if (o.reconnectPercent > 100) usage("--reconnect-percent must be 0..100");
+  if (o.locationIntervalMs < 1) usage("--location-interval-ms must be at least 1");
   if (o.registerConcurrency < 1) o.registerConcurrency = 1;
   if (o.concurrency < 1) o.concurrency = 1;
   if (o.serverLog.empty() && (o.adminEmail.empty() || o.adminPassword.empty())) {
@@ -315,7 +392,15 @@ enum class ConnState : uint8_t {
   kClosed,
 };
 
-enum class Job : uint8_t { kNone, kLogin, kRegister, kOrder };
+enum class Job : uint8_t {
+  kNone,
+  kLogin,
+  kRegister,
+  kOrder,
+  kCreateRider,
+  kRiderLogin,
+  kRiderOnline
+};
 
 struct Connection {
   int fd = -1;
@@ -332,6 +417,8 @@ struct Connection {
   int64_t connectNs = 0;
   int64_t lastOrderSeq = -1;  // highest order:changed seq seen on this socket
   int64_t lastAlertSeq = -1;  // highest alert seq seen on this socket
+  std::string offset;         // the last offset string received, sent back on a reconnect
+  bool resuming = false;      // reconnected with auth.offset: events before `ready` are a replay
   Job job = Job::kNone;       // HTTP: the request in flight
   int64_t jobIndex = 0;       // admin, customer or order index
   int64_t jobSentNs = 0;
@@ -340,6 +427,14 @@ struct Connection {
 struct Customer {
   int64_t userId = -1;
   std::string token;
+};
+
+struct Rider {
+  int64_t userId = -1;
+  std::string token;
+  int64_t nextLocationNs = 0;
+  int64_t ackId = 0;
+  bool awaitingAck = false;
 };
 
 // One scheduled order, k = 0 .. scheduled-1.
@@ -376,6 +471,18 @@ struct Counters {
   int64_t unmatchedAlerts = 0;
   int64_t otherEvents = 0;
   int64_t reconnects = 0;  // HTTP keep-alive connections closed by the server while idle
+  // Soak.
+  int64_t socketReconnects = 0;  // customer sockets closed by loadgen to be resumed
+  int64_t reconnectsReady = 0;   // ... and ready again
+  int64_t reconnectsSkipped = 0;
+  int64_t replayed = 0;          // order:changed received in a replay (before `ready`)
+  int64_t replayedInserts = 0;   // first insert of an order delivered by a replay
+  int64_t replayDuplicates = 0;  // replayed seq at or below one already seen (deduplicated)
+  int64_t resyncs = 0;
+  int64_t locationsSent = 0;
+  int64_t locationsOk = 0;
+  int64_t locationsRateLimited = 0;
+  int64_t locationsFailed = 0;  // any other answer
 };
 
 class PipelineLoadGen {
@@ -387,10 +494,11 @@ class PipelineLoadGen {
     if (epoll_ < 0) die("epoll_create1");
     readBuffer_.resize(kReadChunk);
     deadlineNs_ = nowNs() + static_cast<int64_t>(options_.timeout * kNsPerSec);
-    sockets_ = static_cast<size_t>(options_.admins + options_.customers);
+    sockets_ = static_cast<size_t>(options_.admins + options_.customers + options_.riders);
     conns_.resize(sockets_ + static_cast<size_t>(options_.pool));
     for (size_t i = sockets_; i < conns_.size(); ++i) conns_[i].http = true;
     customers_.resize(static_cast<size_t>(options_.customers));
+    riders_.resize(static_cast<size_t>(options_.riders));
     adminTokens_.resize(static_cast<size_t>(options_.admins));
   }
   ~PipelineLoadGen() {
@@ -411,6 +519,14 @@ class PipelineLoadGen {
   size_t indexOf(const Connection& c) const { return static_cast<size_t>(&c - conns_.data()); }
   bool isAdmin(size_t index) const { return index < static_cast<size_t>(options_.admins); }
   size_t customerOf(size_t index) const { return index - static_cast<size_t>(options_.admins); }
+  size_t firstRider() const { return static_cast<size_t>(options_.admins + options_.customers); }
+  bool isRider(size_t index) const { return index >= firstRider() && index < sockets_; }
+  size_t riderOf(size_t index) const { return index - firstRider(); }
+  const std::string& tokenOf(size_t index) const {
+    if (isAdmin(index)) return adminTokens_[index];
+    if (isRider(index)) return riders_[riderOf(index)].token;
+    return customers_[customerOf(index)].token;
+  }
 
   void report(int64_t& counter, const Connection* c, std::string_view what) {
     ++counter;
@@ -768,6 +884,27 @@ class PipelineLoadGen {
         ++setupDone_;
         return;
       }
+      case Job::kCreateRider:
+      case Job::kRiderLogin:
+      case Job::kRiderOnline: {
+        Rider& rider = riders_[static_cast<size_t>(index)];
+        const auto userId = integerAfter(body, "\"id\":");
+        const auto token = stringAfter(body, "\"token\":\"");
+        const bool ok = job == Job::kCreateRider  ? status == 201 && userId
+                        : job == Job::kRiderLogin ? status == 200 && token
+                                                  : status == 200 && body.find("\"online\":true") !=
+                                                                         std::string_view::npos;
+        if (!ok) {
+          report(counters_.httpErrors, nullptr,
+                 "rider setup answered " + std::to_string(status) + ": " +
+                     std::string(body.substr(0, 200)));
+          return;
+        }
+        if (job == Job::kCreateRider) rider.userId = *userId;
+        if (job == Job::kRiderLogin) rider.token = std::string(*token);
+        ++setupDone_;
+        return;
+      }
       case Job::kOrder: {
         Order& o = orders_[static_cast<size_t>(index)];
         o.status = static_cast<int16_t>(status);
@@ -981,10 +1118,14 @@ class PipelineLoadGen {
           return;
         }
         c.state = ConnState::kWaitConnect;
-        const size_t index = indexOf(c);
-        const std::string& token =
-            isAdmin(index) ? adminTokens_[index] : customers_[customerOf(index)].token;
-        sendText(c, "40{\"token\":\"" + token + "\"}");
+        // A resumed socket sends back the last offset it received: the server
+        // replays what it missed, then `ready`.
+        if (c.resuming) {
+          sendText(c,
+                   "40{\"token\":\"" + tokenOf(indexOf(c)) + "\",\"offset\":\"" + c.offset + "\"}");
+        } else {
+          sendText(c, "40{\"token\":\"" + tokenOf(indexOf(c)) + "\"}");
+        }
         return;
       }
       case '2': {
@@ -1032,16 +1173,56 @@ class PipelineLoadGen {
       case '2':
         onSocketEvent(c, p.substr(1));
         return;
+      case '3':
+        onAck(c, p.substr(1));
+        return;
       default:
         protocolError(c, "unexpected Socket.IO packet " + std::string(p.substr(0, 40)));
         return;
     }
   }
 
+  // `<id>[{"ok":true,...}]`: the answer to a rider's `rider:location`.
+  void onAck(Connection& c, std::string_view a) {
+    const size_t index = indexOf(c);
+    if (!isRider(index) || !riders_[riderOf(index)].awaitingAck) {
+      protocolError(c, "unexpected ack " + std::string(a.substr(0, 60)));
+      return;
+    }
+    Rider& rider = riders_[riderOf(index)];
+    rider.awaitingAck = false;
+    rider.nextLocationNs = nowNs() + static_cast<int64_t>(options_.locationIntervalMs * kNsPerMs);
+    if (a.find("\"ok\":true") != std::string_view::npos) {
+      ++counters_.locationsOk;
+    } else if (a.find("\"rate_limited\"") != std::string_view::npos) {
+      ++counters_.locationsRateLimited;
+    } else {
+      ++counters_.locationsFailed;
+      if (reported_++ < kMaxReportedErrors) {
+        std::fprintf(stderr, "pipeline-loadgen: rider:location answered %.*s\n",
+                     static_cast<int>(std::min<size_t>(a.size(), 200)), a.data());
+      }
+    }
+  }
+
+  // The offset string that ends an event `[..., "<seq>"]` or `"<seq>.1"`, or empty.
+  static std::string_view trailingOffset(std::string_view e) {
+    if (e.size() < 4 || e.back() != ']' || e[e.size() - 2] != '"') return {};
+    const size_t open = e.rfind('"', e.size() - 3);
+    if (open == std::string_view::npos || open == 0 || e[open - 1] != ',') return {};
+    const std::string_view value = e.substr(open + 1, e.size() - 3 - open);
+    if (value.empty()) return {};
+    for (char ch : value) {
+      if ((ch < '0' || ch > '9') && ch != '.') return {};
+    }
+    return value;
+  }
+
   // `["name",{...},"<seq>"]`
   void onSocketEvent(Connection& c, std::string_view e) {
     if (e.rfind("[\"order:changed\",", 0) == 0) {
-      if (c.state != ConnState::kReady) {
+      // Before `ready` only on a resumed socket: the replay of what it missed.
+      if (c.state != ConnState::kReady && !(c.resuming && c.state == ConnState::kWaitReady)) {
         protocolError(c, "order:changed before ready");
         return;
       }
@@ -1058,10 +1239,19 @@ class PipelineLoadGen {
         return;
       }
       c.state = ConnState::kReady;
-      c.wasReady = true;
       --inFlight_;
       ++counters_.ready;
-      handshakeNs_.push_back(nowNs() - c.connectNs);
+      c.offset.assign(trailingOffset(e));
+      if (c.resuming) {
+        c.resuming = false;
+        ++counters_.reconnectsReady;
+        winResumeNs_.push_back(nowNs() - c.connectNs);
+      } else {
+        handshakeNs_.push_back(nowNs() - c.connectNs);
+      }
+      c.wasReady = true;
+    } else if (e.rfind("[\"resync\",", 0) == 0) {
+      report(counters_.resyncs, &c, "resync: " + std::string(e.substr(0, 80)));
     } else {
       ++counters_.otherEvents;
     }
@@ -1077,15 +1267,20 @@ class PipelineLoadGen {
     }
     const size_t index = indexOf(c);
     const bool admin = isAdmin(index);
-    if (!admin && *customerId != customers_[customerOf(index)].userId) {
+    const bool replay = c.state != ConnState::kReady;
+    // Riders see only the orders assigned to them, and no order is assigned here.
+    if (isRider(index) || (!admin && *customerId != customers_[customerOf(index)].userId)) {
       ++counters_.misdelivered;
       return;
     }
+    if (replay) ++counters_.replayed;
     if (*seq <= c.lastOrderSeq) {
-      ++counters_.duplicates;
+      // A replay may overlap what was seen (deduplicated by seq); a live event may not.
+      ++(replay ? counters_.replayDuplicates : counters_.duplicates);
       return;
     }
     c.lastOrderSeq = *seq;
+    c.offset.assign(trailingOffset(e));
     if (e.find("\"op\":\"insert\"") == std::string_view::npos) {
       ++counters_.otherOps;
       return;
@@ -1113,6 +1308,7 @@ class PipelineLoadGen {
       o.adminSeen |= bit;
       ++counters_.adminEvents;
       adminLatencyNs_.push_back(latency);
+      if (sampling_) winAdminNs_.push_back(latency);
     } else {
       if (static_cast<size_t>(o.customer) != customerOf(index)) {
         ++counters_.misdelivered;
@@ -1123,7 +1319,14 @@ class PipelineLoadGen {
         return;
       }
       ++counters_.customerEvents;
+      // An order that reached its owner through a replay waited for the socket to
+      // come back: that time is the reconnect's, not the pipeline's.
+      if (replay) {
+        ++counters_.replayedInserts;
+        return;
+      }
       customerLatencyNs_.push_back(latency);
+      if (sampling_) winCustomerNs_.push_back(latency);
     }
   }
 
@@ -1161,6 +1364,7 @@ class PipelineLoadGen {
         return;
       }
       c.lastAlertSeq = *alertSeq;
+      c.offset.assign(trailingOffset(e));
     }
     const auto it = orderByServerId_.find(*orderId);
     if (it == orderByServerId_.end()) {
@@ -1250,16 +1454,38 @@ class PipelineLoadGen {
       while (launched < count && busy < concurrency) {
         Connection* c = takeFree();
         if (c == nullptr) break;
-        std::string body;
-        if (job == Job::kLogin) {
-          body = "{\"email\":\"" + options_.adminEmail + "\",\"password\":\"" +
-                 options_.adminPassword + "\"}";
-          sendRequest(*c, job, launched, "/api/auth/login", {}, body);
-        } else {
-          body = "{\"email\":\"bench-" + runTag_ + "-" + std::to_string(launched) +
-                 "@bench.test\",\"password\":\"bench-password\",\"name\":\"Bench " +
-                 std::to_string(launched) + "\"}";
-          sendRequest(*c, job, launched, "/api/auth/register", {}, body);
+        const std::string n = std::to_string(launched);
+        const std::string riderEmail = "rider-" + runTag_ + "-" + n + "@bench.test";
+        const auto i = static_cast<size_t>(launched);
+        switch (job) {
+          case Job::kLogin:
+            sendRequest(*c, job, launched, "/api/auth/login", {},
+                        "{\"email\":\"" + options_.adminEmail + "\",\"password\":\"" +
+                            options_.adminPassword + "\"}");
+            break;
+          case Job::kRegister:
+            sendRequest(*c, job, launched, "/api/auth/register", {},
+                        "{\"email\":\"bench-" + runTag_ + "-" + n +
+                            "@bench.test\",\"password\":\"bench-password\",\"name\":\"Bench " + n +
+                            "\"}");
+            break;
+          case Job::kCreateRider:
+            sendRequest(*c, job, launched, "/api/users", adminTokens_[0],
+                        "{\"email\":\"" + riderEmail +
+                            "\",\"password\":\"bench-password\",\"name\":\"Rider " + n +
+                            "\",\"role\":\"rider\"}");
+            break;
+          case Job::kRiderLogin:
+            sendRequest(*c, job, launched, "/api/auth/login", {},
+                        "{\"email\":\"" + riderEmail + "\",\"password\":\"bench-password\"}");
+            break;
+          case Job::kRiderOnline:
+            sendRequest(*c, job, launched, "/api/riders/me/online", riders_[i].token,
+                        "{\"online\":true}");
+            break;
+          case Job::kOrder:
+          case Job::kNone:
+            break;
         }
         ++launched;
         ++busy;
@@ -1294,8 +1520,229 @@ class PipelineLoadGen {
                 customers_[static_cast<size_t>(o.customer)].token, body);
     o.sendNs = c->jobSentNs;
     scheduleLagNs_.push_back(o.sendNs - scheduledNs);
+    if (sampling_) winLagNs_.push_back(o.sendNs - scheduledNs);
     ++counters_.placed;
     ++postsOutstanding_;
+  }
+
+  // -------------------------------------------------------------------------
+  // Soak: rider locations, resumed customer sockets, windows.
+
+  // Every ready rider sends `rider:location` (with an ack) once the interval has
+  // passed since its previous one was answered. The server takes at most one a
+  // second per rider, timed when it reads the message, and answers after that:
+  // timed from the send, a location the server read late (busy loop) would be
+  // followed < 1 s later by one read on time, and refused.
+  void pumpRiders(int64_t now) {
+    for (size_t r = 0; r < riders_.size(); ++r) {
+      Rider& rider = riders_[r];
+      Connection& c = conns_[firstRider() + r];
+      if (c.state != ConnState::kReady || rider.awaitingAck) continue;
+      if (now < rider.nextLocationNs) {
+        wakeNs_ = std::min(wakeNs_, rider.nextLocationNs);
+        continue;
+      }
+      // A short walk around one point, a new position every time.
+      const double angle = static_cast<double>(rng_.next() % 3600) / 10.0 * M_PI / 180.0;
+      char event[160];
+      std::snprintf(event, sizeof event,
+                    "42%" PRId64 "[\"rider:location\",{\"lat\":%.6f,\"lng\":%.6f}]", rider.ackId++,
+                    48.8566 + 0.01 * std::sin(angle), 2.3522 + 0.01 * std::cos(angle));
+      sendText(c, event);
+      rider.awaitingAck = true;
+      ++counters_.locationsSent;
+    }
+  }
+
+  // Customer k of the resumes is due at t0 + (k + 1) x period, spread evenly over
+  // each minute; sockets are taken in a shuffled order, in turn.
+  void pumpReconnects(int64_t now, bool schedule) {
+    if (schedule && reconnectPeriodNs_ > 0) {
+      while (reconnectStartNs_ + (reconnectsDue_ + 1) * reconnectPeriodNs_ <= now) {
+        ++reconnectsDue_;
+        resumeNext();
+      }
+      wakeNs_ = std::min(wakeNs_, reconnectStartNs_ + (reconnectsDue_ + 1) * reconnectPeriodNs_);
+    }
+    while (!reopen_.empty() && reopen_.front().first <= now) {
+      const uint32_t index = reopen_.front().second;
+      reopen_.pop_front();
+      Connection& c = conns_[index];
+      if (c.state != ConnState::kClosed) continue;
+      c.resuming = true;
+      openConnection(index);
+    }
+    if (!reopen_.empty()) wakeNs_ = std::min(wakeNs_, reopen_.front().first);
+  }
+
+  // Closes the next ready customer socket (every other one with a WebSocket close
+  // frame first, the others abruptly) and queues its reconnect.
+  void resumeNext() {
+    const size_t n = reconnectOrder_.size();
+    for (size_t tried = 0; tried < n; ++tried) {
+      const uint32_t index = reconnectOrder_[reconnectCursor_++ % n];
+      Connection& c = conns_[index];
+      if (c.state != ConnState::kReady) continue;
+      if (counters_.socketReconnects % 2 == 0) {
+        sendControl(c, 0x8, std::string_view("\x03\xe8", 2));  // 1000, normal closure
+        flush(c);
+        if (c.state == ConnState::kClosed) return;  // the send failed: counted as dropped
+      }
+      closeFd(c);
+      ++counters_.socketReconnects;
+      reopen_.emplace_back(nowNs() + static_cast<int64_t>(options_.reconnectDelay * kNsPerSec),
+                           index);
+      return;
+    }
+    ++counters_.reconnectsSkipped;
+  }
+
+  // Orders sent at least kLostAfterNs ago (not refused) still missing an event.
+  int64_t lostSoFar(int64_t now) const {
+    int64_t lost = 0;
+    const auto all = static_cast<uint8_t>((1u << options_.admins) - 1);
+    for (const Order& o : orders_) {
+      if (o.sendNs < 0 || o.sendNs > now - kLostAfterNs) continue;
+      if (o.status != 0 && o.status != 201) continue;
+      bool alerts = true;
+      for (int a = 0; a < options_.admins; ++a) alerts = alerts && o.alerts[a] > 0;
+      if (o.adminSeen != all || o.customerSeen == 0 || !alerts) ++lost;
+    }
+    return lost;
+  }
+
+  struct Window {
+    double endS = 0;
+    double adminP99Ms = 0;
+    int64_t rssKb = -1;
+    int64_t fds = -1;
+  };
+
+  // One JSON line for the window that ends now.
+  void takeWindow(int64_t now, int64_t t0) {
+    const Counters& d = counters_;
+    const Counters& p = windowStart_;
+    const LatencySummary admin = summarize(winAdminNs_);
+    const LatencySummary customer = summarize(winCustomerNs_);
+    const LatencySummary lag = summarize(winLagNs_);
+    const LatencySummary resume = summarize(winResumeNs_);
+    const ProcSample server = sampleProcess(options_.pid);
+    Window w;
+    w.endS = seconds(now - t0);
+    w.adminP99Ms = admin.p99Ms;
+    w.rssKb = server.valid ? server.rssKb : -1;
+    w.fds = countFds(options_.pid);
+    JsonLine j;
+    j.add("window", static_cast<int64_t>(windows_.size() + 1))
+        .add("t_s", w.endS)
+        .add("placed", d.placed - p.placed)
+        .add("not_placed", d.notPlaced - p.notPlaced)
+        .add("answered", d.postOk + d.postErrors - p.postOk - p.postErrors)
+        .add("post_errors", d.postErrors - p.postErrors)
+        .add("admin_samples", static_cast<int64_t>(admin.count))
+        .add("admin_p50_ms", admin.p50Ms)
+        .add("admin_p99_ms", admin.p99Ms)
+        .add("admin_max_ms", admin.maxMs)
+        .add("customer_p99_ms", customer.p99Ms)
+        .add("schedule_lag_max_ms", lag.maxMs)
+        .add("reconnects", d.socketReconnects - p.socketReconnects)
+        .add("resumed", d.reconnectsReady - p.reconnectsReady)
+        .add("resume_p99_ms", resume.p99Ms)
+        .add("replayed", d.replayed - p.replayed)
+        .add("replayed_inserts", d.replayedInserts - p.replayedInserts)
+        .add("locations_ok", d.locationsOk - p.locationsOk)
+        .add("locations_rate_limited", d.locationsRateLimited - p.locationsRateLimited)
+        .add("rss_kb", w.rssKb)
+        .add("fds", w.fds)
+        .add("lost_so_far", lostSoFar(now))
+        .add("duplicated_so_far", d.duplicates + d.alertDuplicates)
+        .add("misdelivered_so_far", d.misdelivered)
+        .add("dropped_so_far", d.dropped)
+        .add("load1", loadAverage().substr(0, loadAverage().find(' ')));
+    std::printf("%s\n", j.str().c_str());
+    windows_.push_back(w);
+    windowStart_ = counters_;
+    winAdminNs_.clear();
+    winCustomerNs_.clear();
+    winLagNs_.clear();
+    winResumeNs_.clear();
+  }
+
+  // The soak's figures and verdicts (bench/soak/README.md):
+  // - rss_drift_ok: RSS at the end is less than 5% above RSS at the end of the
+  //   warm-up (the first window ending at or after --warmup);
+  // - fds_ok: descriptors at the end within max(20, 1%) of the baseline (all
+  //   sockets ready, before the first order);
+  // - p99_stable: over the windows after the warm-up, the median p99 of the last k
+  //   windows is at most --p99-growth times that of the first k (k = a third of
+  //   them, 1..3), or within --p99-slack-ms of it;
+  // - nothing_lost: every order reached every admin and its owner, exactly once.
+  void addSoakVerdicts(JsonLine& j, int64_t fdsBaseline, int64_t fdsEnd, const ProcSample& atEnd,
+                       int64_t lost, int64_t missing, bool correct) {
+    size_t warm = 0;
+    while (warm < windows_.size() &&
+           static_cast<double>(warm + 1) * options_.sampleSeconds < options_.warmup - 1e-9) {
+      ++warm;
+    }
+    std::string p99s = "[";
+    for (size_t i = 0; i < windows_.size(); ++i) {
+      char buf[32];
+      std::snprintf(buf, sizeof buf, "%s%.2f", i ? "," : "", windows_[i].adminP99Ms);
+      p99s += buf;
+    }
+    p99s += "]";
+    j.add("windows", static_cast<int64_t>(windows_.size()))
+        .add("sample_s", options_.sampleSeconds)
+        .add("warmup_s", options_.warmup)
+        .addRaw("window_admin_p99_ms", p99s);
+    const int64_t rssWarm = warm < windows_.size() ? windows_[warm].rssKb : -1;
+    const int64_t rssEnd = atEnd.valid ? atEnd.rssKb : -1;
+    std::optional<bool> rssOk;
+    if (rssWarm > 0 && rssEnd > 0) {
+      const double drift =
+          static_cast<double>(rssEnd - rssWarm) / static_cast<double>(rssWarm) * 100;
+      j.add("rss_warmup_kb", rssWarm).add("rss_end_kb", rssEnd).add("rss_drift_pct", drift);
+      rssOk = drift < 5;
+    } else {
+      j.addNull("rss_warmup_kb").addNull("rss_end_kb").addNull("rss_drift_pct");
+    }
+    std::optional<bool> fdsOk;
+    j.add("fds_baseline", fdsBaseline).add("fds_end", fdsEnd);
+    if (fdsBaseline >= 0 && fdsEnd >= 0) {
+      const auto tolerance = std::max<int64_t>(
+          kFdToleranceAbs,
+          static_cast<int64_t>(kFdTolerancePct / 100 * static_cast<double>(fdsBaseline)));
+      fdsOk = std::abs(fdsEnd - fdsBaseline) <= tolerance;
+    }
+    std::optional<bool> p99Ok;
+    std::vector<double> after;
+    for (size_t i = warm + 1; i < windows_.size(); ++i) after.push_back(windows_[i].adminP99Ms);
+    if (after.size() >= 2) {
+      const size_t k = std::clamp<size_t>(after.size() / 3, 1, 3);
+      const double first = median({after.begin(), after.begin() + static_cast<ptrdiff_t>(k)});
+      const double last = median({after.end() - static_cast<ptrdiff_t>(k), after.end()});
+      j.add("p99_windows_compared", static_cast<int64_t>(k))
+          .add("p99_first_ms", first)
+          .add("p99_last_ms", last)
+          .add("p99_growth_limit", options_.p99Growth)
+          .add("p99_slack_ms", options_.p99SlackMs);
+      p99Ok = last <= std::max(options_.p99Growth * first, first + options_.p99SlackMs);
+    }
+    const bool nothingLost = lost == 0 && missing == 0 && correct;
+    const auto verdict = [&](const char* key, std::optional<bool> v) {
+      if (v) {
+        j.add(key, *v);
+      } else {
+        j.addNull(key);
+      }
+    };
+    verdict("rss_drift_ok", rssOk);
+    verdict("fds_ok", fdsOk);
+    verdict("p99_stable", p99Ok);
+    j.add("nothing_lost", nothingLost);
+    soakOk_ =
+        rssOk.value_or(false) && fdsOk.value_or(false) && p99Ok.value_or(false) && nothingLost;
+    j.add("soak_ok", soakOk_);
   }
 
   int finish(JsonLine& j, int code) {
@@ -1325,6 +1772,7 @@ class PipelineLoadGen {
   size_t sockets_ = 0;  // conns_[0, admins) admins, then customers, then the HTTP pool
   std::vector<Connection> conns_;
   std::vector<Customer> customers_;
+  std::vector<Rider> riders_;
   std::vector<std::string> adminTokens_;
   std::vector<Order> orders_;
   std::unordered_map<int64_t, int64_t> orderByServerId_;
@@ -1350,6 +1798,21 @@ class PipelineLoadGen {
   int postErrorsReported_ = 0;
   bool timedOut_ = false;
   bool tearingDown_ = false;
+  // Soak.
+  bool sampling_ = false;
+  bool soakOk_ = false;
+  std::vector<uint32_t> reconnectOrder_;  // customer sockets, shuffled
+  size_t reconnectCursor_ = 0;
+  int64_t reconnectStartNs_ = 0;
+  int64_t reconnectPeriodNs_ = 0;  // 0: no reconnects
+  int64_t reconnectsDue_ = 0;
+  std::deque<std::pair<int64_t, uint32_t>> reopen_;  // (when, socket), in time order
+  Counters windowStart_;
+  std::vector<Window> windows_;
+  std::vector<int64_t> winAdminNs_;
+  std::vector<int64_t> winCustomerNs_;
+  std::vector<int64_t> winLagNs_;
+  std::vector<int64_t> winResumeNs_;
 };
 
 int PipelineLoadGen::run() {
@@ -1366,10 +1829,11 @@ int PipelineLoadGen::run() {
   runTag_ = std::to_string(getpid()) + "x" + std::to_string(rng_.next() % 1000000);
   const std::string loadBefore = loadAverage();
   const ProcSample atStart = sampleProcess(options_.pid);
-  std::printf("pipeline %s: %d admins + %" PRId64 " customers, %g orders/s for %g s, pool %" PRId64
-              ", load average %s\n",
-              options_.label.c_str(), options_.admins, options_.customers, options_.rate,
-              options_.duration, options_.pool, loadBefore.c_str());
+  std::printf(
+      "pipeline %s: %d admins + %" PRId64 " customers + %" PRId64
+      " riders, %g orders/s for %g s, pool %" PRId64 ", reconnects %g%%/min, load average %s\n",
+      options_.label.c_str(), options_.admins, options_.customers, options_.riders, options_.rate,
+      options_.duration, options_.pool, options_.reconnectPercent, loadBefore.c_str());
 
   // Setup: the HTTP pool, admin logins, registrations, sockets.
   if (!openPool()) return setupFailed("could not open the HTTP pool");
@@ -1386,6 +1850,18 @@ int PipelineLoadGen::run() {
   std::printf("setup: %" PRId64 " customers registered in %.2f s (%.0f/s, server CPU %.2f s)\n",
               options_.customers, registerS, static_cast<double>(options_.customers) / registerS,
               afterRegister.cpuSeconds - beforeRegister.cpuSeconds);
+  if (options_.riders > 0) {
+    // Created by the admin, signed in, online; their sockets open with the others.
+    if (!runSetup(Job::kCreateRider, options_.riders, options_.registerConcurrency)) {
+      return setupFailed("rider creation");
+    }
+    if (!runSetup(Job::kRiderLogin, options_.riders, options_.registerConcurrency)) {
+      return setupFailed("rider login");
+    }
+    if (!runSetup(Job::kRiderOnline, options_.riders, options_.registerConcurrency)) {
+      return setupFailed("rider online");
+    }
+  }
   t = nowNs();
   if (!connectSockets()) return setupFailed("sockets (connect, auth, ready)");
   const double connectS = seconds(nowNs() - t);
@@ -1408,8 +1884,33 @@ int PipelineLoadGen::run() {
   scheduleLagNs_.reserve(static_cast<size_t>(scheduled));
   const double periodNs = static_cast<double>(kNsPerSec) / options_.rate;
   const ProcSample before = sampleProcess(options_.pid);
+  const int64_t fdsBaseline = countFds(options_.pid);
   const double ownBefore = ownCpuSeconds();
   const int64_t t0 = nowNs();
+  for (size_t r = 0; r < riders_.size(); ++r) {
+    riders_[r].nextLocationNs = t0 + static_cast<int64_t>(options_.locationIntervalMs * kNsPerMs) *
+                                         static_cast<int64_t>(r) /
+                                         static_cast<int64_t>(riders_.size());
+  }
+  const double resumesPerMinute =
+      options_.reconnectPercent / 100 * static_cast<double>(options_.customers);
+  if (resumesPerMinute > 0) {
+    reconnectPeriodNs_ = static_cast<int64_t>(60.0 * kNsPerSec / resumesPerMinute);
+    reconnectStartNs_ = t0;
+    for (int64_t i = 0; i < options_.customers; ++i) {
+      reconnectOrder_.push_back(static_cast<uint32_t>(options_.admins + i));
+    }
+    for (size_t i = reconnectOrder_.size(); i > 1; --i) {
+      std::swap(reconnectOrder_[i - 1], reconnectOrder_[rng_.next() % i]);
+    }
+  }
+  sampling_ = options_.sampleSeconds > 0;
+  const auto sampleNs = static_cast<int64_t>(options_.sampleSeconds * kNsPerSec);
+  const int64_t samplesPlanned =
+      sampling_
+          ? static_cast<int64_t>(std::floor(options_.duration / options_.sampleSeconds + 1e-9))
+          : 0;
+  windowStart_ = counters_;
   const auto dueAt = [&](int64_t k) {
     return t0 + static_cast<int64_t>(static_cast<double>(k) * periodNs);
   };
@@ -1423,7 +1924,14 @@ int PipelineLoadGen::run() {
       ++next;
     }
     if (next < scheduled) wakeNs_ = std::min(wakeNs_, dueAt(next));
-    if (now - lastReportNs >= 5 * kNsPerSec) {
+    pumpRiders(now);
+    pumpReconnects(now, now < scheduleEndNs);
+    if (sampling_ && static_cast<int64_t>(windows_.size()) < samplesPlanned) {
+      const int64_t due = t0 + (static_cast<int64_t>(windows_.size()) + 1) * sampleNs;
+      if (now >= due) takeWindow(now, t0);
+      wakeNs_ = std::min(wakeNs_, t0 + (static_cast<int64_t>(windows_.size()) + 1) * sampleNs);
+    }
+    if (!sampling_ && now - lastReportNs >= 5 * kNsPerSec) {
       lastReportNs = now;
       std::printf("  t=%5.1f s: %" PRId64 " placed, %" PRId64 " not placed, %" PRId64
                   " answered, admin events %" PRId64 ", customer events %" PRId64 "\n",
@@ -1432,7 +1940,8 @@ int PipelineLoadGen::run() {
                   counters_.customerEvents);
     }
   };
-  loop([&] { return next >= scheduled; }, pumpOrders);
+  loop([&] { return next >= scheduled && static_cast<int64_t>(windows_.size()) >= samplesPlanned; },
+       pumpOrders);
   const int64_t sendEndNs = nowNs();
   const ProcSample afterSend = sampleProcess(options_.pid);
   const double ownAfterSend = ownCpuSeconds();
@@ -1441,17 +1950,29 @@ int PipelineLoadGen::run() {
   const int64_t graceEndNs =
       std::max(sendEndNs, scheduleEndNs) + static_cast<int64_t>(options_.grace * kNsPerSec);
   const auto complete = [&] {
-    if (postsOutstanding_ > 0) return false;
+    if (postsOutstanding_ > 0 || inFlight_ > 0 || !reopen_.empty()) return false;
     return counters_.adminEvents == counters_.postOk * options_.admins &&
            counters_.customerEvents == counters_.postOk &&
            counters_.alertsFirst == counters_.postOk * options_.admins;
   };
   if (!timedOut_) {
     loop([&] { return complete() || nowNs() >= graceEndNs; },
-         [&] { wakeNs_ = std::min(wakeNs_, graceEndNs); });
+         [&] {
+           pumpReconnects(nowNs(), false);
+           wakeNs_ = std::min(wakeNs_, graceEndNs);
+         });
   }
   const int64_t endNs = nowNs();
   const ProcSample after = sampleProcess(options_.pid);
+  // The end of a soak: every socket back, then 2 s for the server to finish the
+  // closes it had started.
+  int64_t fdsEnd = -1;
+  ProcSample atEnd;
+  if (sampling_ && !timedOut_) {
+    idle(2);
+    fdsEnd = countFds(options_.pid);
+    atEnd = sampleProcess(options_.pid);
+  }
   const double ownCpu = ownCpuSeconds() - ownBefore;
   const std::string loadAfter = loadAverage();
 
@@ -1479,9 +2000,13 @@ int PipelineLoadGen::run() {
   const double sendS = seconds(sendEndNs - t0);
   const double placedRatio =
       scheduled > 0 ? static_cast<double>(counters_.placed) / static_cast<double>(scheduled) : 0;
-  const bool correct = counters_.duplicates == 0 && counters_.alertDuplicates == 0 &&
-                       counters_.misdelivered == 0 && counters_.protocolErrors == 0 &&
-                       counters_.dropped == 0;
+  const int64_t rateLimitedAllowed = std::max<int64_t>(
+      kRateLimitedAllowed, static_cast<int64_t>(kRateLimitedAllowedFraction *
+                                                static_cast<double>(counters_.locationsSent)));
+  const bool correct =
+      counters_.duplicates == 0 && counters_.alertDuplicates == 0 && counters_.misdelivered == 0 &&
+      counters_.protocolErrors == 0 && counters_.dropped == 0 && counters_.resyncs == 0 &&
+      counters_.locationsFailed == 0 && counters_.locationsRateLimited <= rateLimitedAllowed;
   const bool held = correct && !timedOut_ && lostAdmin == 0 && lostCustomer == 0 &&
                     alertsMissing == 0 && unanswered == 0 && counters_.postErrors == 0 &&
                     placedRatio >= options_.minPlaced && adminLatency.p99Ms < options_.p99LimitMs &&
@@ -1535,6 +2060,21 @@ int PipelineLoadGen::run() {
       .add("other_ops", counters_.otherOps)
       .add("heartbeats", counters_.heartbeats)
       .add("http_reconnects", counters_.reconnects)
+      .add("riders", options_.riders)
+      .add("locations_sent", counters_.locationsSent)
+      .add("locations_ok", counters_.locationsOk)
+      .add("locations_rate_limited", counters_.locationsRateLimited)
+      .add("locations_failed", counters_.locationsFailed)
+      .add("locations_unanswered", counters_.locationsSent - counters_.locationsOk -
+                                       counters_.locationsRateLimited - counters_.locationsFailed)
+      .add("reconnect_percent", options_.reconnectPercent)
+      .add("reconnects", counters_.socketReconnects)
+      .add("reconnects_ready", counters_.reconnectsReady)
+      .add("reconnects_skipped", counters_.reconnectsSkipped)
+      .add("replayed", counters_.replayed)
+      .add("replayed_inserts", counters_.replayedInserts)
+      .add("replay_duplicates", counters_.replayDuplicates)
+      .add("resyncs", counters_.resyncs)
       .add("phase_s", phaseS)
       .add("send_s", sendS)
       .add("loadgen_cpu_s", ownCpu)
@@ -1564,6 +2104,9 @@ int PipelineLoadGen::run() {
     std::printf("server not measured (no --pid or process gone); loadgen CPU %.2f s\n", ownCpu);
     j.addNull("server_cpu_s").addNull("rss_after_kb");
   }
+  if (sampling_)
+    addSoakVerdicts(j, fdsBaseline, fdsEnd, atEnd, lostAdmin + lostCustomer,
+                    alertsMissing + unanswered + counters_.postErrors, correct);
   j.add("protocol_errors", counters_.protocolErrors)
       .add("failed", counters_.failed)
       .add("dropped", counters_.dropped)

@@ -105,9 +105,11 @@ start_server() {
   data_dir=$(mktemp -d "$data_parent/pipeline-bench-data.XXXXXX")
   # 5,000 sockets + the HTTP pool: the server needs more than the default 1,024 fds.
   (ulimit -n "$(ulimit -Hn)"
-    # Every load client connects from 127.0.0.1: no per-address connection caps.
+    # Every load client connects from 127.0.0.1: no per-address connection caps,
+    # and no per-address sign-up limit (5,000 customers register from it).
     exec "$brigade" --listen "127.0.0.1:$port" --data-dir "$data_dir" --pwhash-memlimit 8192 \
       --max-connections-per-address 0 --max-pending-per-address 0 --max-handshakes-per-address 0 \
+      --register-limit 1000000 --connect-rate 1000000 \
       --log-level warn >"$log" 2>"$log.err") &
   server_pid=$!
   for _ in $(seq 150); do

@@ -73,29 +73,7 @@ mkdir -p "$out"
 results="$out/results.jsonl"
 : >"$results"
 
-server_pid=""
-data_dir=""
-stop_server() {
-  if [ -n "$server_pid" ]; then
-    if kill -0 "$server_pid" 2>/dev/null; then
-      kill -TERM "$server_pid" 2>/dev/null || true
-      for _ in $(seq 50); do
-        kill -0 "$server_pid" 2>/dev/null || break
-        sleep 0.1
-      done
-      if kill -0 "$server_pid" 2>/dev/null; then
-        echo "server $server_pid ignored SIGTERM for 5 s: SIGKILL" >&2
-        kill -KILL "$server_pid" 2>/dev/null || true
-      fi
-    fi
-    wait "$server_pid" 2>/dev/null || true
-    server_pid=""
-  fi
-  if [ -n "$data_dir" ]; then
-    rm -rf "$data_dir"
-    data_dir=""
-  fi
-}
+. "$root/bench/lib/server.sh"  # stop_server, server_pid, data_dir
 trap stop_server EXIT
 trap 'exit 130' INT TERM
 

@@ -23,6 +23,7 @@ class StoreError : public std::runtime_error {
 
 inline constexpr std::chrono::hours kDefaultRetention{24 * 7};
 inline constexpr std::chrono::hours kIdempotencyTtl{24};
+inline constexpr int64_t kRetentionBatch = 500;  // rows removed per retention transaction
 
 // Options every backend understands.
 struct StoreOptions {

@@ -5,6 +5,24 @@
 
 namespace brigade::store::sqlite {
 
+sql::Step Statement::step() {
+  const int rc = sqlite3_step(stmt_);
+  owner_.noteResult(rc);
+  switch (rc) {
+    case SQLITE_ROW:
+      return sql::Step::kRow;
+    case SQLITE_DONE:
+      return sql::Step::kDone;
+    case SQLITE_CONSTRAINT_UNIQUE:
+    case SQLITE_CONSTRAINT_PRIMARYKEY:
+      return sql::Step::kUnique;
+    case SQLITE_CONSTRAINT_FOREIGNKEY:
+      return sql::Step::kForeignKey;
+    default:
+      return sql::Step::kFailed;
+  }
+}
+
 Connection::Connection(const std::string& path, int flags) {
   const int rc = sqlite3_open_v2(path.c_str(), &db_, flags | SQLITE_OPEN_NOMUTEX, nullptr);
   if (rc != SQLITE_OK) {
@@ -17,7 +35,7 @@ Connection::Connection(const std::string& path, int flags) {
 }
 
 Connection::~Connection() {
-  for (auto& [sql, stmt] : cache_) sqlite3_finalize(stmt);
+  cache_.clear();  // finalizes every statement before the connection closes
   sqlite3_close_v2(db_);
 }
 
@@ -33,24 +51,26 @@ void Connection::execOrThrow(const std::string& sql, std::string_view what) {
 
 Result<void> Connection::exec(const char* sql) {
   const int rc = sqlite3_exec(db_, sql, nullptr, nullptr, nullptr);
-  if (rc != SQLITE_OK) return lastError(rc, sql);
+  last_rc_ = rc;
+  if (rc != SQLITE_OK) return lastError(sql);
   return {};
 }
 
-Result<sqlite3_stmt*> Connection::prepare(const std::string& sql) {
-  if (auto it = cache_.find(sql); it != cache_.end()) return it->second;
+Result<sql::Statement> Connection::statement(const std::string& sql) {
+  if (auto it = cache_.find(sql); it != cache_.end()) return sql::Statement(it->second.get());
   sqlite3_stmt* stmt = nullptr;
   const int rc = sqlite3_prepare_v3(db_, sql.c_str(), static_cast<int>(sql.size()),
                                     SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
-  if (rc != SQLITE_OK) return lastError(rc, "prepare");
-  cache_.emplace(sql, stmt);
-  return stmt;
+  last_rc_ = rc;
+  if (rc != SQLITE_OK) return lastError("prepare");
+  auto* raw = cache_.emplace(sql, std::make_unique<Statement>(*this, stmt)).first->second.get();
+  return sql::Statement(raw);
 }
 
-Error Connection::lastError(int rc, std::string_view what) const {
+Error Connection::lastError(std::string_view what) const {
   std::string msg = sqlite3_errmsg(db_);
   if (!what.empty()) msg = std::string(what) + ": " + msg;
-  switch (rc & 0xff) {
+  switch (last_rc_ & 0xff) {
     case SQLITE_CONSTRAINT:
       return makeError(errc::kConflict, msg);
     case SQLITE_BUSY:
@@ -59,6 +79,11 @@ Error Connection::lastError(int rc, std::string_view what) const {
     default:
       return makeError(errc::kStorage, msg);
   }
+}
+
+sql::TransactionState Connection::transactionState() const {
+  return sqlite3_get_autocommit(db_) ? sql::TransactionState::kIdle
+                                     : sql::TransactionState::kActive;
 }
 
 }  // namespace brigade::store::sqlite

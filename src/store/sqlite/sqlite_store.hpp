@@ -13,7 +13,6 @@ enum class Synchronous { kFull, kNormal, kOff };
 inline constexpr size_t kMaxBatch = 256;  // writes per group-commit transaction
 inline constexpr int kDefaultReaders = 2;
 inline constexpr std::chrono::milliseconds kDefaultPollInterval{25};
-inline constexpr int64_t kRetentionBatch = 500;  // rows removed per retention transaction
 
 struct SqliteOptions {
   std::string path;  // the database file; created (with its schema) when missing

@@ -1,0 +1,104 @@
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "store/change_hub.hpp"
+#include "store/sql/connection.hpp"
+#include "store/sql/dialect.hpp"
+#include "store/sql/reader_pool.hpp"
+#include "store/sql/writer.hpp"
+#include "store/store.hpp"
+
+namespace brigade::store::sql {
+
+// What a SQL backend hands the shared store once its database is open and migrated.
+struct Backend {
+  std::unique_ptr<Dialect> dialect;
+  std::unique_ptr<Connection> writer;
+  std::vector<std::unique_ptr<Connection>> readers;
+  std::unique_ptr<ChangeSource> changes;  // read by the stream thread alone
+  std::string epoch;
+  std::chrono::milliseconds poll_interval{25};
+  WriterOptions writer_options;
+  StoreOptions store;
+  // Starts whatever else the backend runs beside the store (SQLite's checkpointer,
+  // PostgreSQL's listener) once the stream exists; `wake` makes the stream thread look for
+  // new changes at once. Destroyed after the store's own threads have stopped.
+  std::function<std::shared_ptr<void>(std::function<void()> wake)> start_companion;
+};
+
+// Every domain operation of Brigade's Store, written once over sql::Connection, on the
+// shared machinery: one writer thread with group commit (sql::Writer), a reader pool and
+// the change hub. The operations live in users.cpp, menu.cpp, orders.cpp, riders.cpp and
+// stream.cpp; the rows they read are in rows.hpp.
+class SqlStore final : public Store {
+ public:
+  explicit SqlStore(Backend backend);
+  ~SqlStore() override;
+
+  void createUser(NewUser user, Callback<User> done) override;
+  void findUserByEmail(std::string email, Callback<User> done) override;
+  void findUserById(int64_t id, Callback<User> done) override;
+  void setUserRole(int64_t id, Role role, Callback<User> done) override;
+  void createToken(NewToken token, Callback<Token> done) override;
+  void findActiveToken(std::string hash, Callback<Token> done) override;
+  void revokeToken(std::string hash, Callback<void> done) override;
+  void revokeUserTokens(int64_t user_id, Callback<int64_t> done) override;
+
+  void listMenu(Callback<Menu> done) override;
+  void getCategory(int64_t id, Callback<MenuCategory> done) override;
+  void createCategory(NewMenuCategory category, Callback<MenuCategory> done) override;
+  void updateCategory(int64_t id, MenuCategoryPatch patch, std::optional<int64_t> expected_version,
+                      Callback<MenuCategory> done) override;
+  void deleteCategory(int64_t id, Callback<void> done) override;
+  void getMenuItem(int64_t id, Callback<MenuItem> done) override;
+  void createMenuItem(NewMenuItem item, Callback<MenuItem> done) override;
+  void updateMenuItem(int64_t id, MenuItemPatch patch, std::optional<int64_t> expected_version,
+                      Callback<MenuItem> done) override;
+  void deleteMenuItem(int64_t id, Callback<void> done) override;
+
+  void createOrder(NewOrder order, Callback<OrderCreated> done) override;
+  void getOrder(int64_t id, Callback<Order> done) override;
+  void listOrders(OrderQuery query, Callback<std::vector<Order>> done) override;
+  void updateOrder(OrderUpdate update, Callback<Order> done) override;
+  void orderStats(std::string from, std::string to, Callback<OrderStats> done) override;
+
+  void setRiderOnline(int64_t rider_id, bool online, Callback<Rider> done) override;
+  void setRiderLocation(int64_t rider_id, double lat, double lng,
+                        Callback<Location> done) override;
+  void getRider(int64_t rider_id, Callback<Rider> done) override;
+  void listRiders(Callback<std::vector<Rider>> done) override;
+
+  const std::string& epoch() const override { return epoch_; }
+  int64_t headSeq() const override { return hub_->head(); }
+  using Store::readChanges;
+  void readChanges(int64_t after_seq, size_t limit, ChangeAudience audience,
+                   Callback<ChangePage> done) override;
+  SubscriptionId subscribe(SubscribeOptions options, StreamCallback callback) override;
+  void unsubscribe(SubscriptionId id) override;
+  void purgeExpired(Callback<PurgeReport> done) override;
+  StoreStats stats() const override { return writer_->stats(); }
+
+ private:
+  template <typename T, typename F>
+  void write(F fn, Callback<T> done);
+  template <typename T, typename F>
+  void read(F fn, Callback<T> done);
+
+  std::string now() const;
+  Result<OrderCreated> insertOrder(Connection& c, const NewOrder& order);
+  // One small retention transaction; true when more may remain.
+  Result<bool> retentionStep(Connection& c, PurgeReport* report);
+
+  StoreOptions o_;
+  std::unique_ptr<Dialect> dialect_;
+  std::string epoch_;
+  std::unique_ptr<ChangeHub> hub_;
+  std::unique_ptr<ReaderPool> readers_;
+  std::unique_ptr<Writer> writer_;
+  std::shared_ptr<void> companion_;
+};
+
+}  // namespace brigade::store::sql

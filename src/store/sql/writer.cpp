@@ -1,0 +1,158 @@
+#include "store/sql/writer.hpp"
+
+#include <pthread.h>
+
+#include <algorithm>
+
+#include "store/errors.hpp"
+
+namespace brigade::store::sql {
+
+Writer::Writer(std::unique_ptr<Connection> connection, const char* begin_sql,
+               WriterOptions options, std::function<void()> after_commit,
+               std::function<bool(Connection&)> periodic)
+    : c_(std::move(connection)),
+      begin_sql_(begin_sql),
+      o_(options),
+      after_commit_(std::move(after_commit)),
+      periodic_(std::move(periodic)) {
+  thread_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "store-writer");
+    run();
+  });
+}
+
+Writer::~Writer() {
+  stop();
+}
+
+void Writer::stop() {
+  {
+    std::lock_guard lock(mutex_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void Writer::enqueue(WriteJob job) {
+  {
+    std::lock_guard lock(mutex_);
+    if (!stop_) {
+      queue_.push_back(std::move(job));
+      cv_.notify_one();
+      return;
+    }
+  }
+  const Error closed = makeError(errc::kClosed, "the store is closing");
+  if (job.finish) job.finish(&closed);
+  if (job.on_closed) job.on_closed(closed);
+}
+
+void Writer::run() {
+  using Steady = std::chrono::steady_clock;
+  auto next_periodic = Steady::now() + o_.periodic_interval;
+  const size_t max_batch = o_.group_commit ? std::max<size_t>(1, o_.max_batch) : 1;
+  for (;;) {
+    std::vector<WriteJob> batch;
+    {
+      std::unique_lock lock(mutex_);
+      cv_.wait_until(lock, next_periodic, [this] { return stop_ || !queue_.empty(); });
+      if (queue_.empty() && stop_) return;
+      while (!queue_.empty() && batch.size() < max_batch) {
+        // A stand-alone job runs by itself, between batches.
+        if (queue_.front().alone && !batch.empty()) break;
+        batch.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+        if (batch.back().alone) break;
+      }
+    }
+    if (!batch.empty()) {
+      if (batch.front().alone) {
+        batch.front().alone(*c_);
+      } else {
+        std::vector<WriteJob*> jobs;
+        for (auto& j : batch) jobs.push_back(&j);
+        commitBatch(jobs);
+      }
+    }
+    if (periodic_ && Steady::now() >= next_periodic) {
+      const bool more = periodic_(*c_);
+      next_periodic = Steady::now() + (more ? std::chrono::seconds(0) : o_.periodic_interval);
+    }
+  }
+}
+
+void Writer::commitBatch(const std::vector<WriteJob*>& jobs) {
+  if (auto begin = c_->exec(begin_sql_); !begin) {
+    for (auto* j : jobs) finishJob(*j, &begin.error(), false);
+    return;
+  }
+  std::vector<bool> ok(jobs.size(), false);
+  bool broken = false;
+  for (size_t i = 0; i < jobs.size(); ++i) {
+    if (!savepoint("SAVEPOINT w")) {
+      broken = true;
+      break;
+    }
+    ok[i] = jobs[i]->apply(*c_);
+    if (!ok[i]) (void)savepoint("ROLLBACK TO w");
+    // Some errors (disk full, I/O, a lost connection) end the whole transaction.
+    if (c_->transactionState() != TransactionState::kActive) {
+      broken = true;
+      break;
+    }
+    (void)savepoint("RELEASE w");
+  }
+  Result<void> commit = broken ? Result<void>(c_->lastError("transaction aborted"))
+                               : c_->exec("COMMIT");
+  if (!commit) {
+    const auto state = c_->transactionState();
+    if (state == TransactionState::kActive || state == TransactionState::kBroken) {
+      (void)c_->exec("ROLLBACK");
+    }
+    // On a lost connection the outcome of the COMMIT is unknown: retrying would write
+    // twice. Every write of the batch fails (idempotency keys make a client's retry safe).
+    if (jobs.size() > 1 && state != TransactionState::kLost) {
+      ++split_batches_;
+      // Find the culprit(s): each write again in its own transaction.
+      for (auto* j : jobs) commitBatch({j});
+      return;
+    }
+    for (auto* j : jobs) finishJob(*j, &commit.error(), false);
+    return;
+  }
+  ++batches_;
+  uint64_t largest = largest_batch_.load();
+  while (jobs.size() > largest && !largest_batch_.compare_exchange_weak(largest, jobs.size())) {
+  }
+  if (after_commit_) after_commit_();
+  for (size_t i = 0; i < jobs.size(); ++i) finishJob(*jobs[i], nullptr, ok[i]);
+}
+
+// A cached statement (savepoints run twice per write; re-parsing them shows in profiles).
+bool Writer::savepoint(const char* sql) {
+  auto st = c_->statement(sql);
+  return st && st->step() == Step::kDone;
+}
+
+void Writer::finishJob(WriteJob& job, const Error* error, bool ok) {
+  if (ok && !error) {
+    ++writes_;
+  } else {
+    ++failed_writes_;
+  }
+  if (job.finish) job.finish(error);
+}
+
+StoreStats Writer::stats() const {
+  StoreStats s;
+  s.writes = writes_.load();
+  s.failed_writes = failed_writes_.load();
+  s.batches = batches_.load();
+  s.largest_batch = largest_batch_.load();
+  s.split_batches = split_batches_.load();
+  return s;
+}
+
+}  // namespace brigade::store::sql

@@ -61,6 +61,10 @@ ApiError fromStore(const Error& error) {
   if (code == errc::kConflict) return conflict("conflict", error.message);
   if (code == errc::kInvalid) return invalid("", error.message);
   if (code == errc::kBusy) return {503, "busy", "the database is busy, retry", ""};
+  if (code == errc::kUnavailable) {
+    return {503, "database_unavailable",
+            "the database cannot be reached; retry (with the same Idempotency-Key)", ""};
+  }
   // Our own checks (life cycle) pass API codes through the store unchanged.
   if (code == "illegal_transition" || code == "rider_offline" || code == "not_assignable") {
     return conflict(code, error.message);
@@ -205,6 +209,7 @@ void Reply::noContent() {
 void Reply::error(const ApiError& error) {
   auto response = http::Response::json(error.status, json::serialize(errorBody(error)));
   if (error.status == 401) response.set("WWW-Authenticate", "Bearer");
+  if (error.status == 503) response.set("Retry-After", std::to_string(kRetryAfterUnavailableS));
   send(std::move(response));
 }
 

@@ -26,6 +26,10 @@ inline constexpr size_t kMaxBodyBytes = 1 << 20;
 inline constexpr unsigned kMaxJsonDepth = 16;
 inline constexpr size_t kMaxJsonString = 10000;  // bytes in any one string of a body
 
+// Retry-After on a 503 (database busy or unreachable): about how long a PostgreSQL restart
+// or a failover takes.
+inline constexpr int kRetryAfterUnavailableS = 2;
+
 struct ApiError {
   int status = 500;
   std::string code;

@@ -16,7 +16,7 @@ struct Config {
   uint16_t port = 8080;
   std::string dataDir = "./data";
   bool demo = true;
-  std::string db;  // postgres://... (scale-out; not built yet)
+  std::string db;  // postgres://... (several nodes on one PostgreSQL); empty: SQLite
   std::vector<std::string> corsOrigins;
   unsigned threads = 0;
   int64_t deliveryFeeCents = 299;

@@ -18,6 +18,7 @@
 #include "server/instance_lock.hpp"
 #include "server/static_files.hpp"
 #include "server/test_clock.hpp"
+#include "store/postgres/postgres_store.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 
 namespace {
@@ -42,8 +43,10 @@ int main(int argc, char** argv) {
   }
 
   if (!config.db.empty()) {
-    std::cerr << "brigade: --db (PostgreSQL) is not available in this build yet\n";
-    return 2;
+    if (auto valid = store::postgres::checkUrl(config.db); !valid) {
+      std::cerr << "brigade: --db: malformed URL: " << valid.error().message << "\n";
+      return 2;
+    }
   }
 
   if (config.testClock && !server::isLoopback(config.host)) {
@@ -67,19 +70,34 @@ int main(int argc, char** argv) {
   }
 
   std::unique_ptr<store::Store> store;
-  try {
-    std::filesystem::create_directories(config.dataDir);
-    store::sqlite::SqliteOptions options;
-    options.path = (std::filesystem::path(config.dataDir) / "brigade.db").string();
-    options.store.retention = std::chrono::seconds(config.retentionSeconds);
-    // Short retentions (tests, demos) are enforced about as often as they expire.
-    options.store.retention_interval =
-        std::min(options.store.retention_interval, std::chrono::seconds(config.retentionSeconds));
-    if (config.testClock) options.store.clock = [clock] { return clock->wallNow(); };
-    store = store::sqlite::openSqliteStore(options);
-  } catch (const std::exception& e) {
-    std::cerr << "brigade: cannot open the database: " << e.what() << "\n";
-    return 1;
+  store::StoreOptions storeOptions;
+  storeOptions.retention = std::chrono::seconds(config.retentionSeconds);
+  // Short retentions (tests, demos) are enforced about as often as they expire.
+  storeOptions.retention_interval =
+      std::min(storeOptions.retention_interval, std::chrono::seconds(config.retentionSeconds));
+  if (config.testClock) storeOptions.clock = [clock] { return clock->wallNow(); };
+  if (!config.db.empty()) {
+    try {
+      store::postgres::PostgresOptions options;
+      options.url = config.db;
+      options.store = storeOptions;
+      store = store::postgres::openPostgresStore(options);
+    } catch (const std::exception& e) {
+      // Unreachable, not Brigade's, or of a newer schema: a configuration to fix.
+      std::cerr << "brigade: cannot open the database: " << e.what() << "\n";
+      return 2;
+    }
+  } else {
+    try {
+      std::filesystem::create_directories(config.dataDir);
+      store::sqlite::SqliteOptions options;
+      options.path = (std::filesystem::path(config.dataDir) / "brigade.db").string();
+      options.store = storeOptions;
+      store = store::sqlite::openSqliteStore(options);
+    } catch (const std::exception& e) {
+      std::cerr << "brigade: cannot open the database: " << e.what() << "\n";
+      return 1;
+    }
   }
 
   app::AppConfig appConfig;

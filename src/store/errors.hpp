@@ -17,6 +17,9 @@ inline constexpr const char* kNotARider = "not_a_rider";
 inline constexpr const char* kInvalid = "invalid";
 inline constexpr const char* kHistoryLost = "history_lost";
 inline constexpr const char* kBusy = "database_busy";
+// The database cannot be reached (PostgreSQL down or restarting); the write did not happen
+// or its outcome is unknown, so retry with the same Idempotency-Key.
+inline constexpr const char* kUnavailable = "database_unavailable";
 inline constexpr const char* kStorage = "storage_error";
 inline constexpr const char* kClosed = "store_closed";
 

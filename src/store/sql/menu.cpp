@@ -57,8 +57,9 @@ void SqlStore::createCategory(NewMenuCategory category, Callback<MenuCategory> d
       std::move(done));
 }
 
-void SqlStore::updateCategory(int64_t id, MenuCategoryPatch patch, std::optional<int64_t> expected_version,
-                    Callback<MenuCategory> done) {
+void SqlStore::updateCategory(int64_t id, MenuCategoryPatch patch,
+                              std::optional<int64_t> expected_version,
+                              Callback<MenuCategory> done) {
   write<MenuCategory>(
       [this, id, patch = std::move(patch),
        expected_version](Connection& c) -> Result<MenuCategory> {
@@ -71,8 +72,7 @@ void SqlStore::updateCategory(int64_t id, MenuCategoryPatch patch, std::optional
             "UPDATE menu_categories SET name = ?, position = ?, updated_at = ?, "
             "version = version + 1 WHERE id = ?");
         if (!st) return st.error();
-        st->bind(1, patch.name.value_or(cur->name))
-            .bind(2, patch.position.value_or(cur->position));
+        st->bind(1, patch.name.value_or(cur->name)).bind(2, patch.position.value_or(cur->position));
         st->bind(3, now()).bind(4, id);
         if (const Step rc = st->step(); rc != Step::kDone) return c.lastError(rc);
         return categoryById(c, id);
@@ -128,8 +128,8 @@ void SqlStore::createMenuItem(NewMenuItem item, Callback<MenuItem> done) {
       std::move(done));
 }
 
-void SqlStore::updateMenuItem(int64_t id, MenuItemPatch patch, std::optional<int64_t> expected_version,
-                    Callback<MenuItem> done) {
+void SqlStore::updateMenuItem(int64_t id, MenuItemPatch patch,
+                              std::optional<int64_t> expected_version, Callback<MenuItem> done) {
   write<MenuItem>(
       [this, id, patch = std::move(patch), expected_version](Connection& c) -> Result<MenuItem> {
         auto cur = itemById(c, id);

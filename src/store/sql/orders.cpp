@@ -31,10 +31,10 @@ void SqlStore::listOrders(OrderQuery q, Callback<std::vector<Order>> done) {
         add(q.rider_id.has_value(), "rider_id = ?");
         add(q.status.has_value(), "status = ?");
         add(q.before_id.has_value(), "id < ?");
-        auto st = c.statement(
-            "SELECT d.document FROM (SELECT id FROM orders" + where +
-            " ORDER BY id DESC LIMIT ?) AS o JOIN order_documents AS d ON d.id = o.id "
-            "ORDER BY o.id DESC");
+        auto st =
+            c.statement("SELECT d.document FROM (SELECT id FROM orders" + where +
+                        " ORDER BY id DESC LIMIT ?) AS o JOIN order_documents AS d ON d.id = o.id "
+                        "ORDER BY o.id DESC");
         if (!st) return st.error();
         int n = 0;
         if (q.customer_id) st->bind(++n, *q.customer_id);

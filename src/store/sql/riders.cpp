@@ -25,8 +25,7 @@ void SqlStore::setRiderOnline(int64_t rider_id, bool online, Callback<Rider> don
       std::move(done));
 }
 
-void SqlStore::setRiderLocation(int64_t rider_id, double lat, double lng,
-                      Callback<Location> done) {
+void SqlStore::setRiderLocation(int64_t rider_id, double lat, double lng, Callback<Location> done) {
   write<Location>(
       [this, rider_id, lat, lng](Connection& c) -> Result<Location> {
         if (!std::isfinite(lat) || lat < -90 || lat > 90) {

@@ -18,7 +18,6 @@ Error versionConflict(std::string_view what, int64_t id, int64_t current) {
                                                " is at version " + std::to_string(current));
 }
 
-
 const char* const kUserColumns =
     "SELECT id, email, name, role, password_hash, created_at, version FROM users ";
 
@@ -123,9 +122,10 @@ Result<std::vector<Rider>> riders(Connection& c, std::optional<int64_t> only) {
     out.push_back(std::move(r));
   }
   if (rc != Step::kDone) return c.lastError(rc);
-  auto active = c.statement(std::string("SELECT rider_id, id FROM orders WHERE rider_id IS NOT "
-                                        "NULL AND (CAST(?1 AS BIGINT) IS NULL OR rider_id = ?1) AND status IN ") +
-                            kActiveStatuses + " ORDER BY id");
+  auto active = c.statement(
+      std::string("SELECT rider_id, id FROM orders WHERE rider_id IS NOT "
+                  "NULL AND (CAST(?1 AS BIGINT) IS NULL OR rider_id = ?1) AND status IN ") +
+      kActiveStatuses + " ORDER BY id");
   if (!active) return active.error();
   active->bind(1, only);
   while ((rc = active->step()) == Step::kRow) {
@@ -147,7 +147,6 @@ Result<Rider> riderById(Connection& c, int64_t id) {
   }
   return std::move(list->front());
 }
-
 
 Result<std::vector<ChangePtr>> fetchChanges(Connection& c, const Dialect& dialect,
                                             int64_t after_seq, size_t limit,

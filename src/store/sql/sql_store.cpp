@@ -15,8 +15,7 @@ SqlStore::SqlStore(Backend backend)
   WriterOptions wo = backend.writer_options;
   wo.periodic_interval = o_.retention_interval;
   writer_ = std::make_unique<Writer>(
-      std::move(backend.writer), dialect_->beginWrite(), wo,
-      [this] { hub_->notify(); },
+      std::move(backend.writer), dialect_->beginWrite(), wo, [this] { hub_->notify(); },
       [this](Connection& c) {
         auto more = retentionStep(c, nullptr);
         if (!more) spdlog::warn("store: retention failed: {}", more.error().message);

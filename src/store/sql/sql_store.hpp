@@ -66,8 +66,7 @@ class SqlStore final : public Store {
   void orderStats(std::string from, std::string to, Callback<OrderStats> done) override;
 
   void setRiderOnline(int64_t rider_id, bool online, Callback<Rider> done) override;
-  void setRiderLocation(int64_t rider_id, double lat, double lng,
-                        Callback<Location> done) override;
+  void setRiderLocation(int64_t rider_id, double lat, double lng, Callback<Location> done) override;
   void getRider(int64_t rider_id, Callback<Rider> done) override;
   void listRiders(Callback<std::vector<Rider>> done) override;
 

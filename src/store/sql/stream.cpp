@@ -70,8 +70,7 @@ Result<bool> SqlStore::retentionStep(Connection& c, PurgeReport* report) {
   auto body = [&]() -> Result<bool> {
     // Only ever a prefix of the stream (never a hole in the middle), and never past what
     // the stream thread has delivered.
-    auto st = c.statement(
-        "SELECT seq, at FROM changes WHERE seq IS NOT NULL ORDER BY seq LIMIT ?");
+    auto st = c.statement("SELECT seq, at FROM changes WHERE seq IS NOT NULL ORDER BY seq LIMIT ?");
     if (!st) return st.error();
     st->bind(1, kRetentionBatch);
     int64_t last = -1, count = 0;

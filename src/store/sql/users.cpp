@@ -73,10 +73,7 @@ void SqlStore::createToken(NewToken token, Callback<Token> done) {
         auto st = c.statement(
             "INSERT INTO tokens(hash, user_id, created_at, expires_at) VALUES (?, ?, ?, ?)");
         if (!st) return st.error();
-        st->bind(1, out.hash)
-            .bind(2, out.user_id)
-            .bind(3, out.created_at)
-            .bind(4, out.expires_at);
+        st->bind(1, out.hash).bind(2, out.user_id).bind(3, out.created_at).bind(4, out.expires_at);
         const Step rc = st->step();
         if (rc == Step::kForeignKey) return notFound("user", token.user_id);
         if (rc != Step::kDone) return c.lastError(rc);

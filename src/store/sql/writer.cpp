@@ -8,9 +8,8 @@
 
 namespace brigade::store::sql {
 
-Writer::Writer(std::unique_ptr<Connection> connection, const char* begin_sql,
-               WriterOptions options, std::function<void()> after_commit,
-               std::function<bool(Connection&)> periodic)
+Writer::Writer(std::unique_ptr<Connection> connection, const char* begin_sql, WriterOptions options,
+               std::function<void()> after_commit, std::function<bool(Connection&)> periodic)
     : c_(std::move(connection)),
       begin_sql_(begin_sql),
       o_(options),
@@ -104,8 +103,8 @@ void Writer::commitBatch(const std::vector<WriteJob*>& jobs) {
     }
     (void)savepoint("RELEASE w");
   }
-  Result<void> commit = broken ? Result<void>(c_->lastError("transaction aborted"))
-                               : c_->exec("COMMIT");
+  Result<void> commit =
+      broken ? Result<void>(c_->lastError("transaction aborted")) : c_->exec("COMMIT");
   if (!commit) {
     const auto state = c_->transactionState();
     if (state == TransactionState::kActive || state == TransactionState::kBroken) {

@@ -322,8 +322,8 @@ std::unique_ptr<Store> openSqliteStore(SqliteOptions options) {
   for (int i = 0; i < std::max(1, options.readers); ++i) {
     b.readers.push_back(openReader(options, "configuring a reader"));
   }
-  b.changes = std::make_unique<SqliteChangeSource>(
-      openReader(options, "configuring the stream reader"));
+  b.changes =
+      std::make_unique<SqliteChangeSource>(openReader(options, "configuring the stream reader"));
   auto checkpointer = std::make_shared<std::unique_ptr<Connection>>(
       std::make_unique<Connection>(options.path, SQLITE_OPEN_READWRITE));
   configure(**checkpointer, options);

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cctype>
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
@@ -20,6 +21,7 @@
 #include <vector>
 
 #include "store/await.hpp"
+#include "store/postgres/postgres_store.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 #include "store/store.hpp"
 
@@ -65,14 +67,57 @@ struct Backend {
       open;
   // Runs SQL against the same database with the backend's own command-line client.
   std::function<int(const std::string& dir, const std::string& sql)> shell;
+  // Removes what open() created outside `dir` (a PostgreSQL database); may be empty.
+  std::function<void(const std::string& dir)> drop;
 };
+
+// PostgreSQL for tests: BRIGADE_TEST_PG_URL names a server the test may create databases
+// on (scripts/pg.sh starts one; CTest's `pg` label does it for the suite). Each test gets a
+// database of its own, named after its temporary directory.
+inline const char* testPostgresUrl() {
+  const char* url = std::getenv("BRIGADE_TEST_PG_URL");
+  return url && *url ? url : nullptr;
+}
+
+inline std::string postgresDatabaseName(const std::string& dir) {
+  std::string name = "t_";
+  for (char ch : std::filesystem::path(dir).filename().string()) {
+    name += std::isalnum(static_cast<unsigned char>(ch))
+                ? static_cast<char>(std::tolower(static_cast<unsigned char>(ch)))
+                : '_';
+  }
+  return name;
+}
+
+// The server URL with its database replaced.
+inline std::string postgresUrlFor(const std::string& dir) {
+  std::string base = testPostgresUrl();
+  const auto slash = base.find('/', base.find("://") + 3);
+  return base.substr(0, slash) + "/" + postgresDatabaseName(dir);
+}
+
+inline int psql(const std::string& url, const std::string& sql) {
+  const std::string script =
+      (std::filesystem::temp_directory_path() /
+       ("brigade-psql-" + std::to_string(getpid()) + "-" + std::to_string(std::rand()) + ".sql"))
+          .string();
+  {
+    std::ofstream out(script);
+    out << sql << "\n";
+  }
+  const std::string cmd =
+      "psql -X -q -v ON_ERROR_STOP=1 '" + url + "' -f '" + script + "' > /dev/null 2>&1";
+  const int rc = std::system(cmd.c_str());
+  std::filesystem::remove(script);
+  return rc;
+}
 
 inline std::string sqlitePath(const std::string& dir) {
   return dir + "/brigade.db";
 }
 
 inline std::vector<Backend> backends() {
-  return {
+  std::vector<Backend> out{
       Backend{
           "sqlite",
           [](const std::string& dir, StoreOptions options, bool group_commit) {
@@ -86,8 +131,31 @@ inline std::vector<Backend> backends() {
             return sqliteShell(sqlitePath(dir), sql);
           },
       },
-      // A PostgreSQL backend adds its entry here (when BRIGADE_USE_POSTGRESQL is on).
   };
+  if (testPostgresUrl()) {
+    out.push_back(Backend{
+        "postgres",
+        [](const std::string& dir, StoreOptions options, bool group_commit) {
+          const std::string db = postgresDatabaseName(dir);
+          // Reopening a test's store keeps its database.
+          (void)psql(testPostgresUrl(), "CREATE DATABASE " + db);
+          postgres::PostgresOptions o;
+          o.url = postgresUrlFor(dir);
+          o.store = std::move(options);
+          o.group_commit = group_commit;
+          // Notifications wake the stream; the poll only bounds the wait when one is lost.
+          return postgres::openPostgresStore(std::move(o));
+        },
+        [](const std::string& dir, const std::string& sql) {
+          return psql(postgresUrlFor(dir), sql);
+        },
+        [](const std::string& dir) {
+          (void)psql(testPostgresUrl(),
+                     "DROP DATABASE IF EXISTS " + postgresDatabaseName(dir) + " WITH (FORCE)");
+        },
+    });
+  }
+  return out;
 }
 
 // Awaits a store operation and returns its value; a store error fails the test.

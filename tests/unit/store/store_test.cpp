@@ -19,6 +19,10 @@ using namespace std::chrono_literals;
 class StoreTest : public ::testing::TestWithParam<Backend> {
  protected:
   void SetUp() override { reopen(); }
+  void TearDown() override {
+    store_.reset();
+    if (GetParam().drop) GetParam().drop(dir_.path());
+  }
 
   void reopen(bool group_commit = true, std::chrono::seconds retention_interval = 60s) {
     store_.reset();

@@ -1,0 +1,268 @@
+#include "store/postgres/postgres_store.hpp"
+
+#include <poll.h>
+#include <pthread.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <thread>
+
+#include "core/log.hpp"
+#include "store/errors.hpp"
+#include "store/postgres/connection.hpp"
+#include "store/postgres/schema.hpp"
+#include "store/sql/rows.hpp"
+#include "store/sql/sql_store.hpp"
+#include "store/timestamp.hpp"
+
+namespace brigade::store::postgres {
+namespace {
+
+constexpr const char* kChannel = "brigade_changes";
+// Any constant both nodes agree on: migrations run one node at a time.
+constexpr const char* kMigrationLock = "SELECT pg_advisory_lock(4242424242)";
+constexpr const char* kMigrationUnlock = "SELECT pg_advisory_unlock(4242424242)";
+
+std::string changesQuery(ChangeAudience::Kind kind) {
+  const std::string columns =
+      "SELECT c.seq, c.collection, c.op, c.record_id, c.document, c.at, c.previous_rider_id "
+      "FROM changes AS c ";
+  if (kind == ChangeAudience::Kind::kAll) {
+    return columns + "WHERE c.seq > ?1 ORDER BY c.seq LIMIT ?2";
+  }
+  // As on SQLite: each kind of change the audience may see has its own index, each list is
+  // cut at the limit before they are merged, so the cost follows the audience's changes.
+  auto list = [](std::string_view condition) {
+    return "(SELECT seq FROM changes WHERE " + std::string(condition) +
+           " AND seq > ?1 ORDER BY seq LIMIT ?2)";
+  };
+  std::string seqs = list("collection <> 'orders'");
+  if (kind == ChangeAudience::Kind::kCustomer) {
+    seqs += " UNION " + list("customer_id = ?3");
+  } else {
+    seqs += " UNION " + list("rider_id = ?3") + " UNION " + list("previous_rider_id = ?3");
+  }
+  return columns + "WHERE c.seq IN (" + seqs + ") ORDER BY c.seq LIMIT ?2";
+}
+
+class PostgresDialect final : public sql::Dialect {
+ public:
+  const char* beginWrite() const override { return "BEGIN"; }
+  const char* beginRead() const override {
+    return "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
+  }
+
+  Result<int64_t> nextOrderId(sql::Connection& c) const override {
+    auto st = c.statement("SELECT nextval(pg_get_serial_sequence('orders', 'id'))");
+    if (!st) return st.error();
+    if (const auto rc = st->step(); rc != sql::Step::kRow) return c.lastError(rc);
+    return st->int64(0);
+  }
+
+  Result<StreamBounds> streamBounds(sql::Connection& c) const override {
+    // stream_head holds the newest seq ever assigned, even when retention emptied changes;
+    // a seq is assigned at commit, so every seq up to the head is visible (docs/STORE.md).
+    auto st = c.statement(
+        "SELECT (SELECT min(seq) FROM changes WHERE seq IS NOT NULL), "
+        "(SELECT seq FROM stream_head)");
+    if (!st) return st.error();
+    if (const auto rc = st->step(); rc != sql::Step::kRow) return c.lastError(rc);
+    StreamBounds b;
+    b.head = st->int64(1);
+    b.oldest = st->isNull(0) ? b.head + 1 : st->int64(0);
+    return b;
+  }
+
+  const std::string& changesQuery(ChangeAudience::Kind kind) const override {
+    static const std::string kAll = postgres::changesQuery(ChangeAudience::Kind::kAll);
+    static const std::string kCustomer = postgres::changesQuery(ChangeAudience::Kind::kCustomer);
+    static const std::string kRider = postgres::changesQuery(ChangeAudience::Kind::kRider);
+    return kind == ChangeAudience::Kind::kAll        ? kAll
+           : kind == ChangeAudience::Kind::kCustomer ? kCustomer
+                                                     : kRider;
+  }
+};
+
+// The stream thread's reads. A commit by another node is seen by the head moving; the
+// listener wakes the thread at once, the poll interval bounds the wait when it cannot.
+class PostgresChangeSource final : public ChangeSource {
+ public:
+  explicit PostgresChangeSource(std::unique_ptr<Connection> c) : c_(std::move(c)) {}
+
+  Result<std::vector<ChangePtr>> fetch(int64_t after_seq, size_t limit) override {
+    return sql::fetchChanges(*c_, dialect_, after_seq, limit, ChangeAudience::all());
+  }
+  Result<StreamBounds> bounds() override { return dialect_.streamBounds(*c_); }
+
+  bool maybeChanged() override {
+    auto st = c_->statement("SELECT seq FROM stream_head");
+    if (!st || st->step() != sql::Step::kRow) return true;
+    const int64_t head = st->int64(0);
+    const bool changed = head != last_head_;
+    last_head_ = head;
+    return changed;
+  }
+
+ private:
+  std::unique_ptr<Connection> c_;
+  PostgresDialect dialect_;
+  int64_t last_head_ = -1;
+};
+
+// LISTENs on its own connection and wakes the stream thread on every notification, and
+// after every reconnect (notifications sent while it was away are lost: the stream thread
+// then catches up from its own position, which is the source of truth).
+class Listener {
+ public:
+  static constexpr std::chrono::milliseconds kRetry{500};
+
+  Listener(std::unique_ptr<Connection> c, std::function<void()> wake)
+      : c_(std::move(c)), wake_(std::move(wake)), stop_fd_(eventfd(0, EFD_CLOEXEC)) {
+    thread_ = std::thread([this] {
+      pthread_setname_np(pthread_self(), "store-listen");
+      run();
+    });
+  }
+  ~Listener() {
+    stop_ = true;
+    const uint64_t one = 1;
+    (void)!write(stop_fd_, &one, sizeof one);
+    thread_.join();
+    close(stop_fd_);
+  }
+  Listener(const Listener&) = delete;
+  Listener& operator=(const Listener&) = delete;
+
+ private:
+  void run() {
+    bool listening = false;
+    while (!stop_) {
+      if (!listening) {
+        listening = listen();
+        if (!listening) {
+          waitStop(kRetry);
+          continue;
+        }
+        wake_();  // whatever was committed while we were not listening
+      }
+      pollfd fds[2] = {{PQsocket(c_->raw()), POLLIN, 0}, {stop_fd_, POLLIN, 0}};
+      if (::poll(fds, 2, -1) < 0) continue;
+      if (stop_) return;
+      if (PQconsumeInput(c_->raw()) == 0) {
+        spdlog::warn("store: the LISTEN connection was lost; reconnecting");
+        listening = false;
+        continue;
+      }
+      bool any = false;
+      while (PGnotify* n = PQnotifies(c_->raw())) {
+        any = true;
+        PQfreemem(n);
+      }
+      if (any) wake_();
+    }
+  }
+
+  bool listen() {
+    if (PQstatus(c_->raw()) != CONNECTION_OK) {
+      if (auto ok = c_->ensureConnected(); !ok) return false;
+    }
+    return c_->exec((std::string("LISTEN ") + kChannel).c_str()).ok();
+  }
+
+  void waitStop(std::chrono::milliseconds d) {
+    pollfd fd{stop_fd_, POLLIN, 0};
+    (void)::poll(&fd, 1, static_cast<int>(d.count()));
+  }
+
+  std::unique_ptr<Connection> c_;
+  std::function<void()> wake_;
+  int stop_fd_;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
+
+void migrate(Connection& c, const std::string& url) {
+  auto fail = [&](const std::string& why) {
+    throw StoreError("cannot open Brigade database " + url + ": " + why);
+  };
+  c.execOrThrow(kMigrationLock, "taking the migration lock");
+  try {
+    const bool has_schema = c.scalarOrThrow("SELECT to_regclass('schema_migrations') IS NOT NULL",
+                                            "reading the schema") == "t";
+    if (!has_schema) {
+      const auto tables =
+          c.scalarOrThrow("SELECT count(*) FROM pg_tables WHERE schemaname = current_schema()",
+                          "reading the schema");
+      if (tables != "0")
+        fail("it has tables but no schema_migrations table: not a Brigade database");
+      c.execOrThrow(
+          "CREATE TABLE schema_migrations(version integer PRIMARY KEY, name text NOT NULL, "
+          "applied_at text NOT NULL)",
+          "creating schema_migrations");
+    }
+    const int current =
+        std::stoi(c.scalarOrThrow("SELECT coalesce(max(version), 0) FROM schema_migrations",
+                                  "reading the schema version")
+                      .value_or("0"));
+    if (current > latestSchemaVersion()) {
+      fail("its schema version " + std::to_string(current) +
+           " is newer than this Brigade supports (" + std::to_string(latestSchemaVersion()) +
+           "); upgrade Brigade");
+    }
+    for (const auto& m : migrations()) {
+      if (m.version <= current) continue;
+      c.execOrThrow("BEGIN", "starting migration");
+      try {
+        c.execOrThrow(m.sql, "migration " + std::to_string(m.version));
+        c.execOrThrow("INSERT INTO schema_migrations(version, name, applied_at) VALUES (" +
+                          std::to_string(m.version) + ", '" + m.name + "', '" +
+                          formatTimestamp(SystemClock::now()) + "')",
+                      "recording migration");
+        c.execOrThrow("COMMIT", "committing migration");
+      } catch (...) {
+        (void)c.exec("ROLLBACK");
+        throw;
+      }
+      spdlog::info("store: applied PostgreSQL migration {} ({})", m.version, m.name);
+    }
+  } catch (...) {
+    (void)c.exec(kMigrationUnlock);
+    throw;
+  }
+  c.execOrThrow(kMigrationUnlock, "releasing the migration lock");
+}
+
+}  // namespace
+
+std::unique_ptr<Store> openPostgresStore(PostgresOptions options) {
+  auto writer = std::make_unique<Connection>(options.url, "writer");
+  migrate(*writer, options.url);
+  sql::Backend b;
+  auto epoch =
+      writer->scalarOrThrow("SELECT value FROM meta WHERE key = 'epoch'", "reading the epoch");
+  if (!epoch || epoch->empty()) {
+    throw StoreError("cannot open Brigade database " + options.url +
+                     ": the change stream has no epoch");
+  }
+  b.epoch = *epoch;
+  b.writer = std::move(writer);
+  b.dialect = std::make_unique<PostgresDialect>();
+  for (int i = 0; i < std::max(1, options.readers); ++i) {
+    b.readers.push_back(std::make_unique<Connection>(options.url, "reader"));
+  }
+  b.changes =
+      std::make_unique<PostgresChangeSource>(std::make_unique<Connection>(options.url, "stream"));
+  auto listen = std::make_shared<std::unique_ptr<Connection>>(
+      std::make_unique<Connection>(options.url, "listen"));
+  b.start_companion = [listen](std::function<void()> wake) -> std::shared_ptr<void> {
+    return std::make_shared<Listener>(std::move(*listen), std::move(wake));
+  };
+  b.poll_interval = options.poll_interval;
+  b.writer_options.group_commit = options.group_commit;
+  b.writer_options.max_batch = options.max_batch;
+  b.store = std::move(options.store);
+  return std::make_unique<sql::SqlStore>(std::move(b));
+}
+
+}  // namespace brigade::store::postgres

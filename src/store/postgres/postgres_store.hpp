@@ -1,0 +1,36 @@
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "store/store.hpp"
+
+namespace brigade::store::postgres {
+
+inline constexpr int kDefaultReaders = 4;
+// How often the stream thread checks the stream head when no notification came: the bound
+// on the delay when NOTIFY is lost (a reconnect, a pooler in transaction mode).
+inline constexpr std::chrono::milliseconds kDefaultPollInterval{100};
+inline constexpr size_t kMaxBatch = 256;  // writes per group-commit transaction
+
+struct PostgresOptions {
+  std::string url;  // postgres://user@host:port/dbname
+  StoreOptions store;
+  bool group_commit = true;
+  size_t max_batch = kMaxBatch;
+  int readers = kDefaultReaders;
+  std::chrono::milliseconds poll_interval = kDefaultPollInterval;
+};
+
+// Checks a --db URL without connecting; the error says what is wrong with it.
+Result<void> checkUrl(const std::string& url);
+
+// Connects, refuses a malformed URL, an unreachable server or a database of a newer schema
+// (or one with tables that are not Brigade's) with a StoreError of one line, applies pending
+// migrations (one node at a time, under an advisory lock) and starts the writer, reader,
+// stream and listener threads. The design of the change stream on PostgreSQL is in
+// docs/STORE.md ("PostgreSQL").
+std::unique_ptr<Store> openPostgresStore(PostgresOptions options);
+
+}  // namespace brigade::store::postgres

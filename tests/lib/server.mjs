@@ -4,7 +4,7 @@
 // {"demo_accounts":[...]} line brigade prints first), keep a bounded log, stop it in
 // bounded time (SIGTERM, then SIGKILL), restart it on the same port and data dir, and
 // kill whatever is left (and remove the temporary data dirs) when the process exits.
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -194,17 +194,33 @@ export function brigadeBinary() {
 // Small Argon2id memory so that hashing is fast in tests (still Argon2id).
 export const PWHASH_MEMLIMIT = "8388608";
 
+// A fresh database on the test PostgreSQL server; returns its URL.
+let testDatabases = 0;
+export function createTestDatabase() {
+  const base = process.env.BRIGADE_TEST_PG_URL;
+  const name = `t_${process.pid}_${Date.now().toString(36)}_${++testDatabases}`;
+  execFileSync("psql", ["-X", "-q", "-v", "ON_ERROR_STOP=1", base, "-c", `CREATE DATABASE ${name}`], { stdio: "ignore" });
+  const url = new URL(base);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
 // Starts the real brigade server with the flags every suite uses: a small Argon2id
 // memory and, unless the caller passes its own --register-limit (or registerLimit:
 // null), a sign-up limit no suite reaches: the suites register many accounts from
 // 127.0.0.1; `logLevel` adds --log-level. `args` come after these defaults. Other
 // options: as startServer's.
-export async function startBrigade({ args = [], registerLimit = "100000", logLevel, ...options } = {}) {
+export async function startBrigade({ args = [], registerLimit = "100000", logLevel, db, ...options } = {}) {
   const defaults = ["--pwhash-memlimit", PWHASH_MEMLIMIT];
+  // With BRIGADE_TEST_PG_URL set (CTest label `pg`), each server gets a PostgreSQL
+  // database of its own (kept across its restarts) instead of SQLite.
+  if (db === undefined && process.env.BRIGADE_TEST_PG_URL && !args.includes("--db")) db = createTestDatabase();
+  if (db) defaults.push("--db", db);
   if (logLevel) defaults.push("--log-level", logLevel);
   if (registerLimit !== null && !args.includes("--register-limit")) defaults.push("--register-limit", registerLimit);
   const server = await startServer({ binary: brigadeBinary(), name: "brigade", ...options, args: [...defaults, ...args] });
   server.args = args;
+  server.db = db;
   // The same data dir and port, with the same defaults and `extraArgs` (by default the
   // same flags as this start).
   server.restart = (extraArgs = args) =>
@@ -212,6 +228,7 @@ export async function startBrigade({ args = [], registerLimit = "100000", logLev
       ...options,
       registerLimit,
       logLevel,
+      db,
       args: extraArgs,
       dataDir: server.dataDir,
       port: server.port,

@@ -121,6 +121,11 @@ Config parseConfig(int argc, char** argv) {
   cli.add_flag("--test-clock", config.testClock,
                "TESTS ONLY: POST /__test/clock {\"advance_ms\": N} moves the server's clock "
                "forward (loopback addresses only)");
+  cli.add_option("--node-id", config.nodeId,
+                 "this node's id, the first part of every session id so that a load balancer "
+                 "can route long-polling to its owner (1-16 lowercase letters and digits; "
+                 "default: random)")
+      ->envname("BRIGADE_NODE_ID");
   cli.add_option("--log-level", config.logLevel, "trace, debug, info, warn, error")
       ->envname("BRIGADE_LOG_LEVEL")
       ->capture_default_str();

@@ -16,6 +16,7 @@ struct Config {
   uint16_t port = 8080;
   std::string dataDir = "./data";
   bool demo = true;
+  std::string nodeId;  // empty: a random one (main.cpp)
   std::string db;  // postgres://... (several nodes on one PostgreSQL); empty: SQLite
   std::vector<std::string> corsOrigins;
   unsigned threads = 0;

@@ -12,6 +12,7 @@
 #include "app/demo.hpp"
 #include "app/live.hpp"
 #include "core/log.hpp"
+#include "core/random.hpp"
 #include "net/loop.hpp"
 #include "protocol/socketio/server.hpp"
 #include "server/config.hpp"
@@ -40,6 +41,18 @@ int main(int argc, char** argv) {
       std::cerr << "brigade: --trusted-proxy: " << added.error().message << "\n";
       return 2;
     }
+  }
+
+  if (config.nodeId.empty()) {
+    // Six characters of a random id, folded into the node id alphabet.
+    static constexpr std::string_view kAlphabet = "abcdefghijklmnopqrstuvwxyz0123456789";
+    for (char ch : randomId(6).substr(0, 6)) {
+      config.nodeId += kAlphabet[static_cast<unsigned char>(ch) % kAlphabet.size()];
+    }
+  } else if (!eio::isValidNodeId(config.nodeId)) {
+    std::cerr << "brigade: --node-id: 1 to " << eio::kMaxNodeIdLength
+              << " lowercase letters and digits\n";
+    return 2;
   }
 
   if (!config.db.empty()) {
@@ -132,6 +145,7 @@ int main(int argc, char** argv) {
   ioOptions.cors = appConfig.cors;
   ioOptions.connectionStateRecovery = true;
   ioOptions.maxUnconnectedPerAddress = config.maxHandshakesPerAddress;
+  ioOptions.nodeId = config.nodeId;
   sio::Server io(loops, router, ioOptions);
   app.mount(router);
   app::LiveOptions liveOptions;
@@ -165,8 +179,9 @@ int main(int argc, char** argv) {
   }
   loops.start();
   std::string where = config.host + ":" + std::to_string(http.port());
-  std::cout << "{\"listening\":\"" << where << "\"}" << std::endl;
-  spdlog::info("brigade listening on http://{}", where);
+  std::cout << "{\"listening\":\"" << where << "\",\"node\":\"" << config.nodeId << "\"}"
+            << std::endl;
+  spdlog::info("brigade node {} listening on http://{}", config.nodeId, where);
 
   std::signal(SIGINT, [](int) { stopRequested = 1; });
   std::signal(SIGTERM, [](int) { stopRequested = 1; });

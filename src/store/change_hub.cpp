@@ -146,6 +146,9 @@ void ChangeHub::admit(const SubPtr& sub) {
 }
 
 void ChangeHub::replay(const SubPtr& sub, int64_t after_seq) {
+  // An offset this node has not reached yet may come from another node that is ahead
+  // (several nodes on one database): catch up with the database before calling it ahead.
+  if (after_seq > head_) pump();
   if (after_seq > head_) {
     resync(sub, kResyncOffsetAhead);
     return;

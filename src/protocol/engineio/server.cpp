@@ -453,7 +453,23 @@ EngineServer::Shard& EngineServer::shard(net::Loop& loop) {
   return *shards_[loop.index()];
 }
 
+bool isValidNodeId(std::string_view id) {
+  if (id.empty() || id.size() > kMaxNodeIdLength) return false;
+  for (char ch : id) {
+    if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9'))) return false;
+  }
+  return true;
+}
+
 net::Loop* EngineServer::loopOfSid(std::string_view sid) {
+  if (!options_.nodeId.empty()) {
+    // Another node's sid (a balancer that lost track) is not ours: unknown session.
+    if (sid.size() <= options_.nodeId.size() || !sid.starts_with(options_.nodeId) ||
+        sid[options_.nodeId.size()] != '.') {
+      return nullptr;
+    }
+    sid.remove_prefix(options_.nodeId.size() + 1);
+  }
   if (sid.empty()) return nullptr;
   size_t index = kLoopLetters.find(sid[0]);
   if (index == std::string_view::npos || index >= loops_.size()) return nullptr;
@@ -512,6 +528,7 @@ SessionPtr EngineServer::open(net::Loop& loop, const http::Request& request) {
   Handshake handshake(request, nowMs());
   bool counted = options_.maxUnconnectedPerAddress != 0;
   std::string sid;
+  if (!options_.nodeId.empty()) sid += options_.nodeId + ".";
   sid += kLoopLetters[loop.index()];
   sid += randomId(kSessionIdRandomBytes);
   auto session = std::make_shared<Session>(*this, loop, sid, std::move(handshake));

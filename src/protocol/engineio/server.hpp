@@ -46,7 +46,16 @@ struct EngineOptions {
   http::CorsPolicy cors;
   size_t maxSendQueue = net::kDefaultMaxQueued;
   size_t maxUnconnectedPerAddress = kDefaultMaxUnconnectedPerAddress;  // 0: no cap
+  // The node's id, the first part of every sid ("<node>.<loop><random>"), so that a load
+  // balancer can send a long-poll to the node that owns its session (deploy/haproxy.cfg).
+  // Empty: sids without a node part. Letters and digits only (isValidNodeId).
+  std::string nodeId;
 };
+
+// 1 to kMaxNodeIdLength lowercase letters and digits: safe in a URL and never containing
+// the '.' that ends it inside a sid.
+inline constexpr size_t kMaxNodeIdLength = 16;
+bool isValidNodeId(std::string_view id);
 
 // What the client sent when it opened the session, kept in one allocation
 // ("<url>\n<name>\t<value>\n...") since every idle connection carries it.

@@ -93,6 +93,7 @@ void Server::init() {
   e.cors = options_.cors;
   e.maxSendQueue = options_.maxSendQueue;
   e.maxUnconnectedPerAddress = options_.maxUnconnectedPerAddress;
+  e.nodeId = options_.nodeId;
   engine_ = std::make_unique<eio::EngineServer>(*loops_, e, *bridge_);
   engine_->mount(*router_);
   if (options_.serveClient) mountClientBundle(*router_, options_.path);

@@ -51,6 +51,7 @@ struct ServerOptions {
   http::ConnectionLimitOptions limits;  // caps on open connections (listen() only)
   // Engine.IO sessions per client address that have not sent their CONNECT yet.
   size_t maxUnconnectedPerAddress = eio::kDefaultMaxUnconnectedPerAddress;  // 0: no cap
+  std::string nodeId;  // see eio::EngineOptions::nodeId
 };
 
 // A task repeated by Server::runEvery until cancelled (or destroyed).

@@ -168,6 +168,32 @@ TEST_F(SqliteStoreTest, EachDatabaseHasItsOwnEpoch) {
   EXPECT_NE(a->epoch(), b->epoch());
 }
 
+// Two stores on one database are two nodes: a client that saw node A's newest change and
+// reconnects to node B, which has not polled since, is caught up, not told offset_ahead.
+TEST_F(SqliteStoreTest, AnOffsetFromANodeAheadIsCaughtUpNotRefused) {
+  auto a = open();
+  auto b = open([](sqlite::SqliteOptions& o) { o.poll_interval = std::chrono::hours(1); });
+  for (int i = 0; i < 3; ++i) {
+    must<MenuCategory>([&](auto done) { a->createCategory(NewMenuCategory{"C", {}}, done); });
+  }
+  const int64_t head =
+      must<ChangePage>([&](auto done) { a->readChanges(0, kMaxReadLimit, done); }).last_seq;
+  ASSERT_EQ(head, 3);
+  ASSERT_LT(b->headSeq(), head) << "node B must be behind for this test to mean anything";
+  auto seen = std::make_shared<Collector>();
+  SubscribeOptions options;
+  options.after_seq = head;
+  options.epoch = a->epoch();
+  b->subscribe(options, seen->callback(seen));
+  ASSERT_TRUE(seen->waitFor([](const auto& ev) {
+    return !ev.empty() && ev.back().kind == StreamEventKind::kReady;
+  }));
+  for (const auto& e : seen->events()) {
+    EXPECT_NE(e.kind, StreamEventKind::kResync) << e.reason;
+  }
+  EXPECT_EQ(seen->events().back().last_seq, head);
+}
+
 TEST_F(SqliteStoreTest, ChangesRollBackWithTheirTransaction) {
   auto store = open();
   must<MenuCategory>([&](auto d) { store->createCategory(NewMenuCategory{"A", {}}, d); });

@@ -134,30 +134,37 @@ void SqlStore::orderStats(std::string from, std::string to, Callback<OrderStats>
       },
       std::move(done));
 }
+// The order an unexpired use of this request's Idempotency-Key made (nullopt: none), or
+// kIdempotencyKeyReused when that use was a different request.
+Result<std::optional<OrderCreated>> SqlStore::findIdempotent(Connection& c, const NewOrder& order,
+                                                             SystemClock::time_point now) {
+  auto st = c.statement(
+      "SELECT request_hash, order_id, created_at FROM idempotency_keys "
+      "WHERE customer_id = ? AND key = ?");
+  if (!st) return st.error();
+  st->bind(1, order.customer_id).bind(2, order.idempotency->key);
+  const Step rc = st->step();
+  if (rc == Step::kDone) return std::optional<OrderCreated>();
+  if (rc != Step::kRow) return c.lastError(rc);
+  if (st->text(2) < formatTimestamp(now - kIdempotencyTtl)) return std::optional<OrderCreated>();
+  if (st->text(0) != order.idempotency->request_hash) {
+    return makeError(errc::kIdempotencyKeyReused,
+                     "this Idempotency-Key was used with a different request");
+  }
+  const int64_t order_id = st->int64(1);
+  auto existing = orderById(c, order_id);
+  if (!existing) return existing.error();
+  return std::optional<OrderCreated>(OrderCreated{std::move(*existing), true});
+}
+
 Result<OrderCreated> SqlStore::insertOrder(Connection& c, const NewOrder& order) {
   const auto clock_now = o_.clock();
   const std::string at = formatTimestamp(clock_now);
   if (order.idempotency) {
-    auto st = c.statement(
-        "SELECT request_hash, order_id, created_at FROM idempotency_keys "
-        "WHERE customer_id = ? AND key = ?");
-    if (!st) return st.error();
-    st->bind(1, order.customer_id).bind(2, order.idempotency->key);
-    const Step rc = st->step();
-    if (rc == Step::kRow) {
-      const bool fresh = st->text(2) >= formatTimestamp(clock_now - kIdempotencyTtl);
-      if (fresh) {
-        if (st->text(0) != order.idempotency->request_hash) {
-          return makeError(errc::kIdempotencyKeyReused,
-                           "this Idempotency-Key was used with a different request");
-        }
-        auto existing = orderById(c, st->int64(1));
-        if (!existing) return existing.error();
-        return OrderCreated{std::move(*existing), true};
-      }
-    } else if (rc != Step::kDone) {
-      return c.lastError(rc);
-    }
+    // The fast path: a repeat that already committed.
+    auto seen = findIdempotent(c, order, clock_now);
+    if (!seen) return seen.error();
+    if (*seen) return std::move(**seen);
   }
   if (order.items.empty() || order.items.size() > kMaxOrderLines) {
     return makeError(errc::kInvalid,
@@ -205,6 +212,32 @@ Result<OrderCreated> SqlStore::insertOrder(Connection& c, const NewOrder& order)
   if (!next_id) return next_id.error();
   const int64_t id = *next_id;
 
+  if (order.idempotency) {
+    // Claim the key before writing anything else. The primary key makes a concurrent
+    // claim of the same key (another node, another batch) wait for this transaction and
+    // then find it taken: one order per key across every node, never one per process.
+    auto claim = c.statement(
+        "INSERT INTO idempotency_keys(customer_id, key, request_hash, order_id, created_at) "
+        "VALUES (?, ?, ?, ?, ?) ON CONFLICT(customer_id, key) DO NOTHING");
+    if (!claim) return claim.error();
+    claim->bind(1, order.customer_id).bind(2, order.idempotency->key);
+    claim->bind(3, order.idempotency->request_hash).bind(4, id).bind(5, at);
+    if (const Step rc = claim->step(); rc != Step::kDone) return c.lastError(rc);
+    if (c.changes() == 0) {
+      auto seen = findIdempotent(c, order, clock_now);
+      if (!seen) return seen.error();
+      if (*seen) return std::move(**seen);
+      // Taken by an expired use: this request takes it over.
+      auto renew = c.statement(
+          "UPDATE idempotency_keys SET request_hash = ?, order_id = ?, created_at = ? "
+          "WHERE customer_id = ? AND key = ?");
+      if (!renew) return renew.error();
+      renew->bind(1, order.idempotency->request_hash).bind(2, id).bind(3, at);
+      renew->bind(4, order.customer_id).bind(5, order.idempotency->key);
+      if (const Step rc = renew->step(); rc != Step::kDone) return c.lastError(rc);
+    }
+  }
+
   for (size_t i = 0; i < order.items.size(); ++i) {
     auto st = c.statement(
         "INSERT INTO order_items(order_id, line, item_id, name, unit_price_cents, quantity, "
@@ -233,16 +266,6 @@ Result<OrderCreated> SqlStore::insertOrder(Connection& c, const NewOrder& order)
   if (const Step rc = st->step(); rc != Step::kDone) {
     if (rc == Step::kForeignKey) return notFound("customer", order.customer_id);
     return c.lastError(rc);
-  }
-  if (order.idempotency) {
-    auto key = c.statement(
-        "INSERT INTO idempotency_keys(customer_id, key, request_hash, order_id, created_at) "
-        "VALUES (?, ?, ?, ?, ?) ON CONFLICT(customer_id, key) DO UPDATE SET request_hash = "
-        "excluded.request_hash, order_id = excluded.order_id, created_at = excluded.created_at");
-    if (!key) return key.error();
-    key->bind(1, order.customer_id).bind(2, order.idempotency->key);
-    key->bind(3, order.idempotency->request_hash).bind(4, id).bind(5, at);
-    if (const Step rc = key->step(); rc != Step::kDone) return c.lastError(rc);
   }
   // Built here rather than read back through order_documents: this is the hot path, and
   // the suite checks both give the same document.

@@ -88,6 +88,8 @@ class SqlStore final : public Store {
 
   std::string now() const;
   Result<OrderCreated> insertOrder(Connection& c, const NewOrder& order);
+  Result<std::optional<OrderCreated>> findIdempotent(Connection& c, const NewOrder& order,
+                                                     SystemClock::time_point now);
   // One small retention transaction; true when more may remain.
   Result<bool> retentionStep(Connection& c, PurgeReport* report);
 

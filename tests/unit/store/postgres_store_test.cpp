@@ -6,6 +6,7 @@
 #include <libpq-fe.h>
 
 #include <atomic>
+#include <future>
 #include <map>
 #include <random>
 #include <set>
@@ -171,6 +172,50 @@ TEST_F(PostgresStoreTest, SeqsAreGapFreeAndInCommitOrderAcrossNodesWithRollbacks
   ASSERT_EQ(page.size(), total);
   for (size_t i = 0; i < page.size(); ++i) EXPECT_EQ(page[i]->seq, static_cast<int64_t>(i + 1));
   EXPECT_EQ(nodes[1]->headSeq(), static_cast<int64_t>(total));
+}
+
+// The same Idempotency-Key sent to several nodes at once makes one order: the key is a
+// primary key claimed inside the order's transaction, not a per-process map.
+TEST_F(PostgresStoreTest, OneIdempotencyKeyOnSeveralNodesAtOnceMakesOneOrder) {
+  std::vector<std::unique_ptr<Store>> nodes;
+  for (int i = 0; i < 3; ++i) nodes.push_back(open());
+  auto customer = must<User>([&](auto done) {
+    nodes[0]->createUser(NewUser{"c@example.com", "C", Role::kCustomer, "h"}, done);
+  });
+  auto cat = must<MenuCategory>([&](auto done) {
+    nodes[0]->createCategory(NewMenuCategory{"Mains", {}}, done);
+  });
+  auto item = must<MenuItem>([&](auto done) {
+    nodes[0]->createMenuItem(NewMenuItem{cat.id, "Soup", "", 900, true, {}}, done);
+  });
+  for (int round = 0; round < 10; ++round) {
+    NewOrder order;
+    order.customer_id = customer.id;
+    order.items = {{item.id, 1, ""}};
+    order.delivery = Delivery{"1 Main St", std::nullopt, std::nullopt};
+    order.idempotency = IdempotencyRequest{"key-" + std::to_string(round), "hash"};
+    std::vector<std::shared_ptr<std::promise<Result<OrderCreated>>>> promises;
+    for (int i = 0; i < 12; ++i) {
+      auto p = std::make_shared<std::promise<Result<OrderCreated>>>();
+      promises.push_back(p);
+      nodes[static_cast<size_t>(i) % nodes.size()]->createOrder(
+          order, [p](Result<OrderCreated> r) { p->set_value(std::move(r)); });
+    }
+    std::set<int64_t> ids;
+    int fresh = 0;
+    for (auto& p : promises) {
+      auto r = p->get_future().get();
+      ASSERT_TRUE(r) << r.error().message;
+      ids.insert(r->order.id);
+      fresh += !r->replayed;
+    }
+    EXPECT_EQ(ids.size(), 1u) << "round " << round;
+    EXPECT_EQ(fresh, 1) << "round " << round;
+  }
+  OrderQuery all;
+  all.limit = kMaxOrderListLimit;
+  auto orders = must<std::vector<Order>>([&](auto done) { nodes[1]->listOrders(all, done); });
+  EXPECT_EQ(orders.size(), 10u);
 }
 
 TEST_F(PostgresStoreTest, WritesByPsqlAreCapturedOnceWithABumpedVersion) {

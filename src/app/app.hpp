@@ -87,6 +87,8 @@ class App {
   void onTokenRevoked(std::function<void(const std::string& tokenHash)> fn) {
     onTokenRevoked_ = std::move(fn);
   }
+  // Forgets a cached caller (the token was revoked here or on another node).
+  void forgetToken(const std::string& hash);
   // Extra lines for /metrics (the live layer's gauges).
   void addMetrics(std::function<std::string()> fn) { metrics_.push_back(std::move(fn)); }
   // Looks a token's hash up (for sockets too).
@@ -118,8 +120,6 @@ class App {
   void listChanges(const ApiRequestPtr& request, const ReplyPtr& reply);
   void stats(const ApiRequestPtr& request, const ReplyPtr& reply);
   void metrics(const http::Request& request, const http::ResponderPtr& responder);
-
-  void forgetToken(const std::string& hash);
 
   struct CachedCaller {
     std::optional<Caller> caller;  // nullopt: revoked

@@ -1,5 +1,6 @@
 #include "app/live.hpp"
 
+#include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <charconv>
 
@@ -111,8 +112,14 @@ void Live::start() {
   auto& nsp = io_.of("/");
   nsp.use([this](sio::Socket& socket, sio::Next next) { authorize(socket, std::move(next)); });
   nsp.onConnection([this](const sio::SocketPtr& socket) { onConnection(socket); });
-  app_.onTokenRevoked(
-      [this](const std::string& hash) { io_.to("token:" + hash).disconnectSockets(); });
+  app_.onTokenRevoked([this](const std::string& hash) {
+    io_.to("token:" + hash).disconnectSockets();
+    store_.publishSignal(json::serialize(json::object{{"kind", "token_revoked"}, {"hash", hash}}));
+  });
+  // Other nodes' riders and logouts (several nodes on one database); after a lost link,
+  // every socket is checked again for the revocations we may have missed.
+  store_.onSignals([this](const std::string& payload) { onSignal(payload); },
+                   [this] { recheck([] {}); });
   app_.addMetrics([this] {
     return "# TYPE brigade_sockets gauge\nbrigade_sockets " +
            std::to_string(io_.of("/").socketCount()) + "\n";
@@ -143,6 +150,7 @@ void Live::start() {
 }
 
 void Live::stop() {
+  store_.onSignals(nullptr, nullptr);  // returns once no signal handler is running
   recheck_.cancel();
   if (subscription_) store_.unsubscribe(std::exchange(subscription_, 0));
 }
@@ -483,26 +491,72 @@ void Live::onLocation(sio::Event& event) {
   store_.setRiderLocation(
       caller.id, *lat, *lng, [this, caller, reply](Result<store::Location> at) mutable {
         if (!at) return reply(failure("storage_error", "could not store the location"));
-        store::OrderQuery carried;
-        carried.rider_id = caller.id;
-        carried.status = store::OrderStatus::kPickedUp;
-        carried.limit = store::kMaxOrderListLimit;
-        store_.listOrders(carried, [this, caller, reply,
-                                    at = *at](Result<std::vector<store::Order>> orders) mutable {
-          if (!orders) return reply(failure("storage_error", "could not read the deliveries"));
-          for (const auto& order : *orders) {
-            json::array event{"rider:location", json::object{{"rider_id", caller.id},
-                                                             {"order_id", order.id},
-                                                             {"lat", at.lat},
-                                                             {"lng", at.lng},
-                                                             {"at", at.at}}};
-            io_.to("admins")
-                .to("customer:" + std::to_string(order.customer_id))
-                .emitRaw(json::serialize(event));
-          }
-          reply({{"ok", true}, {"relayed", orders->size()}});
+        store_.publishSignal(json::serialize(json::object{{"kind", "location"},
+                                                          {"rider_id", caller.id},
+                                                          {"lat", at->lat},
+                                                          {"lng", at->lng},
+                                                          {"at", at->at}}));
+        relayLocation(caller.id, *at, [reply](std::optional<size_t> relayed) mutable {
+          if (!relayed) return reply(failure("storage_error", "could not read the deliveries"));
+          reply({{"ok", true}, {"relayed", *relayed}});
         });
       });
+}
+
+void Live::relayLocation(int64_t riderId, const store::Location& at,
+                         std::function<void(std::optional<size_t>)> done) {
+  store::OrderQuery carried;
+  carried.rider_id = riderId;
+  carried.status = store::OrderStatus::kPickedUp;
+  carried.limit = store::kMaxOrderListLimit;
+  store_.listOrders(carried, [this, riderId, at,
+                              done = std::move(done)](Result<std::vector<store::Order>> orders) {
+    if (!orders) {
+      if (done) done(std::nullopt);
+      return;
+    }
+    for (const auto& order : *orders) {
+      json::array event{"rider:location", json::object{{"rider_id", riderId},
+                                                       {"order_id", order.id},
+                                                       {"lat", at.lat},
+                                                       {"lng", at.lng},
+                                                       {"at", at.at}}};
+      io_.to("admins")
+          .to("customer:" + std::to_string(order.customer_id))
+          .emitRaw(json::serialize(event));
+    }
+    if (done) done(orders->size());
+  });
+}
+
+void Live::onSignal(const std::string& payload) {
+  boost::system::error_code ec;
+  auto parsed = json::parse(payload, ec);
+  if (ec || !parsed.is_object()) return;
+  const auto& signal = parsed.as_object();
+  const auto* kind = signal.if_contains("kind");
+  if (!kind || !kind->is_string()) return;
+  if (*kind == "token_revoked") {
+    const auto* hash = signal.if_contains("hash");
+    if (!hash || !hash->is_string()) return;
+    const std::string h(hash->get_string());
+    app_.forgetToken(h);  // this node's cache of callers, for REST
+    io_.to("token:" + h).disconnectSockets();
+  } else if (*kind == "location") {
+    const auto* rider = signal.if_contains("rider_id");
+    const auto* lat = signal.if_contains("lat");
+    const auto* lng = signal.if_contains("lng");
+    const auto* at = signal.if_contains("at");
+    if (!rider || !rider->is_int64() || !lat || !lat->is_number() || !lng || !lng->is_number() ||
+        !at || !at->is_string()) {
+      return;
+    }
+    store::Location location;
+    location.lat = lat->to_number<double>();
+    location.lng = lng->to_number<double>();
+    location.at = std::string(at->get_string());
+    relayLocation(rider->get_int64(), location, nullptr);
+  }
 }
 
 }  // namespace brigade::app

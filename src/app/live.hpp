@@ -79,6 +79,12 @@ class Live {
   void onConnection(const sio::SocketPtr& socket);
   void onChange(const store::ChangePtr& change);
   void onLocation(sio::Event& event);
+  // Sends a rider's position to the admins and to the customers whose order the rider is
+  // carrying; `done` gets how many orders (nullopt: the read failed).
+  void relayLocation(int64_t riderId, const store::Location& at,
+                     std::function<void(std::optional<size_t>)> done);
+  // A signal from another node (store/signals.hpp): a rider's position, a revoked token.
+  void onSignal(const std::string& payload);
   // Runs fn once every change up to `seq` has been handed to the sockets' loops, so
   // that a release posted by fn comes after those broadcasts (no duplicate).
   void whenDispatched(int64_t seq, std::function<void()> fn);

@@ -93,6 +93,7 @@ int main(int argc, char** argv) {
     try {
       store::postgres::PostgresOptions options;
       options.url = config.db;
+      options.node_id = config.nodeId;
       options.store = storeOptions;
       store = store::postgres::openPostgresStore(options);
     } catch (const std::exception& e) {

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -125,6 +126,16 @@ class Store {
   }
   virtual SubscriptionId subscribe(SubscribeOptions options, StreamCallback callback) = 0;
   virtual void unsubscribe(SubscriptionId id) = 0;
+
+  // Signals to the other nodes sharing this database (store/signals.hpp): at most once,
+  // never to this node itself. A backend without other nodes (SQLite) drops them. The
+  // handlers run on a store thread and must be quick; set them before serving.
+  virtual void publishSignal(std::string payload) { (void)payload; }
+  virtual void onSignals(std::function<void(const std::string&)> on_signal,
+                         std::function<void()> on_missed) {
+    (void)on_signal;
+    (void)on_missed;
+  }
 
   // Runs retention now, to completion (the background pass does the same in small steps).
   virtual void purgeExpired(Callback<PurgeReport> done) = 0;

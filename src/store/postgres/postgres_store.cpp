@@ -6,12 +6,17 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
 #include <thread>
 
 #include "core/log.hpp"
+#include "core/random.hpp"
 #include "store/errors.hpp"
 #include "store/postgres/connection.hpp"
 #include "store/postgres/schema.hpp"
+#include "store/signals.hpp"
 #include "store/sql/rows.hpp"
 #include "store/sql/sql_store.hpp"
 #include "store/timestamp.hpp"
@@ -20,6 +25,7 @@ namespace brigade::store::postgres {
 namespace {
 
 constexpr const char* kChannel = "brigade_changes";
+constexpr const char* kSignalChannel = "brigade_signals";
 // Any constant both nodes agree on: migrations run one node at a time.
 constexpr const char* kMigrationLock = "SELECT pg_advisory_lock(4242424242)";
 constexpr const char* kMigrationUnlock = "SELECT pg_advisory_unlock(4242424242)";
@@ -117,8 +123,13 @@ class Listener {
  public:
   static constexpr std::chrono::milliseconds kRetry{500};
 
-  Listener(std::unique_ptr<Connection> c, std::function<void()> wake)
-      : c_(std::move(c)), wake_(std::move(wake)), stop_fd_(eventfd(0, EFD_CLOEXEC)) {
+  Listener(std::unique_ptr<Connection> c, std::function<void()> wake,
+           std::shared_ptr<SignalBus> signals, std::string node_id)
+      : c_(std::move(c)),
+        wake_(std::move(wake)),
+        signals_(std::move(signals)),
+        node_prefix_(std::move(node_id) + "\n"),
+        stop_fd_(eventfd(0, EFD_CLOEXEC)) {
     thread_ = std::thread([this] {
       pthread_setname_np(pthread_self(), "store-listen");
       run();
@@ -137,6 +148,7 @@ class Listener {
  private:
   void run() {
     bool listening = false;
+    bool first = true;
     while (!stop_) {
       if (!listening) {
         listening = listen();
@@ -145,6 +157,9 @@ class Listener {
           continue;
         }
         wake_();  // whatever was committed while we were not listening
+        // Signals sent meanwhile are gone: the live layer checks its sockets again.
+        if (!first) signals_->missed();
+        first = false;
       }
       pollfd fds[2] = {{PQsocket(c_->raw()), POLLIN, 0}, {stop_fd_, POLLIN, 0}};
       if (::poll(fds, 2, -1) < 0) continue;
@@ -156,7 +171,17 @@ class Listener {
       }
       bool any = false;
       while (PGnotify* n = PQnotifies(c_->raw())) {
-        any = true;
+        if (std::string_view(n->relname) == kSignalChannel) {
+          std::string_view payload(n->extra);
+          // "<node>\n<payload>": a node's own signals were already acted on where sent.
+          if (!payload.starts_with(node_prefix_)) {
+            const auto nl = payload.find('\n');
+            if (nl != std::string_view::npos)
+              signals_->deliver(std::string(payload.substr(nl + 1)));
+          }
+        } else {
+          any = true;
+        }
         PQfreemem(n);
       }
       if (any) wake_();
@@ -167,7 +192,8 @@ class Listener {
     if (PQstatus(c_->raw()) != CONNECTION_OK) {
       if (auto ok = c_->ensureConnected(); !ok) return false;
     }
-    return c_->exec((std::string("LISTEN ") + kChannel).c_str()).ok();
+    return c_->exec((std::string("LISTEN ") + kChannel).c_str()).ok() &&
+           c_->exec((std::string("LISTEN ") + kSignalChannel).c_str()).ok();
   }
 
   void waitStop(std::chrono::milliseconds d) {
@@ -177,8 +203,76 @@ class Listener {
 
   std::unique_ptr<Connection> c_;
   std::function<void()> wake_;
+  std::shared_ptr<SignalBus> signals_;
+  const std::string node_prefix_;
   int stop_fd_;
   std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
+
+// Sends signals from a thread of its own (callers are event loops), on its own
+// connection, in the order given; a signal that cannot be sent is dropped (at most once).
+class Publisher {
+ public:
+  static constexpr size_t kMaxQueued = 10000;
+
+  Publisher(std::unique_ptr<Connection> c, std::string node_id)
+      : c_(std::move(c)), prefix_(std::move(node_id) + "\n") {
+    thread_ = std::thread([this] {
+      pthread_setname_np(pthread_self(), "store-signal");
+      run();
+    });
+  }
+  ~Publisher() {
+    {
+      std::lock_guard lock(mutex_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+  Publisher(const Publisher&) = delete;
+  Publisher& operator=(const Publisher&) = delete;
+
+  void publish(std::string payload) {
+    if (payload.size() + prefix_.size() > kMaxSignalBytes) {
+      spdlog::warn("store: a signal of {} bytes is over the limit; dropped", payload.size());
+      return;
+    }
+    {
+      std::lock_guard lock(mutex_);
+      if (stop_ || queue_.size() >= kMaxQueued) return;
+      queue_.push_back(prefix_ + payload);
+    }
+    cv_.notify_one();
+  }
+
+ private:
+  void run() {
+    for (;;) {
+      std::string payload;
+      {
+        std::unique_lock lock(mutex_);
+        cv_.wait(lock, [this] { return stop_ || !queue_.empty(); });
+        if (stop_) return;
+        payload = std::move(queue_.front());
+        queue_.pop_front();
+      }
+      auto st = c_->statement(std::string("SELECT pg_notify('") + kSignalChannel + "', ?)");
+      if (!st) continue;
+      st->bind(1, payload);
+      if (st->step() == sql::Step::kFailed) {
+        spdlog::debug("store: a signal was not sent: {}", c_->lastError().message);
+      }
+    }
+  }
+
+  std::unique_ptr<Connection> c_;
+  const std::string prefix_;
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  std::deque<std::string> queue_;
+  bool stop_ = false;
   std::thread thread_;
 };
 
@@ -253,10 +347,16 @@ std::unique_ptr<Store> openPostgresStore(PostgresOptions options) {
   }
   b.changes =
       std::make_unique<PostgresChangeSource>(std::make_unique<Connection>(options.url, "stream"));
+  std::string node_id = options.node_id.empty() ? randomId(9) : options.node_id;
+  b.signals = std::make_shared<SignalBus>();
+  auto publisher =
+      std::make_shared<Publisher>(std::make_unique<Connection>(options.url, "signal"), node_id);
+  b.publish_signal = [publisher](std::string payload) { publisher->publish(std::move(payload)); };
   auto listen = std::make_shared<std::unique_ptr<Connection>>(
       std::make_unique<Connection>(options.url, "listen"));
-  b.start_companion = [listen](std::function<void()> wake) -> std::shared_ptr<void> {
-    return std::make_shared<Listener>(std::move(*listen), std::move(wake));
+  b.start_companion = [listen, signals = b.signals,
+                       node_id](std::function<void()> wake) -> std::shared_ptr<void> {
+    return std::make_shared<Listener>(std::move(*listen), std::move(wake), signals, node_id);
   };
   b.poll_interval = options.poll_interval;
   b.writer_options.group_commit = options.group_commit;

@@ -21,6 +21,8 @@ struct PostgresOptions {
   size_t max_batch = kMaxBatch;
   int readers = kDefaultReaders;
   std::chrono::milliseconds poll_interval = kDefaultPollInterval;
+  // This node's id: signals carry it so that a node ignores its own (empty: random).
+  std::string node_id;
 };
 
 // Checks a --db URL without connecting; the error says what is wrong with it.

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "store/change_hub.hpp"
+#include "store/signals.hpp"
 #include "store/sql/connection.hpp"
 #include "store/sql/dialect.hpp"
 #include "store/sql/reader_pool.hpp"
@@ -27,6 +28,10 @@ struct Backend {
   // PostgreSQL's listener) once the stream exists; `wake` makes the stream thread look for
   // new changes at once. Destroyed after the store's own threads have stopped.
   std::function<std::shared_ptr<void>(std::function<void()> wake)> start_companion;
+  // Signals between nodes (store/signals.hpp): where the backend delivers those it
+  // receives, and how to send one. Both empty on a backend without other nodes.
+  std::shared_ptr<SignalBus> signals;
+  std::function<void(std::string)> publish_signal;
 };
 
 // Every domain operation of Brigade's Store, written once over sql::Connection, on the
@@ -78,6 +83,13 @@ class SqlStore final : public Store {
   SubscriptionId subscribe(SubscribeOptions options, StreamCallback callback) override;
   void unsubscribe(SubscriptionId id) override;
   void purgeExpired(Callback<PurgeReport> done) override;
+  void publishSignal(std::string payload) override {
+    if (publish_signal_) publish_signal_(std::move(payload));
+  }
+  void onSignals(std::function<void(const std::string&)> on_signal,
+                 std::function<void()> on_missed) override {
+    if (signals_) signals_->subscribe(std::move(on_signal), std::move(on_missed));
+  }
   StoreStats stats() const override { return writer_->stats(); }
 
  private:
@@ -100,6 +112,8 @@ class SqlStore final : public Store {
   std::unique_ptr<ReaderPool> readers_;
   std::unique_ptr<Writer> writer_;
   std::shared_ptr<void> companion_;
+  std::shared_ptr<SignalBus> signals_;
+  std::function<void(std::string)> publish_signal_;
 };
 
 }  // namespace brigade::store::sql

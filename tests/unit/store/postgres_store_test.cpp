@@ -6,6 +6,7 @@
 #include <libpq-fe.h>
 
 #include <atomic>
+#include <condition_variable>
 #include <future>
 #include <map>
 #include <random>
@@ -15,6 +16,7 @@
 #include "store/errors.hpp"
 #include "store/postgres/placeholders.hpp"
 #include "store/postgres/postgres_store.hpp"
+#include "store/signals.hpp"
 #include "unit/store/store_fixture.hpp"
 
 namespace brigade::store::testing {
@@ -216,6 +218,76 @@ TEST_F(PostgresStoreTest, OneIdempotencyKeyOnSeveralNodesAtOnceMakesOneOrder) {
   all.limit = kMaxOrderListLimit;
   auto orders = must<std::vector<Order>>([&](auto done) { nodes[1]->listOrders(all, done); });
   EXPECT_EQ(orders.size(), 10u);
+}
+
+// Signals reach every other node, not the sender; a node whose LISTEN connection is cut
+// is told it may have missed some, and hears the next ones again.
+TEST_F(PostgresStoreTest, SignalsReachOtherNodesAndALostLinkIsReported) {
+  struct Heard {
+    std::mutex m;
+    std::condition_variable cv;
+    std::vector<std::string> signals;
+    int missed = 0;
+  };
+  auto open_node = [&](const std::string& id) {
+    postgres::PostgresOptions o;
+    o.url = url();
+    o.node_id = id;
+    return postgres::openPostgresStore(std::move(o));
+  };
+  auto a = open_node("a");
+  auto b = open_node("b");
+  auto c = open_node("c");
+  std::map<std::string, std::shared_ptr<Heard>> heard;
+  for (auto& [name, store] : std::vector<std::pair<std::string, Store*>>{
+           {"a", a.get()}, {"b", b.get()}, {"c", c.get()}}) {
+    auto h = std::make_shared<Heard>();
+    heard[name] = h;
+    store->onSignals(
+        [h](const std::string& payload) {
+          std::lock_guard lock(h->m);
+          h->signals.push_back(payload);
+          h->cv.notify_all();
+        },
+        [h] {
+          std::lock_guard lock(h->m);
+          ++h->missed;
+          h->cv.notify_all();
+        });
+  }
+  auto wait = [](Heard& h, std::function<bool()> pred) {
+    std::unique_lock lock(h.m);
+    return h.cv.wait_for(lock, 10s, pred);
+  };
+  a->publishSignal(R"({"kind":"location","n":1})");
+  a->publishSignal(R"({"kind":"location","n":2})");
+  for (const char* other : {"b", "c"}) {
+    auto& h = *heard[other];
+    ASSERT_TRUE(wait(h, [&] { return h.signals.size() == 2; })) << other;
+    EXPECT_EQ(h.signals[0], R"({"kind":"location","n":1})");
+    EXPECT_EQ(h.signals[1], R"({"kind":"location","n":2})");
+  }
+  // b answers; by then a's own two would have arrived had they been delivered to it.
+  b->publishSignal("from b");
+  ASSERT_TRUE(wait(*heard["a"], [&] { return heard["a"]->signals.size() == 1; }));
+  EXPECT_EQ(heard["a"]->signals[0], "from b") << "a node must not hear its own signals";
+
+  // Over the limit: dropped at the sender, nobody hears it.
+  a->publishSignal(std::string(kMaxSignalBytes, 'x'));
+
+  ASSERT_EQ(psql(testPostgresUrl(),
+                 "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                 "WHERE application_name = 'brigade-listen' AND datname = '" +
+                     postgresDatabaseName(dir_.path()) + "'"),
+            0);
+  for (const char* node : {"a", "b", "c"}) {
+    auto& h = *heard[node];
+    ASSERT_TRUE(wait(h, [&] { return h.missed >= 1; })) << node << " was not told";
+  }
+  a->publishSignal("after");
+  auto& hb = *heard["b"];
+  ASSERT_TRUE(wait(hb, [&] { return !hb.signals.empty() && hb.signals.back() == "after"; }));
+  EXPECT_EQ(hb.signals.size(), 3u) << "the oversized signal must not arrive";
 }
 
 TEST_F(PostgresStoreTest, WritesByPsqlAreCapturedOnceWithABumpedVersion) {

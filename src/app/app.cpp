@@ -176,8 +176,15 @@ void App::mount(http::Router& router) {
   router_.mount(router);
   http::Route health;
   health.handle = [this](http::Request&&, const http::ResponderPtr& responder) {
-    json::object body{{"status", "ok"}, {"epoch", store_.epoch()}, {"last_seq", store_.headSeq()}};
-    responder->send(http::Response::json(200, json::serialize(body)));
+    // Unhealthy while the database cannot be reached: a balancer sends new clients to
+    // other nodes, and this one keeps its sockets for when the database is back.
+    const bool up = store_.reachable();
+    json::object body{{"status", up ? "ok" : "database_unavailable"},
+                      {"epoch", store_.epoch()},
+                      {"last_seq", store_.headSeq()}};
+    auto response = http::Response::json(up ? 200 : 503, json::serialize(body));
+    if (!up) response.set("Retry-After", std::to_string(kRetryAfterUnavailableS));
+    responder->send(std::move(response));
   };
   router.add("/healthz", std::move(health));
   http::Route metrics;

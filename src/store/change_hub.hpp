@@ -32,6 +32,8 @@ class ChangeSource {
   // Cheap check run every poll interval: may another connection or process have committed
   // since the last call? (SQLite: PRAGMA data_version.)
   virtual bool maybeChanged() = 0;
+  // Whether the last call reached the database (a source that cannot lose it: always).
+  virtual bool reachable() const { return true; }
 };
 
 // Backend-neutral subscribe/replay/live delivery. One thread owns the stream position
@@ -60,6 +62,7 @@ class ChangeHub {
   void unsubscribe(SubscriptionId id);
 
   int64_t head() const { return head_.load(); }
+  bool reachable() const { return source_->reachable(); }
   const std::string& epoch() const { return epoch_; }
 
  private:

@@ -137,6 +137,10 @@ class Store {
     (void)on_missed;
   }
 
+  // Whether the database answered the stream thread's last look (it looks every poll
+  // interval): false while a PostgreSQL server is down. SQLite is always reachable.
+  virtual bool reachable() const { return true; }
+
   // Runs retention now, to completion (the background pass does the same in small steps).
   virtual void purgeExpired(Callback<PurgeReport> done) = 0;
   virtual StoreStats stats() const = 0;

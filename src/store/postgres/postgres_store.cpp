@@ -103,17 +103,24 @@ class PostgresChangeSource final : public ChangeSource {
 
   bool maybeChanged() override {
     auto st = c_->statement("SELECT seq FROM stream_head");
-    if (!st || st->step() != sql::Step::kRow) return true;
+    if (!st || st->step() != sql::Step::kRow) {
+      if (reachable_.exchange(false)) spdlog::warn("store: PostgreSQL is unreachable");
+      return true;
+    }
+    if (!reachable_.exchange(true)) spdlog::info("store: PostgreSQL is reachable again");
     const int64_t head = st->int64(0);
     const bool changed = head != last_head_;
     last_head_ = head;
     return changed;
   }
 
+  bool reachable() const override { return reachable_.load(); }
+
  private:
   std::unique_ptr<Connection> c_;
   PostgresDialect dialect_;
   int64_t last_head_ = -1;
+  std::atomic<bool> reachable_{true};
 };
 
 // LISTENs on its own connection and wakes the stream thread on every notification, and

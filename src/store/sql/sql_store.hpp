@@ -91,6 +91,7 @@ class SqlStore final : public Store {
     if (signals_) signals_->subscribe(std::move(on_signal), std::move(on_missed));
   }
   StoreStats stats() const override { return writer_->stats(); }
+  bool reachable() const override { return hub_->reachable(); }
 
  private:
   template <typename T, typename F>

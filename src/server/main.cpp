@@ -5,6 +5,7 @@
 #include <boost/json/serialize.hpp>
 #include <csignal>
 #include <filesystem>
+#include <future>
 #include <iostream>
 
 #include <spdlog/sinks/stdout_color_sinks.h>
@@ -23,8 +24,12 @@
 #include "store/sqlite/sqlite_store.hpp"
 
 namespace {
+
+// How long a stopping node waits for the writes it has queued (SIGTERM; a rolling
+// restart): well inside the 10 s a service manager gives before SIGKILL.
+constexpr std::chrono::seconds kDrainWrites{5};
 volatile std::sig_atomic_t stopRequested = 0;
-}
+}  // namespace
 
 int main(int argc, char** argv) {
   using namespace brigade;
@@ -191,10 +196,18 @@ int main(int argc, char** argv) {
   // Shutdown order (docs/ARCHITECTURE.md, "Ownership and threads"): the store's
   // threads call back into the app, Live and the loops' queues, so everything they
   // touch must outlive them, and nothing may call the store once it is gone.
-  http.close();   // no new connections
-  live.stop();    // no more change-stream callbacks (unsubscribe waits one out) or rechecks
-  io.close();     // every socket leaves ("server shutting down"), sessions end
-  loops.drain();  // ... which happens on the loops: let them run it
+  http.close();  // no new connections
+  live.stop();   // no more change-stream callbacks (unsubscribe waits one out) or rechecks
+  io.close();    // every socket leaves ("server shutting down"), sessions end: clients
+                 // reconnect (to another node behind a balancer)
+  // Writes already queued commit and their answers reach the loops (bounded: a node
+  // stopping while its database is unreachable still exits in time).
+  auto flushed = std::make_shared<std::promise<void>>();
+  store->flush([flushed](Result<void>) { flushed->set_value(); });
+  if (flushed->get_future().wait_for(kDrainWrites) != std::future_status::ready) {
+    spdlog::warn("brigade: writes still queued after {} s; stopping anyway", kDrainWrites.count());
+  }
+  loops.drain();  // ... the closes and those answers happen on the loops: let them run
   loops.stop();   // from here no loop runs: nothing new reaches the store or the app
   app.stop();     // queued password hashing finishes (into the store)
   store.reset();  // answers what is queued (callbacks only post to the stopped loops), ends

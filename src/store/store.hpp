@@ -141,6 +141,10 @@ class Store {
   // interval): false while a PostgreSQL server is down. SQLite is always reachable.
   virtual bool reachable() const { return true; }
 
+  // Completes once every write queued before it has committed and been answered: a
+  // shutdown waits on it so that in-flight requests get their answers.
+  virtual void flush(Callback<void> done) = 0;
+
   // Runs retention now, to completion (the background pass does the same in small steps).
   virtual void purgeExpired(Callback<PurgeReport> done) = 0;
   virtual StoreStats stats() const = 0;

@@ -83,6 +83,7 @@ class SqlStore final : public Store {
   SubscriptionId subscribe(SubscribeOptions options, StreamCallback callback) override;
   void unsubscribe(SubscriptionId id) override;
   void purgeExpired(Callback<PurgeReport> done) override;
+  void flush(Callback<void> done) override;
   void publishSignal(std::string payload) override {
     if (publish_signal_) publish_signal_(std::move(payload));
   }

@@ -62,6 +62,15 @@ void SqlStore::purgeExpired(Callback<PurgeReport> done) {
   writer_->enqueue(std::move(job));
 }
 
+void SqlStore::flush(Callback<void> done) {
+  // The writer takes jobs in order and answers a batch before it takes the next: a
+  // stand-alone job runs after every write queued before it was answered.
+  WriteJob job;
+  job.on_closed = [done](const Error& e) { done(e); };
+  job.alone = [done](Connection&) { done(Result<void>()); };
+  writer_->enqueue(std::move(job));
+}
+
 Result<bool> SqlStore::retentionStep(Connection& c, PurgeReport* report) {
   const auto t = o_.clock();
   const std::string cutoff = formatTimestamp(t - o_.retention);

@@ -114,8 +114,30 @@ App::App(store::Store& store, AppConfig config)
       registrationsByAddress_(config_.registrationsPerAddress, kRegistrationWindowMs),
       router_([this](const std::string& hash,
                      std::function<void(std::optional<Caller>)> done) { authenticate(hash, done); },
-              config_.cors) {
+              config_.cors),
+      signals_(store) {
   routes();
+  // Failed sign-ins on other nodes count here too: the limits hold across nodes.
+  signals_.on("login_failure", [this](const json::object& s) {
+    const auto* account = s.if_contains("account");
+    const auto* address = s.if_contains("address");
+    if (!account || !account->is_string() || !address || !address->is_string()) return;
+    recordLoginFailure(std::string(account->get_string()), std::string(address->get_string()));
+  });
+  signals_.on("login_success", [this](const json::object& s) {
+    const auto* account = s.if_contains("account");
+    const auto* address = s.if_contains("address");
+    if (!account || !account->is_string() || !address || !address->is_string()) return;
+    loginByPair_.reset(std::string(account->get_string()) + '\n' +
+                       std::string(address->get_string()));
+  });
+}
+
+void App::recordLoginFailure(const std::string& account, const std::string& address) {
+  int64_t t = clock().nowMs();
+  loginByPair_.recordFailure(account + '\n' + address, t);
+  loginByAccount_.recordFailure(account, t);
+  loginByAddress_.recordFailure(address, t);
 }
 
 App::~App() = default;
@@ -344,14 +366,18 @@ void App::login(const ApiRequestPtr& request, const ReplyPtr& reply) {
     bool queued = hashers_.submit([this, reply, plain, found, emailKey, addressKey, pairKey] {
       // Unknown emails are checked against a decoy so both answers take as long.
       bool ok = verifyPassword(plain, found ? found->password_hash : decoyHash(config_.passwords));
+      const json::object who{{"account", emailKey}, {"address", addressKey}};
       if (!ok || !found) {
-        int64_t t = clock().nowMs();
-        loginByPair_.recordFailure(pairKey, t);
-        loginByAccount_.recordFailure(emailKey, t);
-        loginByAddress_.recordFailure(addressKey, t);
+        recordLoginFailure(emailKey, addressKey);
+        json::object signal = who;
+        signal["kind"] = "login_failure";
+        signals_.publish(signal);
         return reply->error({401, "invalid_credentials", "wrong email or password", ""});
       }
       loginByPair_.reset(pairKey);
+      json::object signal = who;
+      signal["kind"] = "login_success";
+      signals_.publish(signal);
       issueToken(*found, 200, reply);
     });
     if (!queued) reply->error({503, "busy", "too many logins at once, retry", ""});

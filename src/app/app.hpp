@@ -16,6 +16,7 @@
 #include "app/backoff.hpp"
 #include "app/passwords.hpp"
 #include "app/rate_limiter.hpp"
+#include "app/signals.hpp"
 #include "app/worker_pool.hpp"
 #include "core/clock.hpp"
 #include "http/cors.hpp"
@@ -87,6 +88,8 @@ class App {
   void onTokenRevoked(std::function<void(const std::string& tokenHash)> fn) {
     onTokenRevoked_ = std::move(fn);
   }
+  // Signals to and from the other nodes sharing the database.
+  Signals& signals() { return signals_; }
   // Forgets a cached caller (the token was revoked here or on another node).
   void forgetToken(const std::string& hash);
   // Extra lines for /metrics (the live layer's gauges).
@@ -103,6 +106,8 @@ class App {
   void registerUser(const ApiRequestPtr& request, const ReplyPtr& reply);
   void login(const ApiRequestPtr& request, const ReplyPtr& reply);
   void logout(const ApiRequestPtr& request, const ReplyPtr& reply);
+  // Counts a failed sign-in (here or, through a signal, on another node).
+  void recordLoginFailure(const std::string& account, const std::string& address);
   void createUser(const ApiRequestPtr& request, const ReplyPtr& reply);
   void issueToken(const store::User& user, int status, const ReplyPtr& reply);
 
@@ -138,6 +143,8 @@ class App {
   ApiRouter router_;
   std::function<void(const std::string&)> onTokenRevoked_;
   std::vector<std::function<std::string()>> metrics_;
+  // Last of the members it may call into: destroyed (unsubscribed) first.
+  Signals signals_;
   std::atomic<uint64_t> ordersCreated_{0};
 };
 

@@ -1,6 +1,5 @@
 #include "app/live.hpp"
 
-#include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <charconv>
 
@@ -114,12 +113,13 @@ void Live::start() {
   nsp.onConnection([this](const sio::SocketPtr& socket) { onConnection(socket); });
   app_.onTokenRevoked([this](const std::string& hash) {
     io_.to("token:" + hash).disconnectSockets();
-    store_.publishSignal(json::serialize(json::object{{"kind", "token_revoked"}, {"hash", hash}}));
+    app_.signals().publish(json::object{{"kind", "token_revoked"}, {"hash", hash}});
   });
   // Other nodes' riders and logouts (several nodes on one database); after a lost link,
   // every socket is checked again for the revocations we may have missed.
-  store_.onSignals([this](const std::string& payload) { onSignal(payload); },
-                   [this] { recheck([] {}); });
+  app_.signals().on("location", [this](const json::object& s) { onLocationSignal(s); });
+  app_.signals().on("token_revoked", [this](const json::object& s) { onRevokedSignal(s); });
+  app_.signals().onMissed("live", [this] { recheck([] {}); });
   app_.addMetrics([this] {
     return "# TYPE brigade_sockets gauge\nbrigade_sockets " +
            std::to_string(io_.of("/").socketCount()) + "\n";
@@ -150,7 +150,10 @@ void Live::start() {
 }
 
 void Live::stop() {
-  store_.onSignals(nullptr, nullptr);  // returns once no signal handler is running
+  // Each returns once its handler is no longer running.
+  app_.signals().on("location", nullptr);
+  app_.signals().on("token_revoked", nullptr);
+  app_.signals().onMissed("live", nullptr);
   recheck_.cancel();
   if (subscription_) store_.unsubscribe(std::exchange(subscription_, 0));
 }
@@ -491,11 +494,11 @@ void Live::onLocation(sio::Event& event) {
   store_.setRiderLocation(
       caller.id, *lat, *lng, [this, caller, reply](Result<store::Location> at) mutable {
         if (!at) return reply(failure("storage_error", "could not store the location"));
-        store_.publishSignal(json::serialize(json::object{{"kind", "location"},
-                                                          {"rider_id", caller.id},
-                                                          {"lat", at->lat},
-                                                          {"lng", at->lng},
-                                                          {"at", at->at}}));
+        app_.signals().publish(json::object{{"kind", "location"},
+                                            {"rider_id", caller.id},
+                                            {"lat", at->lat},
+                                            {"lng", at->lng},
+                                            {"at", at->at}});
         relayLocation(caller.id, *at, [reply](std::optional<size_t> relayed) mutable {
           if (!relayed) return reply(failure("storage_error", "could not read the deliveries"));
           reply({{"ok", true}, {"relayed", *relayed}});
@@ -529,34 +532,28 @@ void Live::relayLocation(int64_t riderId, const store::Location& at,
   });
 }
 
-void Live::onSignal(const std::string& payload) {
-  boost::system::error_code ec;
-  auto parsed = json::parse(payload, ec);
-  if (ec || !parsed.is_object()) return;
-  const auto& signal = parsed.as_object();
-  const auto* kind = signal.if_contains("kind");
-  if (!kind || !kind->is_string()) return;
-  if (*kind == "token_revoked") {
-    const auto* hash = signal.if_contains("hash");
-    if (!hash || !hash->is_string()) return;
-    const std::string h(hash->get_string());
-    app_.forgetToken(h);  // this node's cache of callers, for REST
-    io_.to("token:" + h).disconnectSockets();
-  } else if (*kind == "location") {
-    const auto* rider = signal.if_contains("rider_id");
-    const auto* lat = signal.if_contains("lat");
-    const auto* lng = signal.if_contains("lng");
-    const auto* at = signal.if_contains("at");
-    if (!rider || !rider->is_int64() || !lat || !lat->is_number() || !lng || !lng->is_number() ||
-        !at || !at->is_string()) {
-      return;
-    }
-    store::Location location;
-    location.lat = lat->to_number<double>();
-    location.lng = lng->to_number<double>();
-    location.at = std::string(at->get_string());
-    relayLocation(rider->get_int64(), location, nullptr);
+void Live::onRevokedSignal(const json::object& signal) {
+  const auto* hash = signal.if_contains("hash");
+  if (!hash || !hash->is_string()) return;
+  const std::string h(hash->get_string());
+  app_.forgetToken(h);  // this node's cache of callers, for REST
+  io_.to("token:" + h).disconnectSockets();
+}
+
+void Live::onLocationSignal(const json::object& signal) {
+  const auto* rider = signal.if_contains("rider_id");
+  const auto* lat = signal.if_contains("lat");
+  const auto* lng = signal.if_contains("lng");
+  const auto* at = signal.if_contains("at");
+  if (!rider || !rider->is_int64() || !lat || !lat->is_number() || !lng || !lng->is_number() ||
+      !at || !at->is_string()) {
+    return;
   }
+  store::Location location;
+  location.lat = lat->to_number<double>();
+  location.lng = lng->to_number<double>();
+  location.at = std::string(at->get_string());
+  relayLocation(rider->get_int64(), location, nullptr);
 }
 
 }  // namespace brigade::app

@@ -83,8 +83,9 @@ class Live {
   // carrying; `done` gets how many orders (nullopt: the read failed).
   void relayLocation(int64_t riderId, const store::Location& at,
                      std::function<void(std::optional<size_t>)> done);
-  // A signal from another node (store/signals.hpp): a rider's position, a revoked token.
-  void onSignal(const std::string& payload);
+  // Signals from other nodes (app/signals.hpp): a rider's position, a revoked token.
+  void onLocationSignal(const boost::json::object& signal);
+  void onRevokedSignal(const boost::json::object& signal);
   // Runs fn once every change up to `seq` has been handed to the sockets' loops, so
   // that a release posted by fn comes after those broadcasts (no duplicate).
   void whenDispatched(int64_t seq, std::function<void()> fn);

@@ -2,7 +2,7 @@
 // nodes — a rider on node A shares a position that the customer and the admin on node B
 // receive; a logout on node B closes that token's socket on node A at once (not at the
 // next 30 s recheck) and node A refuses the token over REST — and one Idempotency-Key sent
-// to both nodes at once makes one order. Every order change reaches the admin on the
+// to both nodes at once makes one order; failed sign-ins on one node count on the other. Every order change reaches the admin on the
 // other node, in seq order.
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
@@ -99,6 +99,23 @@ describe("two nodes on one PostgreSQL", () => {
     assert.equal(out.status, 204, out.text);
     await onA.until(() => onA.disconnects.length > 0, 5000, "disconnected on node A");
     assert.equal((await api(a, "GET", "/api/me", { token: customer.token })).status, 401);
+  });
+
+  test("failed sign-ins on node B count on node A", async () => {
+    const victim = await registerCustomer(a, "victim");
+    const email = victim.user.email;
+    // A barrier: a socket on A whose token B revokes after the failures. Signals from one
+    // node arrive in the order it sent them, so once A has closed it, A has counted them.
+    const marker = await registerCustomer(a, "marker");
+    const markerOnA = await open(a, marker.token, "marker@a");
+    for (let i = 0; i < 5; i++) {
+      const res = await api(b, "POST", "/api/auth/login", { body: { email, password: "wrong-password-1" } });
+      assert.equal(res.status, 401, res.text);
+    }
+    assert.equal((await api(b, "POST", "/api/auth/logout", { token: marker.token })).status, 204);
+    await markerOnA.until(() => markerOnA.disconnects.length > 0, 5000, "node A has B's signals");
+    const res = await api(a, "POST", "/api/auth/login", { body: { email, password: "password-123" } });
+    assert.equal(res.status, 429, `node A let a sixth attempt through: ${res.text}`);
   });
 
   test("one Idempotency-Key sent to both nodes at once makes one order", async () => {

@@ -387,12 +387,16 @@ void ApiRouter::dispatch(http::Request&& request, const http::ResponderPtr& resp
     route.handler(api, reply);
     return;
   }
-  authenticate_(tokenHash(*token), [api, reply, &route](std::optional<Caller> caller) {
+  authenticate_(tokenHash(*token), [api, reply, &route](Result<Caller> caller) {
     if (!caller) {
-      reply->error({401, "unauthorized", "the token is invalid, expired or revoked", ""});
+      if (caller.error().code == kUnauthorizedCode) {
+        reply->error({401, "unauthorized", "the token is invalid, expired or revoked", ""});
+      } else {
+        reply->error(fromStore(caller.error()));  // 503 while the database is unreachable
+      }
       return;
     }
-    api->caller = std::move(caller);
+    api->caller = std::move(*caller);
     if (!allowed(route.access, api->caller)) {
       reply->error(forbidden());
       return;

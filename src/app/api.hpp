@@ -26,6 +26,12 @@ inline constexpr size_t kMaxBodyBytes = 1 << 20;
 inline constexpr unsigned kMaxJsonDepth = 16;
 inline constexpr size_t kMaxJsonString = 10000;  // bytes in any one string of a body
 
+// The error of a token that is invalid, expired or revoked (App::authenticate).
+inline constexpr const char* kUnauthorizedCode = "unauthorized";
+inline Error unauthorized() {
+  return makeError(kUnauthorizedCode, "the token is invalid, expired or revoked");
+}
+
 // Retry-After on a 503 (database busy or unreachable): about how long a PostgreSQL restart
 // or a failover takes.
 inline constexpr int kRetryAfterUnavailableS = 2;
@@ -104,7 +110,7 @@ enum class Access {
 using Handler = std::function<void(const ApiRequestPtr&, const ReplyPtr&)>;
 // Looks a bearer token's hash up; calls back (on any thread) with the caller or nothing.
 using Authenticate =
-    std::function<void(const std::string& tokenHash, std::function<void(std::optional<Caller>)>)>;
+    std::function<void(const std::string& tokenHash, std::function<void(Result<Caller>)>)>;
 
 // Tokens longer than this are refused without a lookup (ours are 43 characters).
 inline constexpr size_t kMaxTokenLength = 256;

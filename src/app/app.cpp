@@ -113,7 +113,7 @@ App::App(store::Store& store, AppConfig config)
       loginByAddress_(config_.loginFailuresPerAddress, kLoginWindowMs),
       registrationsByAddress_(config_.registrationsPerAddress, kRegistrationWindowMs),
       router_([this](const std::string& hash,
-                     std::function<void(std::optional<Caller>)> done) { authenticate(hash, done); },
+                     std::function<void(Result<Caller>)> done) { authenticate(hash, done); },
               config_.cors),
       signals_(store) {
   routes();
@@ -142,7 +142,7 @@ void App::recordLoginFailure(const std::string& account, const std::string& addr
 
 App::~App() = default;
 
-void App::authenticate(const std::string& hash, std::function<void(std::optional<Caller>)> done) {
+void App::authenticate(const std::string& hash, std::function<void(Result<Caller>)> done) {
   int64_t now = clock().nowMs();
   std::optional<CachedCaller> cached;
   {
@@ -152,19 +152,24 @@ void App::authenticate(const std::string& hash, std::function<void(std::optional
     }
   }
   if (cached) {
-    done(std::move(cached->caller));  // nullopt: a revoked token
+    if (!cached->caller) return done(unauthorized());  // a revoked token
+    done(std::move(*cached->caller));
     return;
   }
   store_.findActiveToken(hash, [this, hash, done = std::move(done)](Result<store::Token> token) {
     if (!token) {
-      done(std::nullopt);
+      // Not found: the token is invalid. Anything else (the database is unreachable) is
+      // not the token's fault: the caller answers 503, never "signed out".
+      done(token.error().code == store::errc::kNotFound ? Result<Caller>(unauthorized())
+                                                        : Result<Caller>(token.error()));
       return;
     }
     // Cached no longer than the token lives.
     int64_t keepMs = std::min(kCallerCacheMs, msUntil(token->expires_at, clock().wallNow()));
     store_.findUserById(token->user_id, [this, hash, done, keepMs](Result<store::User> user) {
       if (!user) {
-        done(std::nullopt);
+        done(user.error().code == store::errc::kNotFound ? Result<Caller>(unauthorized())
+                                                         : Result<Caller>(user.error()));
         return;
       }
       Caller caller{user->id, user->role, user->email, user->name, hash};
@@ -823,7 +828,7 @@ void App::metrics(const http::Request& request, const http::ResponderPtr& respon
       token->size() == config_.metricsToken.size()) {
     return answer();
   }
-  authenticate(tokenHash(*token), [answer, refuse](std::optional<Caller> caller) {
+  authenticate(tokenHash(*token), [answer, refuse](Result<Caller> caller) {
     if (caller && caller->role == Role::kAdmin) return answer();
     refuse();
   });

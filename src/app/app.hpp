@@ -95,7 +95,9 @@ class App {
   // Extra lines for /metrics (the live layer's gauges).
   void addMetrics(std::function<std::string()> fn) { metrics_.push_back(std::move(fn)); }
   // Looks a token's hash up (for sockets too).
-  void authenticate(const std::string& tokenHash, std::function<void(std::optional<Caller>)> done);
+  // The caller a token stands for; the error is kUnauthorizedCode when the token is invalid,
+  // expired or revoked, a store error (database_unavailable) when that cannot be told now.
+  void authenticate(const std::string& tokenHash, std::function<void(Result<Caller>)> done);
 
   // Creates a user with a hashed password (blocking: start-up and tools only).
   Result<store::User> createUserBlocking(const std::string& email, const std::string& password,

@@ -172,9 +172,12 @@ void Live::recheck(std::function<void()> done) {
   io_.of("/").forEachSocket([this, all](sio::Socket& socket) {
     const Caller was = std::any_cast<Caller>(socket.data);
     std::weak_ptr<sio::Socket> weak = socket.shared_from_this();
-    app_.authenticate(was.tokenHash, [weak, was, all](std::optional<Caller> now) {
+    app_.authenticate(was.tokenHash, [weak, was, all](Result<Caller> now) {
       auto s = weak.lock();
       if (!s) return;
+      // The database could not say (unreachable): the socket stays as it is until a
+      // recheck that can.
+      if (!now && now.error().code != kUnauthorizedCode) return;
       s->post([was, now, all](sio::Socket& socket) {
         if (!now) {
           socket.disconnect();  // token expired or revoked, or the user is gone
@@ -270,9 +273,16 @@ void Live::authorize(sio::Socket& socket, sio::Next next) {
   }
   auto self = socket.shared_from_this();
   app_.authenticate(
-      tokenHash(std::string_view(token->get_string())),
-      [this, self, next](std::optional<Caller> caller) {
-        if (!caller) return next(sio::ConnectError{"unauthorized", nullptr});
+      tokenHash(std::string_view(token->get_string())), [this, self, next](Result<Caller> caller) {
+        if (!caller && caller.error().code == kUnauthorizedCode) {
+          return next(sio::ConnectError{"unauthorized", nullptr});
+        }
+        if (!caller) {
+          // Not the token's fault: the client should come back (the panels retry this one
+          // as they retry rate_limited; the stock client gets connect_error "unavailable").
+          return next(sio::ConnectError{
+              "unavailable", json::object{{"retry_after_ms", kRetryAfterUnavailableS * 1000}}});
+        }
         // Per user, not per socket: many sockets of one account share it.
         if (int64_t wait = connects_.acquire(std::to_string(caller->id), app_.clock().nowMs())) {
           return next(sio::ConnectError{"rate_limited", json::object{{"retry_after_ms", wait}}});

@@ -13,6 +13,7 @@ import { after, before, describe, test } from "node:test";
 import {
   api,
   availableItemIds,
+  connect,
   connectReady,
   loginDemo,
   placeOrder,
@@ -67,7 +68,24 @@ describe("a node that loses PostgreSQL", () => {
     const before = await placeOrder(server, customer.token, itemId);
     await admin.until(() => admin.named("order:changed").some((e) => e.args[0].order?.id === before.id), 5000, "the first order");
 
+    // A token this node has not seen yet (signed in, never used here).
+    const fresh = await registerCustomer(server, "fresh");
+
     pg("stop", "--dir", dir);
+    // The node cannot tell whether the token is valid: 503, never 401 (a client would
+    // sign its user out), and a socket is told to come back, not "unauthorized".
+    const me = await api(server, "GET", "/api/me", { token: fresh.token });
+    assert.equal(me.status, 503, me.text);
+    assert.equal(me.body.error.code, "database_unavailable");
+    const refused = await connect(server, { token: fresh.token }).then(
+      (client) => {
+        client.close();
+        return null;
+      },
+      (error) => error,
+    );
+    assert.equal(refused?.message, "unavailable");
+    assert.ok(refused.data?.retry_after_ms > 0);
     const down = await api(server, "POST", "/api/orders", {
       token: customer.token,
       body: { items: [{ item_id: itemId, quantity: 1 }], delivery: { address: "1 Test Street" } },

@@ -118,9 +118,10 @@ export class LiveConnection {
         this.handlers.unauthorized?.();
         return;
       }
-      if (err.message === 'rate_limited') {
-        // Too many connects this minute: the client does not retry a refusal by
-        // itself; try again when the server says there is room (with some jitter).
+      if (err.message === 'rate_limited' || err.message === 'unavailable') {
+        // Too many connects this minute, or the server cannot reach its database: the
+        // client does not retry a refusal by itself; try again when the server says
+        // (with some jitter).
         const data = (err as Error & { data?: { retry_after_ms?: number } }).data;
         const wait = Math.min(Math.max(Number(data?.retry_after_ms) || 5000, 1000), 60000);
         window.clearTimeout(this.retryTimer);

@@ -92,6 +92,7 @@ void ChangeHub::run() {
     // Always ask the source, so its baseline (data_version) follows our own commits too.
     const bool external = source_->maybeChanged();
     std::lock_guard delivery(delivery_mutex_);
+    if (auto changed = source_->epochChange()) switchEpoch(std::move(*changed));
     if (notified || external || !admitting.empty()) pump();
     for (const auto& sub : admitting) admit(sub);
   }
@@ -135,7 +136,7 @@ void ChangeHub::pump() {
 void ChangeHub::admit(const SubPtr& sub) {
   if (!sub->active) return;
   const auto& opt = sub->options;
-  if (opt.epoch && *opt.epoch != epoch_) {
+  if (opt.epoch && *opt.epoch != epoch()) {
     resync(sub, kResyncEpochMismatch);
   } else if (opt.after_seq) {
     replay(sub, *opt.after_seq);
@@ -180,6 +181,27 @@ void ChangeHub::replay(const SubPtr& sub, int64_t after_seq) {
   }
 }
 
+void ChangeHub::switchEpoch(std::string epoch) {
+  spdlog::warn(
+      "store: the database's epoch changed from {} to {} (restored or replaced): every "
+      "subscriber resyncs",
+      this->epoch(), epoch);
+  {
+    std::lock_guard lock(epoch_mutex_);
+    epoch_ = std::move(epoch);
+  }
+  if (auto b = source_->bounds()) head_ = b->head;
+  std::vector<SubPtr> subs;
+  {
+    std::lock_guard lock(mutex_);
+    for (const auto& [id, sub] : live_) subs.push_back(sub);
+  }
+  for (const auto& sub : subs) {
+    resync(sub, kResyncEpochMismatch);
+    ready(sub);
+  }
+}
+
 void ChangeHub::deliver(const SubPtr& sub, const StreamEvent& event) {
   if (!sub->active) return;
   try {
@@ -190,11 +212,11 @@ void ChangeHub::deliver(const SubPtr& sub, const StreamEvent& event) {
 }
 
 void ChangeHub::ready(const SubPtr& sub) {
-  deliver(sub, StreamEvent{StreamEventKind::kReady, nullptr, head_, epoch_, {}});
+  deliver(sub, StreamEvent{StreamEventKind::kReady, nullptr, head_, epoch(), {}});
 }
 
 void ChangeHub::resync(const SubPtr& sub, std::string_view reason) {
-  deliver(sub, StreamEvent{StreamEventKind::kResync, nullptr, head_, epoch_, std::string(reason)});
+  deliver(sub, StreamEvent{StreamEventKind::kResync, nullptr, head_, epoch(), std::string(reason)});
 }
 
 }  // namespace brigade::store

@@ -7,6 +7,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -34,6 +35,9 @@ class ChangeSource {
   virtual bool maybeChanged() = 0;
   // Whether the last call reached the database (a source that cannot lose it: always).
   virtual bool reachable() const { return true; }
+  // The database's epoch when it differs from the one last known (read after a reconnect:
+  // the database was restored or replaced); nullopt otherwise.
+  virtual std::optional<std::string> epochChange() { return std::nullopt; }
 };
 
 // Backend-neutral subscribe/replay/live delivery. One thread owns the stream position
@@ -63,7 +67,10 @@ class ChangeHub {
 
   int64_t head() const { return head_.load(); }
   bool reachable() const { return source_->reachable(); }
-  const std::string& epoch() const { return epoch_; }
+  std::string epoch() const {
+    std::lock_guard lock(epoch_mutex_);
+    return epoch_;
+  }
 
  private:
   struct Subscription {
@@ -81,9 +88,12 @@ class ChangeHub {
   void deliver(const SubPtr& sub, const StreamEvent& event);
   void ready(const SubPtr& sub);
   void resync(const SubPtr& sub, std::string_view reason);
+  // Another database behind the same URL: everyone resyncs, the stream restarts at its head.
+  void switchEpoch(std::string epoch);
 
   std::unique_ptr<ChangeSource> source_;
-  const std::string epoch_;
+  mutable std::mutex epoch_mutex_;
+  std::string epoch_;  // written by the hub thread only (switchEpoch)
   const std::chrono::milliseconds poll_interval_;
   std::atomic<int64_t> head_{0};
 

@@ -111,7 +111,10 @@ class Store {
   virtual void listRiders(Callback<std::vector<Rider>> done) = 0;
 
   // The change stream.
-  virtual const std::string& epoch() const = 0;
+  // The stream's identity: a seq only means something with it. It can change while the
+  // store runs (PostgreSQL: the database was restored or replaced, seen at a reconnect);
+  // subscribers are then told kResync(epoch_mismatch).
+  virtual std::string epoch() const = 0;
   virtual int64_t headSeq() const = 0;  // newest seq the stream thread has delivered
   // Up to min(limit, kMaxReadLimit) changes after after_seq that `audience` may see, oldest
   // first, read in one snapshot with the head (ChangePage::last_seq says where the next page

@@ -94,7 +94,8 @@ class PostgresDialect final : public sql::Dialect {
 // listener wakes the thread at once, the poll interval bounds the wait when it cannot.
 class PostgresChangeSource final : public ChangeSource {
  public:
-  explicit PostgresChangeSource(std::unique_ptr<Connection> c) : c_(std::move(c)) {}
+  PostgresChangeSource(std::unique_ptr<Connection> c, std::string epoch)
+      : c_(std::move(c)), epoch_(std::move(epoch)), generation_(c_->generation()) {}
 
   Result<std::vector<ChangePtr>> fetch(int64_t after_seq, size_t limit) override {
     return sql::fetchChanges(*c_, dialect_, after_seq, limit, ChangeAudience::all());
@@ -116,8 +117,23 @@ class PostgresChangeSource final : public ChangeSource {
 
   bool reachable() const override { return reachable_.load(); }
 
+  // After every reconnect: the server behind the URL may now hold another database (a
+  // restore, a failover to a replica that was not one).
+  std::optional<std::string> epochChange() override {
+    if (c_->generation() == generation_) return std::nullopt;
+    auto st = c_->statement("SELECT value FROM meta WHERE key = 'epoch'");
+    if (!st || st->step() != sql::Step::kRow) return std::nullopt;  // again next time
+    generation_ = c_->generation();
+    std::string epoch = st->text(0);
+    if (epoch.empty() || epoch == epoch_) return std::nullopt;
+    epoch_ = epoch;
+    return epoch;
+  }
+
  private:
   std::unique_ptr<Connection> c_;
+  std::string epoch_;
+  uint64_t generation_;
   PostgresDialect dialect_;
   int64_t last_head_ = -1;
   std::atomic<bool> reachable_{true};
@@ -352,8 +368,8 @@ std::unique_ptr<Store> openPostgresStore(PostgresOptions options) {
   for (int i = 0; i < std::max(1, options.readers); ++i) {
     b.readers.push_back(std::make_unique<Connection>(options.url, "reader"));
   }
-  b.changes =
-      std::make_unique<PostgresChangeSource>(std::make_unique<Connection>(options.url, "stream"));
+  b.changes = std::make_unique<PostgresChangeSource>(
+      std::make_unique<Connection>(options.url, "stream"), b.epoch);
   std::string node_id = options.node_id.empty() ? randomId(9) : options.node_id;
   b.signals = std::make_shared<SignalBus>();
   auto publisher =

@@ -8,11 +8,11 @@ namespace brigade::store::sql {
 SqlStore::SqlStore(Backend backend)
     : o_(std::move(backend.store)),
       dialect_(std::move(backend.dialect)),
-      epoch_(std::move(backend.epoch)),
       companion_(nullptr),
       signals_(std::move(backend.signals)),
       publish_signal_(std::move(backend.publish_signal)) {
-  hub_ = std::make_unique<ChangeHub>(std::move(backend.changes), epoch_, backend.poll_interval);
+  hub_ = std::make_unique<ChangeHub>(std::move(backend.changes), std::move(backend.epoch),
+                                     backend.poll_interval);
   readers_ = std::make_unique<ReaderPool>(std::move(backend.readers));
   WriterOptions wo = backend.writer_options;
   wo.periodic_interval = o_.retention_interval;

@@ -75,7 +75,7 @@ class SqlStore final : public Store {
   void getRider(int64_t rider_id, Callback<Rider> done) override;
   void listRiders(Callback<std::vector<Rider>> done) override;
 
-  const std::string& epoch() const override { return epoch_; }
+  std::string epoch() const override { return hub_->epoch(); }
   int64_t headSeq() const override { return hub_->head(); }
   using Store::readChanges;
   void readChanges(int64_t after_seq, size_t limit, ChangeAudience audience,
@@ -109,7 +109,6 @@ class SqlStore final : public Store {
 
   StoreOptions o_;
   std::unique_ptr<Dialect> dialect_;
-  std::string epoch_;
   std::unique_ptr<ChangeHub> hub_;
   std::unique_ptr<ReaderPool> readers_;
   std::unique_ptr<Writer> writer_;

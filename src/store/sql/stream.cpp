@@ -27,7 +27,7 @@ void SqlStore::readChanges(int64_t after_seq, size_t limit, ChangeAudience audie
         const size_t n = std::clamp<size_t>(limit, 1, kMaxReadLimit);
         auto changes = fetchChanges(c, *dialect_, after_seq, n, audience);
         if (!changes) return changes.error();
-        ChangePage page{std::move(*changes), epoch_, b->head, true};
+        ChangePage page{std::move(*changes), hub_->epoch(), b->head, true};
         if (page.changes.size() == n) {
           // Full: more may follow that the audience may see.
           page.last_seq = page.changes.back()->seq;

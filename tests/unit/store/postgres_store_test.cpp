@@ -290,6 +290,61 @@ TEST_F(PostgresStoreTest, SignalsReachOtherNodesAndALostLinkIsReported) {
   EXPECT_EQ(hb.signals.size(), 3u) << "the oversized signal must not arrive";
 }
 
+// The database behind the URL was replaced (restored from a backup, say) while the node
+// ran: at its next reconnect the node reads the new epoch, every subscriber is told
+// resync(epoch_mismatch), and seqs of the new database are never passed off as the old
+// one's.
+TEST_F(PostgresStoreTest, AReplacedDatabaseIsSeenAtReconnectAndEveryoneResyncs) {
+  auto store = open();
+  for (int i = 0; i < 3; ++i) {
+    must<MenuCategory>([&](auto done) { store->createCategory(NewMenuCategory{"Old", {}}, done); });
+  }
+  const std::string old_epoch = store->epoch();
+  auto seen = std::make_shared<Collector>();
+  store->subscribe(SubscribeOptions{}, seen->callback(seen));
+  ASSERT_TRUE(seen->waitFor([](const auto& ev) { return !ev.empty(); }));  // ready
+  // "Restore": another epoch, an emptier stream.
+  const std::string new_epoch = "0123456789abcdef0123456789abcdef";
+  ASSERT_EQ(psql(url(), "UPDATE meta SET value = '" + new_epoch +
+                            "' WHERE key = 'epoch'; DELETE FROM changes; UPDATE stream_head SET "
+                            "seq = 1;"),
+            0);
+  ASSERT_EQ(psql(testPostgresUrl(),
+                 "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                 "WHERE application_name = 'brigade-stream' AND datname = '" +
+                     postgresDatabaseName(dir_.path()) + "'"),
+            0);
+  ASSERT_TRUE(seen->waitFor([](const auto& ev) {
+    for (const auto& e : ev) {
+      if (e.kind == StreamEventKind::kResync) return true;
+    }
+    return false;
+  })) << "no resync after the database was replaced";
+  StreamEvent resync;
+  for (const auto& e : seen->events()) {
+    if (e.kind == StreamEventKind::kResync) resync = e;
+  }
+  EXPECT_EQ(resync.reason, kResyncEpochMismatch);
+  EXPECT_EQ(resync.epoch, new_epoch);
+  EXPECT_EQ(store->epoch(), new_epoch);
+  EXPECT_NE(old_epoch, new_epoch);
+  // The new database's changes flow, under its epoch.
+  must<MenuCategory>([&](auto done) { store->createCategory(NewMenuCategory{"New", {}}, done); });
+  ASSERT_TRUE(seen->waitFor([](const auto& ev) {
+    return !ev.empty() && ev.back().kind == StreamEventKind::kChange && ev.back().change->seq == 2;
+  }));
+  auto page = must<ChangePage>([&](auto done) { store->readChanges(1, kMaxReadLimit, done); });
+  EXPECT_EQ(page.epoch, new_epoch);
+  ASSERT_EQ(page.changes.size(), 1u);
+  EXPECT_EQ(page.changes[0]->document.at("name").as_string(), "New");
+  // A client holding an offset of the old epoch is told to resync.
+  auto old_client = std::make_shared<Collector>();
+  store->subscribe(SubscribeOptions{3, old_epoch, {}}, old_client->callback(old_client));
+  ASSERT_TRUE(old_client->waitFor([](const auto& ev) { return !ev.empty(); }));
+  EXPECT_EQ(old_client->events().front().kind, StreamEventKind::kResync);
+  EXPECT_EQ(old_client->events().front().reason, kResyncEpochMismatch);
+}
+
 TEST_F(PostgresStoreTest, WritesByPsqlAreCapturedOnceWithABumpedVersion) {
   auto store = open();
   auto collector = std::make_shared<Collector>();

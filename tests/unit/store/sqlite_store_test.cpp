@@ -185,9 +185,8 @@ TEST_F(SqliteStoreTest, AnOffsetFromANodeAheadIsCaughtUpNotRefused) {
   options.after_seq = head;
   options.epoch = a->epoch();
   b->subscribe(options, seen->callback(seen));
-  ASSERT_TRUE(seen->waitFor([](const auto& ev) {
-    return !ev.empty() && ev.back().kind == StreamEventKind::kReady;
-  }));
+  ASSERT_TRUE(seen->waitFor(
+      [](const auto& ev) { return !ev.empty() && ev.back().kind == StreamEventKind::kReady; }));
   for (const auto& e : seen->events()) {
     EXPECT_NE(e.kind, StreamEventKind::kResync) << e.reason;
   }

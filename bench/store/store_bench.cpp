@@ -4,6 +4,9 @@
 //
 // Usage: store_bench [seconds per case (default 3)] [directory for the database files]
 //                    [writers: only the group-commit throughput case with that many writers]
+// With BRIGADE_BENCH_PG_URL=postgres://... the same cases run on PostgreSQL instead (each
+// case on a fresh database created there with psql and dropped afterwards;
+// synchronous_commit stays on).
 #include <unistd.h>
 
 #include <algorithm>
@@ -20,6 +23,7 @@
 
 #include "core/log.hpp"
 #include "store/await.hpp"
+#include "store/postgres/postgres_store.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 
 using namespace brigade::store;
@@ -27,8 +31,19 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
+const char* pgUrl() {
+  const char* url = std::getenv("BRIGADE_BENCH_PG_URL");
+  return url && *url ? url : nullptr;
+}
+
+int psql(const std::string& url, const std::string& sql) {
+  const std::string cmd = "psql -X -q -v ON_ERROR_STOP=1 '" + url + "' -c '" + sql + "' >/dev/null";
+  return std::system(cmd.c_str());
+}
+
 struct Db {
   std::string dir;
+  std::string pg_db;  // the PostgreSQL database of this case (PostgreSQL runs only)
   std::unique_ptr<Store> store;
   int64_t customer = 0;
   int64_t burger = 0;
@@ -38,10 +53,21 @@ struct Db {
     std::string tmpl = parent + "/store-bench-XXXXXX";
     if (!mkdtemp(tmpl.data())) std::abort();
     dir = tmpl;
-    sqlite::SqliteOptions o;
-    o.path = dir + "/bench.db";
-    o.group_commit = group_commit;  // synchronous stays FULL
-    store = sqlite::openSqliteStore(o);
+    if (pgUrl()) {
+      static int n = 0;
+      pg_db = "bench_" + std::to_string(getpid()) + "_" + std::to_string(++n);
+      if (psql(pgUrl(), "CREATE DATABASE " + pg_db) != 0) std::abort();
+      postgres::PostgresOptions o;
+      std::string url = pgUrl();
+      o.url = url.substr(0, url.find('/', url.find("://") + 3)) + "/" + pg_db;
+      o.group_commit = group_commit;
+      store = postgres::openPostgresStore(o);
+    } else {
+      sqlite::SqliteOptions o;
+      o.path = dir + "/bench.db";
+      o.group_commit = group_commit;  // synchronous stays FULL
+      store = sqlite::openSqliteStore(o);
+    }
     customer = await<User>([&](auto d) {
                  store->createUser(NewUser{"bench@example.com", "B", Role::kCustomer, "h"}, d);
                })->id;
@@ -56,6 +82,7 @@ struct Db {
   ~Db() {
     store.reset();
     std::filesystem::remove_all(dir);
+    if (!pg_db.empty()) psql(pgUrl(), "DROP DATABASE " + pg_db + " WITH (FORCE)");
   }
 
   NewOrder order(std::string notes = {}) const {
@@ -199,10 +226,17 @@ int main(int argc, char** argv) {
   spdlog::set_level(spdlog::level::warn);
   const double seconds = argc > 1 ? std::atof(argv[1]) : 3.0;
   const std::string parent = argc > 2 ? argv[2] : std::filesystem::temp_directory_path().string();
-  std::printf(
-      "Durable order writes (synchronous=FULL, WAL, change capture by trigger; "
-      "each order 2 lines + history), %.1f s per case, files in %s\n\n",
-      seconds, parent.c_str());
+  if (pgUrl()) {
+    std::printf(
+        "Durable order writes on PostgreSQL (synchronous_commit on, change capture by "
+        "trigger, seqs numbered at commit; each order 2 lines + history), %.1f s per case\n\n",
+        seconds);
+  } else {
+    std::printf(
+        "Durable order writes (synchronous=FULL, WAL, change capture by trigger; "
+        "each order 2 lines + history), %.1f s per case, files in %s\n\n",
+        seconds, parent.c_str());
+  }
   std::printf("| group commit | writers | orders/s | writes/transaction | failures |\n");
   std::printf("|---|---|---|---|---|\n");
   if (argc > 3) {

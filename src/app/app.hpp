@@ -75,7 +75,12 @@ class App {
   ~App();
   // Shutdown, before the store goes: finishes the queued password hashing (whose
   // jobs call the store) and ends its threads.
-  void stop() { hashers_.stop(); }
+  // Before the store goes: queued password hashing finishes (into the store), and no
+  // signal is taken or sent any more.
+  void stop() {
+    hashers_.stop();
+    signals_.close();
+  }
 
   // Serves /api/..., /healthz and /metrics on the router.
   void mount(http::Router& router);

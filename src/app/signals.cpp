@@ -12,10 +12,16 @@ Signals::Signals(store::Store& store) : store_(store) {
 }
 
 Signals::~Signals() {
+  close();
+}
+
+void Signals::close() {
+  if (closed_.exchange(true)) return;
   store_.onSignals(nullptr, nullptr);  // returns once no delivery is running
 }
 
 void Signals::publish(const json::object& signal) {
+  if (closed_) return;
   store_.publishSignal(json::serialize(signal));
 }
 

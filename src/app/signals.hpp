@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <boost/json/object.hpp>
 #include <functional>
 #include <mutex>
@@ -31,12 +32,16 @@ class Signals {
   void on(const std::string& kind, Handler handler);
   // Called when signals may have been lost (the link to the other nodes came back).
   void onMissed(const std::string& who, std::function<void()> handler);
+  // Unsubscribes from the store and stops publishing (idempotent): before the store is
+  // destroyed.
+  void close();
 
  private:
   void deliver(const std::string& payload);
   void missed();
 
   store::Store& store_;
+  std::atomic<bool> closed_{false};
   std::mutex mutex_;
   std::unordered_map<std::string, Handler> handlers_;
   std::unordered_map<std::string, std::function<void()>> missed_;

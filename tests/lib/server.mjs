@@ -221,6 +221,8 @@ export async function startBrigade({ args = [], registerLimit = "100000", logLev
   const server = await startServer({ binary: brigadeBinary(), name: "brigade", ...options, args: [...defaults, ...args] });
   server.args = args;
   server.db = db;
+  // What tests query as "the database": the PostgreSQL URL when there is one.
+  if (db) server.dbPath = db;
   // The same data dir and port, with the same defaults and `extraArgs` (by default the
   // same flags as this start).
   server.restart = (extraArgs = args) =>

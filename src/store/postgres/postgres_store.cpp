@@ -153,9 +153,12 @@ class Listener {
         signals_(std::move(signals)),
         node_prefix_(std::move(node_id) + "\n"),
         stop_fd_(eventfd(0, EFD_CLOEXEC)) {
-    thread_ = std::thread([this] {
+    // LISTEN before the store is handed out: a signal sent by another node once this
+    // store is open reaches it.
+    const bool listening = listen();
+    thread_ = std::thread([this, listening] {
       pthread_setname_np(pthread_self(), "store-listen");
-      run();
+      run(listening);
     });
   }
   ~Listener() {
@@ -169,9 +172,7 @@ class Listener {
   Listener& operator=(const Listener&) = delete;
 
  private:
-  void run() {
-    bool listening = false;
-    bool first = true;
+  void run(bool listening) {
     while (!stop_) {
       if (!listening) {
         listening = listen();
@@ -181,8 +182,7 @@ class Listener {
         }
         wake_();  // whatever was committed while we were not listening
         // Signals sent meanwhile are gone: the live layer checks its sockets again.
-        if (!first) signals_->missed();
-        first = false;
+        signals_->missed();
       }
       pollfd fds[2] = {{PQsocket(c_->raw()), POLLIN, 0}, {stop_fd_, POLLIN, 0}};
       if (::poll(fds, 2, -1) < 0) continue;

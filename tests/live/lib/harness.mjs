@@ -116,15 +116,28 @@ export async function pool(count, width, task) {
   await Promise.all(Array.from({ length: Math.min(width, count) }, worker));
 }
 
-// --- the sqlite3 shell -----------------------------------------------------------------
+// --- the database, as another program sees it --------------------------------------
+// `db` is server.dbPath: the SQLite file, or (a server started with BRIGADE_TEST_PG_URL)
+// the PostgreSQL URL, run through psql. The SQL must be common to both.
 
-export function sqlite(dbPath, sql, { json = false, timeoutMs = 15000 } = {}) {
-  const args = ["-cmd", ".timeout 10000"];
-  if (json) args.push("-json");
-  args.push(dbPath, sql);
+const isPostgres = (db) => /^postgres(ql)?:\/\//.test(db);
+
+export function sqlite(db, sql, { json = false, timeoutMs = 15000 } = {}) {
+  let program;
+  let args;
+  if (isPostgres(db)) {
+    program = "psql";
+    const query = json ? `SELECT coalesce(json_agg(t), '[]'::json) FROM (${sql.trim().replace(/;$/, "")}) AS t` : sql;
+    args = ["-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", db, "-c", query];
+  } else {
+    program = "sqlite3";
+    args = ["-cmd", ".timeout 10000"];
+    if (json) args.push("-json");
+    args.push(db, sql);
+  }
   return new Promise((resolve, reject) => {
-    execFile("sqlite3", args, { timeout: timeoutMs }, (error, stdout, stderr) => {
-      if (error) return reject(new Error(`sqlite3 ${sql}: ${error.message} ${stderr}`));
+    execFile(program, args, { timeout: timeoutMs, maxBuffer: 256 * 1024 * 1024 }, (error, stdout, stderr) => {
+      if (error) return reject(new Error(`${program} ${sql}: ${error.message} ${stderr}`));
       if (!json) return resolve(stdout);
       resolve(stdout.trim() ? JSON.parse(stdout) : []);
     });
@@ -133,21 +146,23 @@ export function sqlite(dbPath, sql, { json = false, timeoutMs = 15000 } = {}) {
 
 // Every change after `afterSeq` as recorded in the database, oldest first, with the
 // fields that decide who may see it.
-export function changesInDb(dbPath, afterSeq = 0) {
+export function changesInDb(db, afterSeq = 0) {
+  const field = (key, cast) =>
+    isPostgres(db) ? `(document::json->>'${key}')${cast ? `::${cast}` : ""}` : `json_extract(document, '$.${key}')`;
   return sqlite(
-    dbPath,
+    db,
     `SELECT seq, collection, op, record_id,
-            json_extract(document, '$.customer_id') AS customer_id,
-            json_extract(document, '$.rider_id') AS rider_id,
-            json_extract(document, '$.status') AS status
+            ${field("customer_id", "bigint")} AS customer_id,
+            ${field("rider_id", "bigint")} AS rider_id,
+            ${field("status")} AS status
        FROM changes WHERE seq > ${Number(afterSeq)} ORDER BY seq;`,
     { json: true },
   );
 }
 
-export async function headSeqInDb(dbPath) {
-  const rows = await sqlite(dbPath, "SELECT coalesce(max(seq), 0) AS head FROM changes;", { json: true });
-  return rows[0].head;
+export async function headSeqInDb(db) {
+  const rows = await sqlite(db, "SELECT coalesce(max(seq), 0) AS head FROM changes;", { json: true });
+  return Number(rows[0].head);
 }
 
 // Who may see each change, derived from the documents alone (PRODUCT.md, "Visibility

@@ -328,6 +328,13 @@ struct Live::Replay : std::enable_shared_from_this<Live::Replay> {
             self->socket->post([](sio::Socket& s) { s.disconnect(true); });
             return;
           }
+          if (page->changes.empty() && self->after > page->last_seq) {
+            // Beyond the database's own head (last_seq, read with the page), not merely
+            // beyond what this node has broadcast so far: a client coming from a node
+            // that is ahead is caught up above, never told this.
+            self->resync(store::kResyncOffsetAhead, page->last_seq);
+            return;
+          }
           auto& events = self->events;
           for (const auto& change : page->changes) {
             if (!visible(*change, self->caller)) continue;  // the store filtered already
@@ -360,11 +367,14 @@ struct Live::Replay : std::enable_shared_from_this<Live::Replay> {
         });
   }
 
-  void resync(std::string_view reason) {
+  // Tells the client to reload, then carries on from `from` (default: what this node has
+  // broadcast): the changes after it follow, then ready.
+  void resync(std::string_view reason, std::optional<int64_t> from = std::nullopt) {
     events.clear();
+    partial = 0;
     std::string event = json::serialize(json::array{"resync", json::object{{"reason", reason}}});
     socket->post([event](sio::Socket& s) { s.emitRaw(event); });
-    after = live.store_.headSeq();
+    after = std::max(from.value_or(0), live.store_.headSeq());
     next();
   }
 
@@ -444,11 +454,9 @@ void Live::onConnection(const sio::SocketPtr& socket) {
     replay->resync(store::kResyncEpochMismatch);
     return;
   }
+  // An offset beyond this node's head may come from a node that is ahead: the replay
+  // reads the database, and only an offset beyond the database's head is offset_ahead.
   Offset from = offset.value_or(Offset{store_.headSeq(), true});
-  if (from.seq > store_.headSeq()) {
-    replay->resync(store::kResyncOffsetAhead);
-    return;
-  }
   replay->after = from.seq;
   if (!from.complete && from.seq > 0) {
     replay->partial = from.seq;  // read change S again, for its alert

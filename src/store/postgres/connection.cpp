@@ -216,6 +216,14 @@ bool Connection::connect() {
   // Quiet: NOTICEs (e.g. "relation already exists, skipping") are not for our log.
   PQsetNoticeProcessor(
       conn_, [](void*, const char*) {}, nullptr);
+  // A node that stops (SIGSTOP, a frozen VM) inside a transaction would hold its row locks
+  // for as long as it is stopped, and another node retrying the same Idempotency-Key would
+  // wait on them with its only writer. Brigade's own transactions never sit idle: the
+  // server ends one that does after kIdleInTransactionTimeout, releasing its locks.
+  PGresult* set = PQexec(conn_, ("SET idle_in_transaction_session_timeout = " +
+                                 std::to_string(kIdleInTransactionTimeout.count()))
+                                    .c_str());
+  PQclear(set);
   ++generation_;
   in_transaction_ = false;
   return true;

@@ -63,6 +63,8 @@ class Statement final : public sql::StatementImpl {
 class Connection final : public sql::Connection {
  public:
   static constexpr std::chrono::milliseconds kReconnectBackoff{250};
+  // Set on every connection (see connect()).
+  static constexpr std::chrono::milliseconds kIdleInTransactionTimeout{5000};
 
   // Connects at once; throws StoreError with one clear line when it cannot. `role` names the
   // connection in pg_stat_activity (application_name).

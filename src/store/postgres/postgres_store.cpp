@@ -363,7 +363,10 @@ std::unique_ptr<Store> openPostgresStore(PostgresOptions options) {
                      ": the change stream has no epoch");
   }
   b.epoch = *epoch;
-  b.writer = std::move(writer);
+  b.writers.push_back(std::move(writer));
+  for (int i = 1; i < std::max(1, options.writers); ++i) {
+    b.writers.push_back(std::make_unique<Connection>(options.url, "writer"));
+  }
   b.dialect = std::make_unique<PostgresDialect>();
   for (int i = 0; i < std::max(1, options.readers); ++i) {
     b.readers.push_back(std::make_unique<Connection>(options.url, "reader"));

@@ -9,6 +9,9 @@
 namespace brigade::store::postgres {
 
 inline constexpr int kDefaultReaders = 4;
+// Writer threads (connections), each with its own group commit: a write is a dozen round
+// trips, and one connection waits on each, so several overlap them (docs/STORE.md).
+inline constexpr int kDefaultWriters = 4;
 // How often the stream thread checks the stream head when no notification came: the bound
 // on the delay when NOTIFY is lost (a reconnect, a pooler in transaction mode).
 inline constexpr std::chrono::milliseconds kDefaultPollInterval{100};
@@ -20,6 +23,7 @@ struct PostgresOptions {
   bool group_commit = true;
   size_t max_batch = kMaxBatch;
   int readers = kDefaultReaders;
+  int writers = kDefaultWriters;
   std::chrono::milliseconds poll_interval = kDefaultPollInterval;
   // This node's id: signals carry it so that a node ignores its own (empty: random).
   std::string node_id;

@@ -1,5 +1,7 @@
 #include "store/sql/sql_store.hpp"
 
+#include <algorithm>
+
 #include "core/log.hpp"
 #include "store/timestamp.hpp"
 
@@ -16,13 +18,21 @@ SqlStore::SqlStore(Backend backend)
   readers_ = std::make_unique<ReaderPool>(std::move(backend.readers));
   WriterOptions wo = backend.writer_options;
   wo.periodic_interval = o_.retention_interval;
-  writer_ = std::make_unique<Writer>(
-      std::move(backend.writer), dialect_->beginWrite(), wo, [this] { hub_->notify(); },
-      [this](Connection& c) {
+  for (auto& connection : backend.writers) {
+    // Retention runs on the first writer only.
+    std::function<bool(Connection&)> periodic;
+    if (writers_.empty()) {
+      periodic = [this](Connection& c) {
         auto more = retentionStep(c, nullptr);
         if (!more) spdlog::warn("store: retention failed: {}", more.error().message);
         return more && *more;
-      });
+      };
+    }
+    writers_.push_back(std::make_unique<Writer>(
+        std::move(connection), dialect_->beginWrite(), wo, [this] { hub_->notify(); },
+        std::move(periodic)));
+  }
+  if (writers_.empty()) throw StoreError("a store needs at least one writer connection");
   if (backend.start_companion) companion_ = backend.start_companion([this] { hub_->notify(); });
 }
 
@@ -30,10 +40,23 @@ SqlStore::~SqlStore() {
   // Threads stop in dependency order, but every component stays alive until all of them
   // have: a late callback calling the store meets a closed component (and gets
   // store_closed), never a destroyed one.
-  writer_->stop();
+  for (auto& w : writers_) w->stop();
   hub_->stop();
   readers_->stop();
   companion_.reset();
+}
+
+StoreStats SqlStore::stats() const {
+  StoreStats total;
+  for (const auto& w : writers_) {
+    const StoreStats s = w->stats();
+    total.writes += s.writes;
+    total.failed_writes += s.failed_writes;
+    total.batches += s.batches;
+    total.largest_batch = std::max(total.largest_batch, s.largest_batch);
+    total.split_batches += s.split_batches;
+  }
+  return total;
 }
 
 std::string SqlStore::now() const {

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <string>
 #include <vector>
@@ -17,7 +18,10 @@ namespace brigade::store::sql {
 // What a SQL backend hands the shared store once its database is open and migrated.
 struct Backend {
   std::unique_ptr<Dialect> dialect;
-  std::unique_ptr<Connection> writer;
+  // One per writer thread. SQLite: one (it has one write lock). PostgreSQL: several, each
+  // with its own group commit, so that round trips to the server overlap; their commits
+  // are ordered by the database (seqs are numbered at commit).
+  std::vector<std::unique_ptr<Connection>> writers;
   std::vector<std::unique_ptr<Connection>> readers;
   std::unique_ptr<ChangeSource> changes;  // read by the stream thread alone
   std::string epoch;
@@ -91,7 +95,7 @@ class SqlStore final : public Store {
                  std::function<void()> on_missed) override {
     if (signals_) signals_->subscribe(std::move(on_signal), std::move(on_missed));
   }
-  StoreStats stats() const override { return writer_->stats(); }
+  StoreStats stats() const override;
   bool reachable() const override { return hub_->reachable(); }
 
  private:
@@ -111,7 +115,9 @@ class SqlStore final : public Store {
   std::unique_ptr<Dialect> dialect_;
   std::unique_ptr<ChangeHub> hub_;
   std::unique_ptr<ReaderPool> readers_;
-  std::unique_ptr<Writer> writer_;
+  std::vector<std::unique_ptr<Writer>> writers_;
+  std::atomic<size_t> next_writer_{0};
+  Writer& writer() { return *writers_[next_writer_++ % writers_.size()]; }
   std::shared_ptr<void> companion_;
   std::shared_ptr<SignalBus> signals_;
   std::function<void(std::string)> publish_signal_;

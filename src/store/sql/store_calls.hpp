@@ -39,7 +39,7 @@ void SqlStore::write(F fn, Callback<T> done) {
       done(std::move(**result));
     }
   };
-  writer_->enqueue(std::move(job));
+  writer().enqueue(std::move(job));
 }
 
 // On a reader thread.

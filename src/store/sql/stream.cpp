@@ -59,16 +59,31 @@ void SqlStore::purgeExpired(Callback<PurgeReport> done) {
       done(report);
     }
   };
-  writer_->enqueue(std::move(job));
+  writers_.front()->enqueue(std::move(job));
 }
 
 void SqlStore::flush(Callback<void> done) {
-  // The writer takes jobs in order and answers a batch before it takes the next: a
-  // stand-alone job runs after every write queued before it was answered.
-  WriteJob job;
-  job.on_closed = [done](const Error& e) { done(e); };
-  job.alone = [done](Connection&) { done(Result<void>()); };
-  writer_->enqueue(std::move(job));
+  // A writer takes jobs in order and answers a batch before it takes the next: a
+  // stand-alone job runs after every write queued before it was answered. One on every
+  // writer; done once all have run.
+  struct Countdown {
+    std::atomic<size_t> left;
+    Callback<void> done;
+    std::atomic<bool> failed{false};
+  };
+  auto countdown = std::make_shared<Countdown>();
+  countdown->left = writers_.size();
+  countdown->done = std::move(done);
+  auto arrive = [countdown](const Error* error) {
+    if (error && !countdown->failed.exchange(true)) countdown->done(*error);
+    if (--countdown->left == 0 && !countdown->failed) countdown->done(Result<void>());
+  };
+  for (auto& w : writers_) {
+    WriteJob job;
+    job.on_closed = [arrive](const Error& e) { arrive(&e); };
+    job.alone = [arrive](Connection&) { arrive(nullptr); };
+    w->enqueue(std::move(job));
+  }
 }
 
 Result<bool> SqlStore::retentionStep(Connection& c, PurgeReport* report) {

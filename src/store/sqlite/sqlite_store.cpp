@@ -317,7 +317,7 @@ std::unique_ptr<Store> openSqliteStore(SqliteOptions options) {
   opener.migrate();
   sql::Backend b;
   b.epoch = opener.readEpoch();
-  b.writer = opener.take();
+  b.writers.push_back(opener.take());
   b.dialect = std::make_unique<SqliteDialect>();
   for (int i = 0; i < std::max(1, options.readers); ++i) {
     b.readers.push_back(openReader(options, "configuring a reader"));

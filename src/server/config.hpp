@@ -17,7 +17,7 @@ struct Config {
   std::string dataDir = "./data";
   bool demo = true;
   std::string nodeId;  // empty: a random one (main.cpp)
-  std::string db;  // postgres://... (several nodes on one PostgreSQL); empty: SQLite
+  std::string db;      // postgres://... (several nodes on one PostgreSQL); empty: SQLite
   std::vector<std::string> corsOrigins;
   unsigned threads = 0;
   int64_t deliveryFeeCents = 299;

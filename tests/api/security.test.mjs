@@ -443,8 +443,11 @@ describe("protocol details", () => {
       const res = await request(s, "GET", "/socket.io/?EIO=4&transport=polling", {});
       expectStatus(res, 200);
       const open = JSON.parse(res.text.slice(1));
-      // One letter names the event loop; the rest is URL-safe base64 of random bytes.
-      const random = open.sid.slice(1);
+      // "<node id>.", then one letter names the event loop; the rest is URL-safe base64 of
+      // random bytes.
+      const [node, rest] = open.sid.split(".");
+      assert.match(node, /^[a-z0-9]{1,16}$/);
+      const random = rest.slice(1);
       assert.match(random, /^[A-Za-z0-9_-]+$/);
       assert.ok(random.length * 6 >= 120, `${random.length} characters: ${random.length * 6} bits`);
       assert.ok(!seen.has(open.sid));

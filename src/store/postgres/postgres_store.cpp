@@ -106,7 +106,9 @@ class PostgresChangeSource final : public ChangeSource {
     auto st = c_->statement("SELECT seq FROM stream_head");
     if (!st || st->step() != sql::Step::kRow) {
       if (reachable_.exchange(false)) spdlog::warn("store: PostgreSQL is unreachable");
-      return true;
+      // Nothing to read meanwhile (and a failed read every poll would flood the log): the
+      // head is compared again once the database answers, so nothing is missed.
+      return false;
     }
     if (!reachable_.exchange(true)) spdlog::info("store: PostgreSQL is reachable again");
     const int64_t head = st->int64(0);

@@ -258,8 +258,8 @@ async function persist(url, method, path, { token, body, key, what }) {
 // every third order the ops admin accepts it and assigns rider (i / 3) % riders; after
 // every sixth it also reassigns it to the next rider and starts preparing it (the first
 // rider then receives the reassignment and nothing after it). A move whose answer was
-// lost is sent again with the same if_version; a 409 version_conflict then means the
-// lost attempt committed, which a GET confirms. Returns
+// lost is sent again with the same if_version; a 409 (version_conflict or
+// illegal_transition) then means the lost attempt committed, which a GET confirms. Returns
 //   { counter (acknowledged orders), orders: [{i, id, at, attempts, status}],
 //     moves: [{id, version, what, at}], failures, stop() (resolves once every worker
 //     finished its order), tag }.
@@ -273,7 +273,10 @@ export function startLoad(people, items, tag) {
       load.moves.push({ id: order.id, version: r.body.version, what, at: Date.now() });
       return r.body;
     }
-    if (r.status === 409 && r.body?.error?.code === "version_conflict" && r.attempts > 1) {
+    // A retry of a move that did commit meets the move already made: the server checks the
+    // move before the version (docs/API.md), so that is illegal_transition or
+    // version_conflict.
+    if (r.status === 409 && ["version_conflict", "illegal_transition"].includes(r.body?.error?.code) && r.attempts > 1) {
       const now = await persist(url, "GET", `/api/orders/${order.id}`, { token: people.ops.token, what: `GET order ${order.id}` });
       if (now.status === 200 && now.body.version === order.version + 1 && done(now.body)) {
         load.moves.push({ id: order.id, version: now.body.version, what, at: Date.now(), byRetry: true });

@@ -72,12 +72,17 @@ port_file="$dir/port"
 
 as_root=false
 [[ "$(id -u)" -eq 0 ]] && as_root=true
+# runuser lives in /usr/sbin, which a root shell's PATH may lack.
+runuser=$(command -v runuser || echo /usr/sbin/runuser)
+if $as_root && [[ ! -x "$runuser" ]]; then
+  die "runuser (util-linux) not found: it runs PostgreSQL as the postgres user"
+fi
 
 # Runs a server-side command as the user that owns the cluster (from / so that an
 # unreadable working directory does not bother it).
 as_owner() {
   if $as_root; then
-    (cd / && runuser -u postgres -- "$@")
+    (cd / && "$runuser" -u postgres -- "$@")
   else
     (cd / && "$@")
   fi
@@ -133,7 +138,7 @@ prepare_dir() {
   [[ "$sockets" == "$dir" || -d "$sockets" ]] || mkdir -m 700 "$sockets"
   if $as_root; then
     chown postgres: "$dir" "$sockets"
-    runuser -u postgres -- test -w "$dir" -a -x "$dir" ||
+    "$runuser" -u postgres -- test -w "$dir" -a -x "$dir" ||
       die "the postgres user cannot write to $dir (a parent directory is closed to it?)"
     touch "$log"
     chown postgres: "$log"

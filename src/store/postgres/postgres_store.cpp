@@ -52,43 +52,21 @@ std::string changesQuery(ChangeAudience::Kind kind) {
   return columns + "WHERE c.seq IN (" + seqs + ") ORDER BY c.seq LIMIT ?2";
 }
 
-class PostgresDialect final : public sql::Dialect {
- public:
-  const char* beginWrite() const override { return "BEGIN"; }
-  const char* beginRead() const override {
-    return "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
-  }
-
-  Result<int64_t> nextOrderId(sql::Connection& c) const override {
-    auto st = c.statement("SELECT nextval(pg_get_serial_sequence('orders', 'id'))");
-    if (!st) return st.error();
-    if (const auto rc = st->step(); rc != sql::Step::kRow) return c.lastError(rc);
-    return st->int64(0);
-  }
-
-  Result<StreamBounds> streamBounds(sql::Connection& c) const override {
-    // stream_head holds the newest seq ever assigned, even when retention emptied changes;
-    // a seq is assigned at commit, so every seq up to the head is visible (docs/STORE.md).
-    auto st = c.statement(
-        "SELECT (SELECT min(seq) FROM changes WHERE seq IS NOT NULL), "
-        "(SELECT seq FROM stream_head)");
-    if (!st) return st.error();
-    if (const auto rc = st->step(); rc != sql::Step::kRow) return c.lastError(rc);
-    StreamBounds b;
-    b.head = st->int64(1);
-    b.oldest = st->isNull(0) ? b.head + 1 : st->int64(0);
-    return b;
-  }
-
-  const std::string& changesQuery(ChangeAudience::Kind kind) const override {
-    static const std::string kAll = postgres::changesQuery(ChangeAudience::Kind::kAll);
-    static const std::string kCustomer = postgres::changesQuery(ChangeAudience::Kind::kCustomer);
-    static const std::string kRider = postgres::changesQuery(ChangeAudience::Kind::kRider);
-    return kind == ChangeAudience::Kind::kAll        ? kAll
-           : kind == ChangeAudience::Kind::kCustomer ? kCustomer
-                                                     : kRider;
-  }
-};
+sql::DialectSql postgresSql() {
+  sql::DialectSql d;
+  d.begin_write = "BEGIN";
+  d.begin_read = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
+  d.next_order_id = "SELECT nextval(pg_get_serial_sequence('orders', 'id'))";
+  // stream_head holds the newest seq ever assigned, even when retention emptied changes;
+  // a seq is assigned at commit, so every seq up to the head is visible (docs/STORE.md).
+  d.stream_bounds =
+      "SELECT (SELECT min(seq) FROM changes WHERE seq IS NOT NULL), "
+      "(SELECT seq FROM stream_head)";
+  d.changes_all = changesQuery(ChangeAudience::Kind::kAll);
+  d.changes_customer = changesQuery(ChangeAudience::Kind::kCustomer);
+  d.changes_rider = changesQuery(ChangeAudience::Kind::kRider);
+  return d;
+}
 
 // The stream thread's reads. A commit by another node is seen by the head moving; the
 // listener wakes the thread at once, the poll interval bounds the wait when it cannot.
@@ -136,7 +114,7 @@ class PostgresChangeSource final : public ChangeSource {
   std::unique_ptr<Connection> c_;
   std::string epoch_;
   uint64_t generation_;
-  PostgresDialect dialect_;
+  sql::Dialect dialect_{postgresSql()};
   int64_t last_head_ = -1;
   std::atomic<bool> reachable_{true};
 };
@@ -369,7 +347,7 @@ std::unique_ptr<Store> openPostgresStore(PostgresOptions options) {
   for (int i = 1; i < std::max(1, options.writers); ++i) {
     b.writers.push_back(std::make_unique<Connection>(options.url, "writer"));
   }
-  b.dialect = std::make_unique<PostgresDialect>();
+  b.dialect = std::make_unique<sql::Dialect>(postgresSql());
   for (int i = 0; i < std::max(1, options.readers); ++i) {
     b.readers.push_back(std::make_unique<Connection>(options.url, "reader"));
   }

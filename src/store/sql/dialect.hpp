@@ -10,24 +10,39 @@
 
 namespace brigade::store::sql {
 
-// The few things the shared domain operations cannot say in SQL common to every backend.
+// The few things the shared domain operations cannot say in SQL common to every backend:
+// only SQL text differs, so a backend fills these in and the reading is shared.
+struct DialectSql {
+  // Opens the writer's transaction (SQLite: BEGIN IMMEDIATE, taking the write lock at once).
+  const char* begin_write = "BEGIN";
+  // Opens a read-only transaction whose statements all see one snapshot.
+  const char* begin_read = "BEGIN";
+  // One row, one column: an order id not yet used, taken before the order's lines and
+  // history are written (the capture trigger on orders reads them to build the document).
+  std::string next_order_id;
+  // One row: the first retained seq (NULL when none) and the newest seq ever assigned.
+  std::string stream_bounds;
+  // The reads of the changes an audience may see (docs/STORE.md, "Reading by audience"):
+  // ?1 the seq to read after, ?2 the limit, ?3 the user id (not for all). Columns: seq,
+  // collection, op, record_id, document, at, previous_rider_id.
+  std::string changes_all;
+  std::string changes_customer;
+  std::string changes_rider;
+};
+
 class Dialect {
  public:
-  virtual ~Dialect() = default;
+  explicit Dialect(DialectSql sql) : sql_(std::move(sql)) {}
 
-  // Opens the writer's transaction (SQLite: BEGIN IMMEDIATE, taking the write lock at once).
-  virtual const char* beginWrite() const = 0;
-  // Opens a read-only transaction whose statements all see one snapshot.
-  virtual const char* beginRead() const = 0;
-  // An order id not yet used, taken before the order's lines and history are written (the
-  // capture trigger on orders reads them to build the document).
-  virtual Result<int64_t> nextOrderId(Connection& c) const = 0;
+  const char* beginWrite() const { return sql_.begin_write; }
+  const char* beginRead() const { return sql_.begin_read; }
+  Result<int64_t> nextOrderId(Connection& c) const;
   // The first retained seq and the newest seq ever assigned, as the connection sees them.
-  virtual Result<StreamBounds> streamBounds(Connection& c) const = 0;
-  // The read of the changes `kind` may see (docs/STORE.md, "Reading by audience"): ?1 the seq
-  // to read after, ?2 the limit, ?3 the user id (not for kAll). Columns: seq, collection, op,
-  // record_id, document, at, previous_rider_id.
-  virtual const std::string& changesQuery(ChangeAudience::Kind kind) const = 0;
+  Result<StreamBounds> streamBounds(Connection& c) const;
+  const std::string& changesQuery(ChangeAudience::Kind kind) const;
+
+ private:
+  DialectSql sql_;
 };
 
 }  // namespace brigade::store::sql

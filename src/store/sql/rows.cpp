@@ -173,6 +173,35 @@ Result<void> ensureRiderRow(Connection& c, int64_t id) {
   return {};
 }
 
+Result<int64_t> Dialect::nextOrderId(Connection& c) const {
+  auto st = c.statement(sql_.next_order_id);
+  if (!st) return st.error();
+  if (const Step rc = st->step(); rc != Step::kRow) return c.lastError(rc);
+  return st->int64(0);
+}
+
+Result<StreamBounds> Dialect::streamBounds(Connection& c) const {
+  auto st = c.statement(sql_.stream_bounds);
+  if (!st) return st.error();
+  if (const Step rc = st->step(); rc != Step::kRow) return c.lastError(rc);
+  StreamBounds b;
+  b.head = st->int64(1);
+  b.oldest = st->isNull(0) ? b.head + 1 : st->int64(0);
+  return b;
+}
+
+const std::string& Dialect::changesQuery(ChangeAudience::Kind kind) const {
+  switch (kind) {
+    case ChangeAudience::Kind::kAll:
+      return sql_.changes_all;
+    case ChangeAudience::Kind::kCustomer:
+      return sql_.changes_customer;
+    case ChangeAudience::Kind::kRider:
+      break;
+  }
+  return sql_.changes_rider;
+}
+
 ReadTransaction::ReadTransaction(Connection& c, const Dialect& dialect) : c_(c) {
   ok_ = c_.exec(dialect.beginRead()).ok();
 }

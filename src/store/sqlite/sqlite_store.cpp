@@ -39,44 +39,24 @@ std::unique_ptr<Connection> openReader(const SqliteOptions& o, std::string_view 
   return c;
 }
 
-class SqliteDialect final : public sql::Dialect {
- public:
-  const char* beginWrite() const override { return "BEGIN IMMEDIATE"; }
-  const char* beginRead() const override { return "BEGIN"; }
-
-  Result<int64_t> nextOrderId(sql::Connection& c) const override {
-    // AUTOINCREMENT never reuses an id, even one whose order was deleted.
-    auto next = c.statement(
-        "SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'orders'), 0), "
-        "coalesce((SELECT max(id) FROM orders), 0)) + 1");
-    if (!next) return next.error();
-    if (const auto rc = next->step(); rc != sql::Step::kRow) return c.lastError(rc);
-    return next->int64(0);
-  }
-
-  Result<StreamBounds> streamBounds(sql::Connection& c) const override {
-    // sqlite_sequence holds the largest seq ever assigned, even when retention emptied the
-    // table.
-    auto st = c.statement(
-        "SELECT (SELECT min(seq) FROM changes), "
-        "coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'changes'), 0)");
-    if (!st) return st.error();
-    if (const auto rc = st->step(); rc != sql::Step::kRow) return c.lastError(rc);
-    StreamBounds b;
-    b.head = st->int64(1);
-    b.oldest = st->isNull(0) ? b.head + 1 : st->int64(0);
-    return b;
-  }
-
-  const std::string& changesQuery(ChangeAudience::Kind kind) const override {
-    static const std::string kAll = audienceQuery(ChangeAudience::Kind::kAll);
-    static const std::string kCustomer = audienceQuery(ChangeAudience::Kind::kCustomer);
-    static const std::string kRider = audienceQuery(ChangeAudience::Kind::kRider);
-    return kind == ChangeAudience::Kind::kAll        ? kAll
-           : kind == ChangeAudience::Kind::kCustomer ? kCustomer
-                                                     : kRider;
-  }
-};
+sql::DialectSql sqliteSql() {
+  sql::DialectSql d;
+  d.begin_write = "BEGIN IMMEDIATE";
+  d.begin_read = "BEGIN";
+  // AUTOINCREMENT never reuses an id, even one whose order was deleted.
+  d.next_order_id =
+      "SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'orders'), 0), "
+      "coalesce((SELECT max(id) FROM orders), 0)) + 1";
+  // sqlite_sequence holds the largest seq ever assigned, even when retention emptied the
+  // table.
+  d.stream_bounds =
+      "SELECT (SELECT min(seq) FROM changes), "
+      "coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'changes'), 0)";
+  d.changes_all = audienceQuery(ChangeAudience::Kind::kAll);
+  d.changes_customer = audienceQuery(ChangeAudience::Kind::kCustomer);
+  d.changes_rider = audienceQuery(ChangeAudience::Kind::kRider);
+  return d;
+}
 
 class SqliteChangeSource final : public ChangeSource {
  public:
@@ -99,7 +79,7 @@ class SqliteChangeSource final : public ChangeSource {
 
  private:
   std::unique_ptr<Connection> c_;
-  SqliteDialect dialect_;
+  sql::Dialect dialect_{sqliteSql()};
   int64_t data_version_ = -1;
 };
 
@@ -318,7 +298,7 @@ std::unique_ptr<Store> openSqliteStore(SqliteOptions options) {
   sql::Backend b;
   b.epoch = opener.readEpoch();
   b.writers.push_back(opener.take());
-  b.dialect = std::make_unique<SqliteDialect>();
+  b.dialect = std::make_unique<sql::Dialect>(sqliteSql());
   for (int i = 0; i < std::max(1, options.readers); ++i) {
     b.readers.push_back(openReader(options, "configuring a reader"));
   }

@@ -16,6 +16,7 @@ namespace brigade::store {
 inline constexpr std::string_view kOrders = "orders";
 inline constexpr std::string_view kMenuItems = "menu_items";
 inline constexpr std::string_view kMenuCategories = "menu_categories";
+inline constexpr std::string_view kRestaurant = "restaurant";  // one record, id 1
 
 enum class ChangeOp { kInsert, kUpdate, kDelete };
 std::string_view toString(ChangeOp op);

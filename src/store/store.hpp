@@ -99,9 +99,15 @@ class Store {
   // and honours the idempotency key (kIdempotencyKeyReused on a different body).
   virtual void createOrder(NewOrder order, Callback<OrderCreated> done) = 0;
   virtual void getOrder(int64_t id, Callback<Order> done) = 0;
-  virtual void listOrders(OrderQuery query, Callback<std::vector<Order>> done) = 0;  // newest first
+  virtual void listOrders(OrderQuery query, Callback<std::vector<Order>> done) = 0;
   virtual void updateOrder(OrderUpdate update, Callback<Order> done) = 0;
   virtual void orderStats(std::string from, std::string to, Callback<OrderStats> done) = 0;
+
+  // The restaurant's settings (one record, created with the schema as "{}").
+  virtual void getRestaurant(Callback<Restaurant> done) = 0;
+  // Replaces the settings (a JSON object); kVersionConflict when expected_version is stale.
+  virtual void updateRestaurant(std::string settings, std::optional<int64_t> expected_version,
+                                Callback<Restaurant> done) = 0;
 
   // Riders (users whose role is rider).
   virtual void setRiderOnline(int64_t rider_id, bool online, Callback<Rider> done) = 0;

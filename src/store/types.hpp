@@ -181,6 +181,18 @@ struct IdempotencyRequest {
   std::string request_hash;  // hash of the canonical request body
 };
 
+// The restaurant's settings: one record, a JSON object the app validates and interprets
+// (app/restaurant.hpp); the store keeps it whole, versions it and streams its changes.
+struct Restaurant {
+  std::string settings = "{}";
+  int64_t version = 0;
+  std::string updated_at;
+};
+
+// Counts the orders created at or after `since`, stopping at `cap` (the cost is bounded by
+// the cap, not by the day's orders). Valid only during the admission check that gets it.
+using RecentOrders = std::function<Result<int64_t>(const std::string& since, int64_t cap)>;
+
 struct NewOrder {
   int64_t customer_id = 0;
   std::vector<NewOrderLine> items;
@@ -188,6 +200,10 @@ struct NewOrder {
   std::string notes;
   int64_t delivery_fee_cents = 299;
   std::optional<IdempotencyRequest> idempotency;
+  // Runs inside the order's write transaction, after an idempotent repeat was answered and
+  // before anything is written, with the restaurant as that transaction sees it: an error
+  // refuses the order, passed through unchanged (closed, paused, kitchen full).
+  std::function<Result<void>(const Restaurant&, const RecentOrders&)> admit;
 };
 
 struct OrderCreated {
@@ -216,8 +232,10 @@ struct OrderQuery {
   std::optional<int64_t> customer_id;
   std::optional<int64_t> rider_id;
   std::optional<OrderStatus> status;
-  std::optional<int64_t> before_id;  // only orders with a smaller id (older)
-  int64_t limit = 50;                // clamped to 1..kMaxOrderListLimit
+  std::optional<int64_t> before_id;           // only orders with a smaller id (older)
+  std::optional<std::string> created_before;  // only orders created before this time
+  bool oldest_first = false;                  // default: newest first
+  int64_t limit = 50;                         // clamped to 1..kMaxOrderListLimit
 };
 
 // Over orders created in [from, to). Revenue counts every order not rejected or cancelled.

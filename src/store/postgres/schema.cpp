@@ -109,6 +109,11 @@ const char* kCategoryJson =
     "json_build_object('id', @R@.id, 'name', @R@.name, 'position', @R@.position, "
     "'version', @R@.version, 'created_at', @R@.created_at, 'updated_at', @R@.updated_at)";
 
+// The restaurant's settings with the record's version and time (SQLite: json_set).
+const char* kRestaurantJson =
+    "(@R@.settings::jsonb || jsonb_build_object('version', @R@.version, "
+    "'updated_at', @R@.updated_at))";
+
 std::string doc(const char* tmpl, std::string_view row) {
   return "(" + replaceAll(tmpl, "@R@", row) + ")::text";
 }
@@ -377,11 +382,25 @@ CREATE TRIGGER orders_capture_delete BEFORE DELETE ON orders
   return sql;
 }
 
+// SQLite's migration 5: the restaurant's settings, one row created before its triggers.
+std::string migration2() {
+  return R"SQL(
+CREATE TABLE restaurant(
+  id bigint PRIMARY KEY CHECK (id = 1),
+  settings text NOT NULL DEFAULT '{}' CHECK (jsonb_typeof(settings::jsonb) = 'object'),
+  version bigint NOT NULL DEFAULT 1,
+  created_at text COLLATE "C" NOT NULL DEFAULT brigade_now(),
+  updated_at text COLLATE "C" NOT NULL DEFAULT brigade_now());
+INSERT INTO restaurant(id) VALUES (1);
+)SQL" + menuTriggers("restaurant", kRestaurantJson);
+}
+
 }  // namespace
 
 const std::vector<Migration>& migrations() {
   static const std::vector<Migration> kMigrations{
       {1, "initial schema with change capture", migration1()},
+      {2, "restaurant settings", migration2()},
   };
   return kMigrations;
 }

@@ -31,16 +31,20 @@ void SqlStore::listOrders(OrderQuery q, Callback<std::vector<Order>> done) {
         add(q.rider_id.has_value(), "rider_id = ?");
         add(q.status.has_value(), "status = ?");
         add(q.before_id.has_value(), "id < ?");
-        auto st =
-            c.statement("SELECT d.document FROM (SELECT id FROM orders" + where +
-                        " ORDER BY id DESC LIMIT ?) AS o JOIN order_documents AS d ON d.id = o.id "
-                        "ORDER BY o.id DESC");
+        add(q.created_before.has_value(), "created_at < ?");
+        const std::string order = q.oldest_first ? "ASC" : "DESC";
+        auto st = c.statement("SELECT d.document FROM (SELECT id FROM orders" + where +
+                              " ORDER BY id " + order +
+                              " LIMIT ?) AS o JOIN order_documents AS d ON d.id = o.id "
+                              "ORDER BY o.id " +
+                              order);
         if (!st) return st.error();
         int n = 0;
         if (q.customer_id) st->bind(++n, *q.customer_id);
         if (q.rider_id) st->bind(++n, *q.rider_id);
         if (q.status) st->bind(++n, toString(*q.status));
         if (q.before_id) st->bind(++n, *q.before_id);
+        if (q.created_before) st->bind(++n, *q.created_before);
         st->bind(++n, std::clamp<int64_t>(q.limit, 1, kMaxOrderListLimit));
         std::vector<Order> out;
         Step rc;
@@ -165,6 +169,19 @@ Result<OrderCreated> SqlStore::insertOrder(Connection& c, const NewOrder& order)
     auto seen = findIdempotent(c, order, clock_now);
     if (!seen) return seen.error();
     if (*seen) return std::move(**seen);
+  }
+  if (order.admit) {
+    auto restaurant = restaurantRow(c);
+    if (!restaurant) return restaurant.error();
+    RecentOrders recent = [&c](const std::string& since, int64_t cap) -> Result<int64_t> {
+      auto st = c.statement(
+          "SELECT count(*) FROM (SELECT 1 FROM orders WHERE created_at >= ? LIMIT ?) AS r");
+      if (!st) return st.error();
+      st->bind(1, since).bind(2, cap);
+      if (const Step rc = st->step(); rc != Step::kRow) return c.lastError(rc);
+      return st->int64(0);
+    };
+    if (auto admitted = order.admit(*restaurant, recent); !admitted) return admitted.error();
   }
   if (order.items.empty() || order.items.size() > kMaxOrderLines) {
     return makeError(errc::kInvalid,

@@ -96,6 +96,15 @@ Result<Order> orderById(Connection& c, int64_t id) {
   return orderFromJson(st->text(0));
 }
 
+Result<Restaurant> restaurantRow(Connection& c) {
+  auto st = c.statement("SELECT settings, version, updated_at FROM restaurant WHERE id = 1");
+  if (!st) return st.error();
+  const Step rc = st->step();
+  if (rc == Step::kDone) return notFound("restaurant", 1);
+  if (rc != Step::kRow) return c.lastError(rc);
+  return Restaurant{st->text(0), st->int64(1), st->text(2)};
+}
+
 const char* const kActiveStatuses = "('accepted','preparing','ready','picked_up')";
 
 // Riders with their active orders; `only` restricts to one user id.

@@ -31,6 +31,7 @@ MenuItem itemFromRow(const Statement& st);
 Result<MenuItem> itemById(Connection& c, int64_t id);
 Result<Order> orderFromJson(const std::string& text);
 Result<Order> orderById(Connection& c, int64_t id);
+Result<Restaurant> restaurantRow(Connection& c);
 // Riders with their active orders; `only` restricts to one user id.
 Result<std::vector<Rider>> riders(Connection& c, std::optional<int64_t> only);
 Result<Rider> riderById(Connection& c, int64_t id);

@@ -40,8 +40,8 @@ struct Backend {
 
 // Every domain operation of Brigade's Store, written once over sql::Connection, on the
 // shared machinery: one writer thread with group commit (sql::Writer), a reader pool and
-// the change hub. The operations live in users.cpp, menu.cpp, orders.cpp, riders.cpp and
-// stream.cpp; the rows they read are in rows.hpp.
+// the change hub. The operations live in users.cpp, menu.cpp, orders.cpp, restaurant.cpp,
+// riders.cpp and stream.cpp; the rows they read are in rows.hpp.
 class SqlStore final : public Store {
  public:
   explicit SqlStore(Backend backend);
@@ -73,6 +73,10 @@ class SqlStore final : public Store {
   void listOrders(OrderQuery query, Callback<std::vector<Order>> done) override;
   void updateOrder(OrderUpdate update, Callback<Order> done) override;
   void orderStats(std::string from, std::string to, Callback<OrderStats> done) override;
+
+  void getRestaurant(Callback<Restaurant> done) override;
+  void updateRestaurant(std::string settings, std::optional<int64_t> expected_version,
+                        Callback<Restaurant> done) override;
 
   void setRiderOnline(int64_t rider_id, bool online, Callback<Rider> done) override;
   void setRiderLocation(int64_t rider_id, double lat, double lng, Callback<Location> done) override;

@@ -45,6 +45,10 @@ const char* kCategoryJson =
     "json_object('id',R.id,'name',R.name,'position',R.position,'version',R.version,"
     "'created_at',R.created_at,'updated_at',R.updated_at)";
 
+// The restaurant's settings as stored, with the record's version and time added.
+const char* kRestaurantJson =
+    "json_set(R.settings,'$.version',R.version,'$.updated_at',R.updated_at)";
+
 std::string doc(const char* tmpl, std::string_view alias) {
   return replaceAll(tmpl, "R.", std::string(alias) + ".");
 }
@@ -301,6 +305,23 @@ std::string migration4() {
          ") VALUES " + values("delete", "OLD") + "); END;\n";
 }
 
+// The restaurant's settings: one row, a JSON object the app interprets (app/restaurant.hpp;
+// "{}" means every default). Created before its triggers: a new database's stream starts
+// with the first real change, not with this row.
+std::string migration5() {
+  const std::string now(kNow);
+  return "CREATE TABLE restaurant(\n"
+         "  id INTEGER PRIMARY KEY CHECK (id = 1),\n"
+         "  settings TEXT NOT NULL DEFAULT '{}' "
+         "CHECK (json_valid(settings) AND json_type(settings) = 'object'),\n"
+         "  version INTEGER NOT NULL DEFAULT 1,\n"
+         "  created_at TEXT NOT NULL DEFAULT (" +
+         now + "),\n  updated_at TEXT NOT NULL DEFAULT (" + now +
+         "));\n"
+         "INSERT INTO restaurant(id) VALUES (1);\n" +
+         menuTriggers("restaurant", kRestaurantJson);
+}
+
 }  // namespace
 
 const std::vector<Migration>& migrations() {
@@ -309,6 +330,7 @@ const std::vector<Migration>& migrations() {
       {2, "changes name the rider an order was taken from", migration2()},
       {3, "order documents name their customer", migration3()},
       {4, "changes carry their audience, indexed", migration4()},
+      {5, "restaurant settings", migration5()},
   };
   return kMigrations;
 }

@@ -787,7 +787,8 @@ TEST_F(SqliteStoreTest, MigrationFourBackfillsTheAudienceOfOlderChanges) {
 
   auto store = open();
   RawDb db(path());
-  EXPECT_EQ(db.scalar("SELECT max(version) FROM schema_migrations"), "4");
+  EXPECT_EQ(db.scalar("SELECT max(version) FROM schema_migrations"),
+            std::to_string(sqlite::latestSchemaVersion()));
   EXPECT_EQ(db.rows("SELECT seq, collection, op, record_id, document, previous_rider_id "
                     "FROM changes ORDER BY seq"),
             before)

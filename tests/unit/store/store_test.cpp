@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <boost/json/parse.hpp>
 #include <random>
 #include <set>
 #include <thread>
@@ -9,6 +10,7 @@
 #include "store/change_hub.hpp"
 #include "store/documents.hpp"
 #include "store/errors.hpp"
+#include "store/timestamp.hpp"
 #include "unit/store/store_fixture.hpp"
 
 namespace brigade::store::testing {
@@ -404,6 +406,97 @@ TEST_P(StoreTest, OrdersAreListedNewestFirstWithFiltersAndPaging) {
             10u);
   pending.status = OrderStatus::kDelivered;
   EXPECT_TRUE(must<std::vector<Order>>([&](auto done) { s().listOrders(pending, done); }).empty());
+}
+
+TEST_P(StoreTest, OrdersCanBeListedOldestFirstAndByCreationTime) {
+  auto f = basics();
+  auto first = addOrder(f.customer.id, f.burger.id);
+  auto second = addOrder(f.customer.id, f.burger.id);
+  advanceClock(60s);
+  auto late = addOrder(f.customer.id, f.burger.id);
+  OrderQuery q;
+  q.status = OrderStatus::kPending;
+  q.oldest_first = true;
+  auto all = must<std::vector<Order>>([&](auto done) { s().listOrders(q, done); });
+  ASSERT_EQ(all.size(), 3u);
+  EXPECT_EQ(all[0].id, first.id);
+  EXPECT_EQ(all[2].id, late.id);
+  q.created_before = late.created_at;
+  auto early = must<std::vector<Order>>([&](auto done) { s().listOrders(q, done); });
+  ASSERT_EQ(early.size(), 2u);
+  EXPECT_EQ(early[1].id, second.id);
+}
+
+// --- the restaurant ----------------------------------------------------------------------
+
+TEST_P(StoreTest, TheRestaurantStartsEmptyAndIsReplacedCompareAndSet) {
+  auto r = must<Restaurant>([&](auto done) { s().getRestaurant(done); });
+  EXPECT_EQ(r.settings, "{}");
+  EXPECT_EQ(r.version, 1);
+  const int64_t head = readAll().last_seq;
+  auto next = must<Restaurant>(
+      [&](auto done) { s().updateRestaurant(R"({"name":"Chez Nous","paused":true})", 1, done); });
+  EXPECT_EQ(next.version, 2);
+  auto stale =
+      await<Restaurant>([&](auto done) { s().updateRestaurant(R"({"name":"Stale"})", 1, done); });
+  ASSERT_FALSE(stale);
+  EXPECT_EQ(stale.error().code, errc::kVersionConflict);
+  auto read = must<Restaurant>([&](auto done) { s().getRestaurant(done); });
+  EXPECT_EQ(read.version, 2);
+  EXPECT_EQ(boost::json::parse(read.settings).at("name"), "Chez Nous");
+  EXPECT_EQ(read.updated_at, next.updated_at);
+  // One change, for everyone, carrying the settings with the record's version.
+  auto changes = readAll(head);
+  ASSERT_EQ(changes.changes.size(), 1u);
+  const auto& c = *changes.changes[0];
+  EXPECT_EQ(c.collection, kRestaurant);
+  EXPECT_EQ(c.op, ChangeOp::kUpdate);
+  EXPECT_EQ(c.document.at("name"), "Chez Nous");
+  EXPECT_EQ(c.document.at("paused"), true);
+  EXPECT_EQ(c.document.at("version"), 2);
+  EXPECT_EQ(c.document.at("updated_at").as_string(), next.updated_at);
+  auto asCustomer = must<ChangePage>(
+      [&](auto done) { s().readChanges(head, 10, ChangeAudience::customer(12345), done); });
+  EXPECT_EQ(asCustomer.changes.size(), 1u);
+}
+
+TEST_P(StoreTest, AdmissionSeesTheRestaurantAndCanRefuseAnOrder) {
+  auto f = basics();
+  must<Restaurant>([&](auto done) { s().updateRestaurant(R"({"paused":true})", {}, done); });
+  const int64_t head = readAll().last_seq;
+  auto o = newOrder(f.customer.id, {{f.burger.id, 1, ""}});
+  std::string seen;
+  o.admit = [&seen](const Restaurant& r, const RecentOrders&) -> Result<void> {
+    seen = r.settings;
+    return makeError("ordering_paused", "paused");
+  };
+  auto refused = tryOrder(o);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, "ordering_paused");
+  EXPECT_NE(seen.find("paused"), std::string::npos);
+  EXPECT_EQ(readAll().last_seq, head);  // nothing written
+  OrderQuery all;
+  EXPECT_TRUE(must<std::vector<Order>>([&](auto done) { s().listOrders(all, done); }).empty());
+}
+
+TEST_P(StoreTest, RecentOrdersCountsSinceATimeUpToTheCap) {
+  auto f = basics();
+  addOrder(f.customer.id, f.burger.id);
+  advanceClock(600s);
+  auto since = formatTimestamp(SystemClock::now() + std::chrono::seconds(clock_offset_s_.load()));
+  for (int i = 0; i < 3; ++i) addOrder(f.customer.id, f.burger.id);
+  std::vector<int64_t> counts;
+  auto o = newOrder(f.customer.id, {{f.burger.id, 1, ""}});
+  o.admit = [&](const Restaurant&, const RecentOrders& recent) -> Result<void> {
+    for (int64_t cap : {2, 10}) {
+      auto n = recent(since, cap);
+      if (!n) return n.error();
+      counts.push_back(*n);
+    }
+    return {};
+  };
+  ASSERT_TRUE(tryOrder(o));
+  EXPECT_EQ(counts, (std::vector<int64_t>{2, 3}));
 }
 
 TEST_P(StoreTest, OrderListLimitIsClamped) {

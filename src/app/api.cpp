@@ -66,7 +66,8 @@ ApiError fromStore(const Error& error) {
             "the database cannot be reached; retry (with the same Idempotency-Key)", ""};
   }
   // Our own checks (life cycle) pass API codes through the store unchanged.
-  if (code == "illegal_transition" || code == "rider_offline" || code == "not_assignable") {
+  if (code == "illegal_transition" || code == "rider_offline" || code == "not_assignable" ||
+      code == "restaurant_closed" || code == "ordering_paused" || code == "kitchen_full") {
     return conflict(code, error.message);
   }
   if (code == "forbidden") return forbidden(error.message);

@@ -115,7 +115,8 @@ App::App(store::Store& store, AppConfig config)
       router_([this](const std::string& hash,
                      std::function<void(Result<Caller>)> done) { authenticate(hash, done); },
               config_.cors),
-      signals_(store) {
+      signals_(store),
+      restaurant_(store, config_.clock) {
   routes();
   // Failed sign-ins on other nodes count here too: the limits hold across nodes.
   signals_.on("login_failure", [this](const json::object& s) {
@@ -304,6 +305,7 @@ void App::routes() {
           });
         });
   r.add("GET", "/api/stats/today", Access::kAdmin, false, bind(&App::stats));
+  restaurant_.routes(r);
   r.add("GET", "/api/changes", Access::kSignedIn, false, bind(&App::listChanges));
 }
 
@@ -544,6 +546,7 @@ void App::createOrder(const ApiRequestPtr& request, const ReplyPtr& reply) {
   if (!f.ok()) return reply->error(*f.error());
   order.delivery = {*address, lat, lng};
   order.notes = notes.value_or("");
+  order.admit = restaurant_.admission();
 
   std::string_view key = request->http.header("idempotency-key");
   if (!key.empty()) {
@@ -657,7 +660,10 @@ void App::moveOrder(const ApiRequestPtr& request, const ReplyPtr& reply) {
         reason && !reason->empty() ? std::optional<std::string>(*reason) : std::nullopt;
   }
   if (prep && (*to == OrderStatus::kAccepted || *to == OrderStatus::kPreparing)) {
-    update.prep_minutes = std::optional<int64_t>(*prep);
+    // Busy mode: the customer's quote includes the kitchen's extra minutes, added once,
+    // when the order is accepted.
+    int64_t busy = *to == OrderStatus::kAccepted ? restaurant_.current()->busy_extra_minutes : 0;
+    update.prep_minutes = std::optional<int64_t>(*prep + busy);
   }
   bool needsReason = *to == OrderStatus::kRejected;
   bool hasReason = reason && !reason->empty();
@@ -777,18 +783,24 @@ void App::listChanges(const ApiRequestPtr& request, const ReplyPtr& reply) {
 }
 
 void App::stats(const ApiRequestPtr&, const ReplyPtr& reply) {
-  // The restaurant's day is the UTC calendar day.
-  auto now = clock().wallNow();
-  auto day = std::chrono::floor<std::chrono::days>(now);
-  std::string from = store::formatTimestamp(day);
-  std::string to = store::formatTimestamp(day + std::chrono::days(1));
-  store_.orderStats(from, to, [reply](Result<store::OrderStats> stats) {
+  restaurant_.read([this, reply](Result<std::shared_ptr<const RestaurantSettings>> settings) {
+    if (!settings) return reply->error(fromStore(settings.error()));
+    // The restaurant's day: local midnight to local midnight in its time zone.
+    DayBounds day = localDay((*settings)->zone(), clock().wallNow());
+    dayStats(store::formatTimestamp(day.from), store::formatTimestamp(day.to), reply);
+  });
+}
+
+void App::dayStats(std::string from, std::string to, const ReplyPtr& reply) {
+  store_.orderStats(from, to, [reply, from, to](Result<store::OrderStats> stats) {
     if (!stats) return reply->error(fromStore(stats.error()));
     json::object byStatus;
     for (const auto& [status, count] : stats->by_status) byStatus[status] = count;
     json::value avg = nullptr;
     if (stats->avg_prep_minutes) avg = *stats->avg_prep_minutes;
-    reply->json(200, json::object{{"orders", stats->orders},
+    reply->json(200, json::object{{"from", from},
+                                  {"to", to},
+                                  {"orders", stats->orders},
                                   {"revenue_cents", stats->revenue_cents},
                                   {"avg_prep_minutes", avg},
                                   {"by_status", std::move(byStatus)}});

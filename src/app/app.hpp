@@ -16,6 +16,7 @@
 #include "app/backoff.hpp"
 #include "app/passwords.hpp"
 #include "app/rate_limiter.hpp"
+#include "app/restaurant_service.hpp"
 #include "app/signals.hpp"
 #include "app/worker_pool.hpp"
 #include "core/clock.hpp"
@@ -80,6 +81,7 @@ class App {
   void stop() {
     hashers_.stop();
     signals_.close();
+    restaurant_.stop();
   }
 
   // Serves /api/..., /healthz and /metrics on the router.
@@ -95,6 +97,8 @@ class App {
   }
   // Signals to and from the other nodes sharing the database.
   Signals& signals() { return signals_; }
+  // The restaurant's settings.
+  RestaurantService& restaurant() { return restaurant_; }
   // Forgets a cached caller (the token was revoked here or on another node).
   void forgetToken(const std::string& hash);
   // Extra lines for /metrics (the live layer's gauges).
@@ -131,6 +135,7 @@ class App {
 
   void listChanges(const ApiRequestPtr& request, const ReplyPtr& reply);
   void stats(const ApiRequestPtr& request, const ReplyPtr& reply);
+  void dayStats(std::string from, std::string to, const ReplyPtr& reply);
   void metrics(const http::Request& request, const http::ResponderPtr& responder);
 
   struct CachedCaller {
@@ -152,6 +157,7 @@ class App {
   std::vector<std::function<std::string()>> metrics_;
   // Last of the members it may call into: destroyed (unsubscribed) first.
   Signals signals_;
+  RestaurantService restaurant_;
   std::atomic<uint64_t> ordersCreated_{0};
 };
 

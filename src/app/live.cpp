@@ -89,6 +89,14 @@ std::string Live::menuEvent(const store::Change& c) {
                     "menu:changed");
 }
 
+std::string Live::restaurantEvent(const store::Change& c) const {
+  // The REST document, with where ordering stands now (open, paused) as this node sees it.
+  return withOffset({{"seq", c.seq},
+                     {"op", store::toString(c.op)},
+                     {"restaurant", app_.restaurant().viewOf(c.document)}},
+                    c.seq, "restaurant:changed");
+}
+
 std::string Live::alertEvent(const store::Change& c) {
   return withOffset({{"kind", "order:new"},
                      {"order_id", c.record_id},
@@ -212,7 +220,7 @@ void Live::onChange(const store::ChangePtr& change) {
     return;
   }
   sio::BroadcastOperator everyone(io_.of("/"));
-  everyone.emitRaw(menuEvent(c), tag);
+  everyone.emitRaw(c.collection == store::kRestaurant ? restaurantEvent(c) : menuEvent(c), tag);
 }
 
 void Live::dispatched(int64_t seq) {
@@ -345,7 +353,9 @@ struct Live::Replay : std::enable_shared_from_this<Live::Replay> {
                 events.push_back(alertEvent(*change));
               }
             } else if (!alertOnly) {
-              events.push_back(menuEvent(*change));
+              events.push_back(change->collection == store::kRestaurant
+                                   ? self->live.restaurantEvent(*change)
+                                   : menuEvent(*change));
             }
           }
           if (events.size() > self->live.options_.maxReplayEvents) {

@@ -72,6 +72,7 @@ class Live {
   static std::string orderEvent(const store::Change& change);
   static std::string menuEvent(const store::Change& change);
   static std::string alertEvent(const store::Change& change);
+  std::string restaurantEvent(const store::Change& change) const;
 
  private:
   struct Replay;

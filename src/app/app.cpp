@@ -23,18 +23,6 @@ using store::Role;
 
 namespace {
 
-bool plausibleEmail(const std::string& email) {
-  size_t at = email.find('@');
-  return at != std::string::npos && at > 0 && at + 1 < email.size() &&
-         email.find('@', at + 1) == std::string::npos &&
-         email.find_first_of(" \t\r\n") == std::string::npos;
-}
-
-std::string lowerAscii(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-
 std::optional<int64_t> queryInt(const http::Request& request, std::string_view name,
                                 bool& malformed) {
   auto text = request.queryParam(name);

@@ -1,10 +1,23 @@
 #include "app/fields.hpp"
 
+#include <cctype>
 #include <cmath>
 
 #include "core/utf8.hpp"
 
 namespace brigade::app {
+
+bool plausibleEmail(const std::string& email) {
+  size_t at = email.find('@');
+  return at != std::string::npos && at > 0 && at + 1 < email.size() &&
+         email.find('@', at + 1) == std::string::npos &&
+         email.find_first_of(" \t\r\n") == std::string::npos;
+}
+
+std::string lowerAscii(std::string s) {
+  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
 
 std::string Fields::path(std::string_view name) const {
   return prefix_.empty() ? std::string(name) : prefix_ + "." + std::string(name);

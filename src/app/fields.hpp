@@ -10,6 +10,10 @@
 
 namespace brigade::app {
 
+// One '@' with something either side, no spaces: the rest is the mail server's business.
+bool plausibleEmail(const std::string& email);
+std::string lowerAscii(std::string text);
+
 // Reads fields of a JSON object with their checks; the first problem is kept
 // with the field's full path (e.g. "items[2].quantity") for a 422 answer.
 class Fields {

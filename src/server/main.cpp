@@ -12,14 +12,17 @@
 #include "app/app.hpp"
 #include "app/demo.hpp"
 #include "app/live.hpp"
+#include "app/unanswered_orders.hpp"
 #include "core/log.hpp"
 #include "core/random.hpp"
 #include "net/loop.hpp"
 #include "protocol/socketio/server.hpp"
+#include "server/admin_command.hpp"
 #include "server/config.hpp"
 #include "server/instance_lock.hpp"
 #include "server/static_files.hpp"
 #include "server/test_clock.hpp"
+#include "store/await.hpp"
 #include "store/postgres/postgres_store.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 
@@ -33,6 +36,11 @@ volatile std::sig_atomic_t stopRequested = 0;
 
 int main(int argc, char** argv) {
   using namespace brigade;
+  if (argc > 1 && std::string_view(argv[1]) == "admin") {
+    spdlog::set_default_logger(spdlog::stderr_color_mt("brigade"));
+    log::setLevel("warn");
+    return server::runAdminCommand(argc - 1, argv + 1);
+  }
   server::Config config = server::parseConfig(argc, argv);
   // Standard output carries the lines scripts read (demo accounts, listening); logs go
   // to standard error.
@@ -145,6 +153,16 @@ int main(int argc, char** argv) {
     }
   }
 
+  auto admins = store::await<int64_t>(
+      [&](auto done) { store->countUsers(store::Role::kAdmin, done); });
+  if (admins && *admins == 0) {
+    std::cout << "No admin account yet. Create the first one (the password is read from "
+                 "standard input):\n  "
+              << argv[0] << " admin create --email you@example.com --name \"Your Name\""
+              << (config.db.empty() ? " --data-dir " + config.dataDir : std::string(" --db ..."))
+              << "\n";
+  }
+
   net::LoopGroup loops(config.threads ? config.threads : std::thread::hardware_concurrency());
   http::Router router;
   sio::ServerOptions ioOptions;
@@ -160,8 +178,10 @@ int main(int argc, char** argv) {
   liveOptions.maxReplayEvents = config.maxReplayEvents;
   app::Live live(app, io, liveOptions);
   live.start();
+  app::UnansweredOrders unanswered(app, io);
+  unanswered.start();
   if (config.testClock) {
-    server::mountTestClock(router, *clock, *store, live);
+    server::mountTestClock(router, *clock, *store, live, unanswered);
     spdlog::warn("--test-clock: POST /__test/clock moves this server's time (tests only)");
   }
   // Read once, here: requests are answered from memory, never from the disk.
@@ -198,6 +218,7 @@ int main(int argc, char** argv) {
   // touch must outlive them, and nothing may call the store once it is gone.
   http.close();  // no new connections
   live.stop();   // no more change-stream callbacks (unsubscribe waits one out) or rechecks
+  unanswered.stop();  // no new pass (one running ends in the store's answers below)
   io.close();    // every socket leaves ("server shutting down"), sessions end: clients
                  // reconnect (to another node behind a balancer)
   // Writes already queued commit and their answers reach the loops (bounded: a node

@@ -15,10 +15,11 @@ bool isLoopback(const std::string& host) {
   return !ec && address.is_loopback();
 }
 
-void mountTestClock(http::Router& router, Clock& clock, store::Store& store, app::Live& live) {
+void mountTestClock(http::Router& router, Clock& clock, store::Store& store, app::Live& live,
+                    app::UnansweredOrders& unanswered) {
   http::Route route;
   route.headAsGet = false;
-  route.handle = [&clock, &store, &live](http::Request&& request,
+  route.handle = [&clock, &store, &live, &unanswered](http::Request&& request,
                                          const http::ResponderPtr& responder) {
     if (request.method != "POST") {
       return responder->send(http::Response::json(
@@ -34,10 +35,12 @@ void mountTestClock(http::Router& router, Clock& clock, store::Store& store, app
           422, http::errorJson("invalid", "advance_ms: an integer of milliseconds, 0 or more")));
     }
     clock.advance(advance->as_int64());
-    store.purgeExpired([&clock, &live, responder](Result<store::PurgeReport>) {
-      live.runDue([&clock, responder] {
-        responder->send(http::Response::json(
-            200, json::serialize(json::object{{"offset_ms", clock.offsetMs()}})));
+    store.purgeExpired([&clock, &live, &unanswered, responder](Result<store::PurgeReport>) {
+      live.runDue([&clock, &unanswered, responder] {
+        unanswered.sweep([&clock, responder] {
+          responder->send(http::Response::json(
+              200, json::serialize(json::object{{"offset_ms", clock.offsetMs()}})));
+        });
       });
     });
   };

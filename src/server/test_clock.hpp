@@ -8,6 +8,7 @@
 #include <string>
 
 #include "app/live.hpp"
+#include "app/unanswered_orders.hpp"
 #include "core/clock.hpp"
 #include "http/server.hpp"
 #include "store/store.hpp"
@@ -20,8 +21,10 @@ inline constexpr int64_t kMaxTestClockAdvanceMs = 366LL * 24 * 3600 * 1000;
 bool isLoopback(const std::string& host);
 
 // POST /__test/clock {"advance_ms": N}: moves `clock` forward by N ms (0 reads it),
-// then runs the periodic work that became due — the store's retention and the
-// sockets' recheck — and answers {"offset_ms": total} once that work has finished.
-void mountTestClock(http::Router& router, Clock& clock, store::Store& store, app::Live& live);
+// then runs the periodic work that became due — the store's retention, the sockets'
+// recheck, the unanswered orders' pass — and answers {"offset_ms": total} once that work
+// has finished.
+void mountTestClock(http::Router& router, Clock& clock, store::Store& store, app::Live& live,
+                    app::UnansweredOrders& unanswered);
 
 }  // namespace brigade::server

@@ -72,6 +72,9 @@ class Store {
   virtual void findUserByEmail(std::string email, Callback<User> done) = 0;  // case-insensitive
   virtual void findUserById(int64_t id, Callback<User> done) = 0;
   virtual void setUserRole(int64_t id, Role role, Callback<User> done) = 0;
+  // A new password hash; every token of the user is revoked in the same transaction.
+  virtual void setUserPassword(int64_t id, std::string password_hash, Callback<User> done) = 0;
+  virtual void countUsers(Role role, Callback<int64_t> done) = 0;
   virtual void createToken(NewToken token, Callback<Token> done) = 0;
   // kNotFound when unknown, revoked or expired.
   virtual void findActiveToken(std::string hash, Callback<Token> done) = 0;

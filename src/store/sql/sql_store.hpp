@@ -51,6 +51,8 @@ class SqlStore final : public Store {
   void findUserByEmail(std::string email, Callback<User> done) override;
   void findUserById(int64_t id, Callback<User> done) override;
   void setUserRole(int64_t id, Role role, Callback<User> done) override;
+  void setUserPassword(int64_t id, std::string password_hash, Callback<User> done) override;
+  void countUsers(Role role, Callback<int64_t> done) override;
   void createToken(NewToken token, Callback<Token> done) override;
   void findActiveToken(std::string hash, Callback<Token> done) override;
   void revokeToken(std::string hash, Callback<void> done) override;

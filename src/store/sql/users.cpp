@@ -49,6 +49,37 @@ void SqlStore::findUserById(int64_t id, Callback<User> done) {
   read<User>([id](Connection& c) { return userById(c, id); }, std::move(done));
 }
 
+void SqlStore::setUserPassword(int64_t id, std::string password_hash, Callback<User> done) {
+  write<User>(
+      [this, id, hash = std::move(password_hash)](Connection& c) -> Result<User> {
+        auto st = c.statement(
+            "UPDATE users SET password_hash = ?, version = version + 1 WHERE id = ?");
+        if (!st) return st.error();
+        st->bind(1, hash).bind(2, id);
+        if (const Step rc = st->step(); rc != Step::kDone) return c.lastError(rc);
+        if (c.changes() == 0) return notFound("user", id);
+        auto revoke = c.statement(
+            "UPDATE tokens SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL");
+        if (!revoke) return revoke.error();
+        revoke->bind(1, now()).bind(2, id);
+        if (const Step rc = revoke->step(); rc != Step::kDone) return c.lastError(rc);
+        return userById(c, id);
+      },
+      std::move(done));
+}
+
+void SqlStore::countUsers(Role role, Callback<int64_t> done) {
+  read<int64_t>(
+      [role](Connection& c) -> Result<int64_t> {
+        auto st = c.statement("SELECT count(*) FROM users WHERE role = ?");
+        if (!st) return st.error();
+        st->bind(1, toString(role));
+        if (const Step rc = st->step(); rc != Step::kRow) return c.lastError(rc);
+        return st->int64(0);
+      },
+      std::move(done));
+}
+
 void SqlStore::setUserRole(int64_t id, Role role, Callback<User> done) {
   write<User>(
       [this, id, role](Connection& c) -> Result<User> {

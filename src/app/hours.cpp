@@ -45,9 +45,8 @@ std::vector<Interval> intervals(const Schedule& s, date::local_days first, date:
       if (i.from < i.to) out.push_back(i);
     }
   }
-  std::sort(out.begin(), out.end(), [](const Interval& a, const Interval& b) {
-    return a.from < b.from;
-  });
+  std::sort(out.begin(), out.end(),
+            [](const Interval& a, const Interval& b) { return a.from < b.from; });
   std::vector<Interval> merged;
   for (const auto& i : out) {
     if (!merged.empty() && i.from <= merged.back().to) {
@@ -127,8 +126,8 @@ std::optional<SysTime> parseTime(const std::string& text) {
     if (!hm) return std::nullopt;
     offset = zone[0] == '+' ? *hm : -*hm;
   }
-  date::sys_days days = date::year_month_day(date::year(static_cast<int>(y)), date::month(mo),
-                                             date::day(d));
+  date::sys_days days =
+      date::year_month_day(date::year(static_cast<int>(y)), date::month(mo), date::day(d));
   return SysTime(days) + minutes(*clock - offset) + std::chrono::seconds(seconds) +
          std::chrono::milliseconds(millis);
 }

@@ -32,7 +32,7 @@ inline constexpr int kOpeningLookaheadDays = 31;
 
 struct WeeklyHours {
   std::array<std::vector<Span>, 7> days;  // [0] is Monday
-  static WeeklyHours always();           // every day 00:00-24:00
+  static WeeklyHours always();            // every day 00:00-24:00
 };
 
 struct Schedule {

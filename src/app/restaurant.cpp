@@ -62,9 +62,9 @@ json::object hoursJson(const WeeklyHours& hours) {
   for (size_t day = 0; day < kDays.size(); ++day) {
     json::array spans;
     for (const Span& s : hours.days[day]) {
-      spans.push_back(json::array{json::string(formatClock(s.start)),
-                                  json::string(s.end == kMinutesPerDay ? "24:00"
-                                                                       : formatClock(s.end))});
+      spans.push_back(
+          json::array{json::string(formatClock(s.start)),
+                      json::string(s.end == kMinutesPerDay ? "24:00" : formatClock(s.end))});
     }
     out[kDays[day]] = std::move(spans);
   }
@@ -166,13 +166,22 @@ RestaurantSettings readSettings(const json::object& stored, int64_t version,
   return s;
 }
 
-std::optional<ApiError> applyPatch(const json::object& patch, SysTime now,
-                                   RestaurantSettings& s) {
-  static const std::set<std::string> kKnown{
-      "name",           "timezone",       "currency",           "language",
-      "opening_hours",  "closed_dates",   "paused",             "paused_until",
-      "pause_minutes",  "busy_extra_minutes", "max_orders_per_15min", "auto_reject_after_s",
-      "pause_on_auto_reject", "location", "if_version"};
+std::optional<ApiError> applyPatch(const json::object& patch, SysTime now, RestaurantSettings& s) {
+  static const std::set<std::string> kKnown{"name",
+                                            "timezone",
+                                            "currency",
+                                            "language",
+                                            "opening_hours",
+                                            "closed_dates",
+                                            "paused",
+                                            "paused_until",
+                                            "pause_minutes",
+                                            "busy_extra_minutes",
+                                            "max_orders_per_15min",
+                                            "auto_reject_after_s",
+                                            "pause_on_auto_reject",
+                                            "location",
+                                            "if_version"};
   for (const auto& [key, value] : patch) {
     if (!kKnown.count(std::string(key))) return invalid(std::string(key), "is not a setting");
   }
@@ -256,19 +265,19 @@ json::object toStored(const RestaurantSettings& s) {
       {"timezone", s.timezone},
       {"currency", s.currency},
       {"language", s.language},
-      {"opening_hours", s.opening_hours ? json::value(hoursJson(*s.opening_hours))
-                                        : json::value(nullptr)},
+      {"opening_hours",
+       s.opening_hours ? json::value(hoursJson(*s.opening_hours)) : json::value(nullptr)},
       {"closed_dates", std::move(closed)},
       {"paused", s.paused},
-      {"paused_until", s.paused_until ? json::value(isoTime(*s.paused_until))
-                                      : json::value(nullptr)},
+      {"paused_until",
+       s.paused_until ? json::value(isoTime(*s.paused_until)) : json::value(nullptr)},
       {"busy_extra_minutes", s.busy_extra_minutes},
       {"max_orders_per_15min", opt(s.max_orders_per_15min)},
       {"auto_reject_after_s", opt(s.auto_reject_after_s)},
       {"pause_on_auto_reject", s.pause_on_auto_reject},
-      {"location", s.location ? json::value(json::object{{"lat", s.location->lat},
-                                                         {"lng", s.location->lng}})
-                              : json::value(nullptr)},
+      {"location",
+       s.location ? json::value(json::object{{"lat", s.location->lat}, {"lng", s.location->lng}})
+                  : json::value(nullptr)},
   };
 }
 
@@ -291,16 +300,16 @@ json::object toView(const RestaurantSettings& s, SysTime now) {
 
 std::optional<Error> refusal(const RestaurantSettings& s, SysTime now) {
   if (s.pausedAt(now)) {
-    return makeError("ordering_paused",
-                     s.paused_until ? "ordering is paused until " + isoTime(*s.paused_until)
-                                    : std::string("ordering is paused"));
+    return makeError("ordering_paused", s.paused_until
+                                            ? "ordering is paused until " + isoTime(*s.paused_until)
+                                            : std::string("ordering is paused"));
   }
   OpenState open = openState(s.schedule(), now);
   if (!open.open) {
     return makeError("restaurant_closed",
-                     open.next_opening ? "the restaurant is closed; it opens at " +
-                                             isoTime(*open.next_opening)
-                                       : std::string("the restaurant is closed"));
+                     open.next_opening
+                         ? "the restaurant is closed; it opens at " + isoTime(*open.next_opening)
+                         : std::string("the restaurant is closed"));
   }
   return std::nullopt;
 }

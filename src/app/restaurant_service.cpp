@@ -31,7 +31,7 @@ RestaurantService::RestaurantService(store::Store& store, std::shared_ptr<Clock>
     remember(*record);
   } else {
     spdlog::warn("restaurant settings not read at start ({}); using the defaults until then",
-                     record.error().message);
+                 record.error().message);
   }
 }
 
@@ -63,22 +63,24 @@ std::shared_ptr<const RestaurantSettings> RestaurantService::remember(
 
 std::function<Result<void>(const store::Restaurant&, const store::RecentOrders&)>
 RestaurantService::admission() {
-  return [this](const store::Restaurant& record, const store::RecentOrders& recent) -> Result<void> {
-    // The record read inside the order's transaction; parsed once per version.
-    std::shared_ptr<const RestaurantSettings> settings = current();
-    if (settings->version != record.version) settings = remember(record);
-    const auto now = clock_->wallNow();
-    if (auto refused = refusal(*settings, now)) return *refused;
-    if (const auto cap = settings->max_orders_per_15min) {
-      auto n = recent(store::formatTimestamp(now - kKitchenWindow), *cap);
-      if (!n) return n.error();
-      if (*n >= *cap) {
-        return makeError("kitchen_full", "the kitchen is full (" + std::to_string(*cap) +
-                                             " orders in the last 15 minutes); try again in a few minutes");
-      }
-    }
-    return {};
-  };
+  return
+      [this](const store::Restaurant& record, const store::RecentOrders& recent) -> Result<void> {
+        // The record read inside the order's transaction; parsed once per version.
+        std::shared_ptr<const RestaurantSettings> settings = current();
+        if (settings->version != record.version) settings = remember(record);
+        const auto now = clock_->wallNow();
+        if (auto refused = refusal(*settings, now)) return *refused;
+        if (const auto cap = settings->max_orders_per_15min) {
+          auto n = recent(store::formatTimestamp(now - kKitchenWindow), *cap);
+          if (!n) return n.error();
+          if (*n >= *cap) {
+            return makeError("kitchen_full",
+                             "the kitchen is full (" + std::to_string(*cap) +
+                                 " orders in the last 15 minutes); try again in a few minutes");
+          }
+        }
+        return {};
+      };
 }
 
 void RestaurantService::read(

@@ -104,38 +104,38 @@ void UnansweredOrders::rejectDue(const RestaurantSettings& settings,
   query.created_before = store::formatTimestamp(cutoff);
   query.oldest_first = true;
   query.limit = kUnansweredBatch;
-  app_.store().listOrders(query, [this, done = std::move(done)](
-                                     Result<std::vector<store::Order>> orders) {
-    if (!orders || orders->empty()) return done(0);
-    struct Tally {
-      std::atomic<size_t> left;
-      std::atomic<size_t> rejected{0};
-      std::function<void(size_t)> done;
-    };
-    auto tally = std::make_shared<Tally>();
-    tally->left = orders->size();
-    tally->done = std::move(done);
-    for (const auto& order : *orders) {
-      store::OrderUpdate update;
-      update.id = order.id;
-      update.expected_version = order.version;  // another node, or a person, got there first
-      update.check = [](const store::Order& current) -> Result<void> {
-        if (current.status != OrderStatus::kPending) {
-          return makeError("illegal_transition", "answered meanwhile");
+  app_.store().listOrders(
+      query, [this, done = std::move(done)](Result<std::vector<store::Order>> orders) {
+        if (!orders || orders->empty()) return done(0);
+        struct Tally {
+          std::atomic<size_t> left;
+          std::atomic<size_t> rejected{0};
+          std::function<void(size_t)> done;
+        };
+        auto tally = std::make_shared<Tally>();
+        tally->left = orders->size();
+        tally->done = std::move(done);
+        for (const auto& order : *orders) {
+          store::OrderUpdate update;
+          update.id = order.id;
+          update.expected_version = order.version;  // another node, or a person, got there first
+          update.check = [](const store::Order& current) -> Result<void> {
+            if (current.status != OrderStatus::kPending) {
+              return makeError("illegal_transition", "answered meanwhile");
+            }
+            return {};
+          };
+          update.status = OrderStatus::kRejected;
+          update.status_reason = std::optional<std::string>(kNotAnswered);
+          app_.store().updateOrder(std::move(update), [this, tally](Result<store::Order> r) {
+            if (r) {
+              tally->rejected.fetch_add(1);
+              rejected_.fetch_add(1);
+            }
+            if (tally->left.fetch_sub(1) == 1) tally->done(tally->rejected.load());
+          });
         }
-        return {};
-      };
-      update.status = OrderStatus::kRejected;
-      update.status_reason = std::optional<std::string>(kNotAnswered);
-      app_.store().updateOrder(std::move(update), [this, tally](Result<store::Order> r) {
-        if (r) {
-          tally->rejected.fetch_add(1);
-          rejected_.fetch_add(1);
-        }
-        if (tally->left.fetch_sub(1) == 1) tally->done(tally->rejected.load());
       });
-    }
-  });
 }
 
 }  // namespace brigade::app

@@ -155,8 +155,7 @@ int runAdminCommand(int argc, char** argv) {
               << "); sign in at /admin/\n";
     return 0;
   }
-  auto user =
-      store::await<store::User>([&](auto done) { store->findUserByEmail(email, done); });
+  auto user = store::await<store::User>([&](auto done) { store->findUserByEmail(email, done); });
   if (!user) {
     std::cerr << "brigade: "
               << (user.error().code == store::errc::kNotFound ? "no account with that email"
@@ -164,8 +163,8 @@ int runAdminCommand(int argc, char** argv) {
               << "\n";
     return 1;
   }
-  auto updated = store::await<store::User>(
-      [&](auto done) { store->setUserPassword(user->id, hash, done); });
+  auto updated =
+      store::await<store::User>([&](auto done) { store->setUserPassword(user->id, hash, done); });
   if (!updated) {
     std::cerr << "brigade: cannot set the password: " << updated.error().message << "\n";
     return 1;

@@ -153,8 +153,8 @@ int main(int argc, char** argv) {
     }
   }
 
-  auto admins = store::await<int64_t>(
-      [&](auto done) { store->countUsers(store::Role::kAdmin, done); });
+  auto admins =
+      store::await<int64_t>([&](auto done) { store->countUsers(store::Role::kAdmin, done); });
   if (admins && *admins == 0) {
     std::cout << "No admin account yet. Create the first one (the password is read from "
                  "standard input):\n  "
@@ -216,11 +216,11 @@ int main(int argc, char** argv) {
   // Shutdown order (docs/ARCHITECTURE.md, "Ownership and threads"): the store's
   // threads call back into the app, Live and the loops' queues, so everything they
   // touch must outlive them, and nothing may call the store once it is gone.
-  http.close();  // no new connections
-  live.stop();   // no more change-stream callbacks (unsubscribe waits one out) or rechecks
+  http.close();       // no new connections
+  live.stop();        // no more change-stream callbacks (unsubscribe waits one out) or rechecks
   unanswered.stop();  // no new pass (one running ends in the store's answers below)
-  io.close();    // every socket leaves ("server shutting down"), sessions end: clients
-                 // reconnect (to another node behind a balancer)
+  io.close();         // every socket leaves ("server shutting down"), sessions end: clients
+                      // reconnect (to another node behind a balancer)
   // Writes already queued commit and their answers reach the loops (bounded: a node
   // stopping while its database is unreachable still exits in time).
   auto flushed = std::make_shared<std::promise<void>>();

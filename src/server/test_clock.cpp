@@ -20,7 +20,7 @@ void mountTestClock(http::Router& router, Clock& clock, store::Store& store, app
   http::Route route;
   route.headAsGet = false;
   route.handle = [&clock, &store, &live, &unanswered](http::Request&& request,
-                                         const http::ResponderPtr& responder) {
+                                                      const http::ResponderPtr& responder) {
     if (request.method != "POST") {
       return responder->send(http::Response::json(
           405, http::errorJson("method_not_allowed", "POST a body {advance_ms: N}")));

@@ -52,8 +52,8 @@ void SqlStore::findUserById(int64_t id, Callback<User> done) {
 void SqlStore::setUserPassword(int64_t id, std::string password_hash, Callback<User> done) {
   write<User>(
       [this, id, hash = std::move(password_hash)](Connection& c) -> Result<User> {
-        auto st = c.statement(
-            "UPDATE users SET password_hash = ?, version = version + 1 WHERE id = ?");
+        auto st =
+            c.statement("UPDATE users SET password_hash = ?, version = version + 1 WHERE id = ?");
         if (!st) return st.error();
         st->bind(1, hash).bind(2, id);
         if (const Step rc = st->step(); rc != Step::kDone) return c.lastError(rc);

@@ -1,11 +1,13 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { Api } from '../shared/api';
-import { applyMenuChange, useLive, useOrders, useSession } from '../shared/hooks';
+import { applyMenuChange, useLive, useOrders, useRestaurant, useSession } from '../shared/hooks';
 import type { Alert, Menu, Rider, Stats, User } from '../shared/types';
 import { Brand, ConnectionBadge, ErrorBanner, LoginForm, Spinner } from '../shared/ui';
 import { Board } from './Board';
 import { MenuAdmin } from './MenuAdmin';
 import { TodayStats } from './TodayStats';
+import { KitchenControls } from './KitchenControls';
+import { RestaurantSettings } from './RestaurantSettings';
 import { beep, disableSound, enableSound, soundReady, soundWanted } from './sound';
 import { Icon } from '../shared/icons';
 import { formatMoney, itemsSummary } from '../shared/format';
@@ -13,7 +15,7 @@ import { formatMoney, itemsSummary } from '../shared/format';
 const api = new Api('admin');
 (window as any).__brigadeApi = api;
 
-type Tab = 'board' | 'menu';
+type Tab = 'board' | 'menu' | 'settings';
 
 interface Toast extends Alert {
   key: string;
@@ -35,7 +37,8 @@ export function AdminApp() {
 
 function Dashboard({ user, onSignOut }: { user: User; onSignOut: () => void }) {
   const name = user.name;
-  const [tab, setTab] = useState<Tab>(() => (location.hash === '#menu' ? 'menu' : 'board'));
+  const [tab, setTab] = useState<Tab>(() => (location.hash === '#menu' ? 'menu' : location.hash === '#settings' ? 'settings' : 'board'));
+  const restaurant = useRestaurant(api);
   const { orders, apply, replaceAll } = useOrders();
   const [loaded, setLoaded] = useState(false);
   const [loadError, setLoadError] = useState<string | null>(null);
@@ -48,7 +51,7 @@ function Dashboard({ user, onSignOut }: { user: User; onSignOut: () => void }) {
   const [sound, setSound] = useState<'on' | 'off' | 'blocked'>(() => (soundWanted() ? 'blocked' : 'off'));
 
   useEffect(() => {
-    location.hash = tab === 'menu' ? 'menu' : '';
+    location.hash = tab === 'board' ? '' : tab;
   }, [tab]);
 
   const loadOrders = useCallback(async () => {
@@ -83,9 +86,10 @@ function Dashboard({ user, onSignOut }: { user: User; onSignOut: () => void }) {
       setMenuError(`Could not load the menu: ${e.message}`);
     }
   }, []);
+  const reloadRestaurant = restaurant.reload;
   const reloadAll = useCallback(async () => {
-    await Promise.all([loadOrders(), loadRiders(), loadStats(), loadMenu()]);
-  }, [loadOrders, loadRiders, loadStats, loadMenu]);
+    await Promise.all([loadOrders(), loadRiders(), loadStats(), loadMenu(), reloadRestaurant()]);
+  }, [loadOrders, loadRiders, loadStats, loadMenu, reloadRestaurant]);
 
   useEffect(() => {
     void reloadAll();
@@ -116,6 +120,7 @@ function Dashboard({ user, onSignOut }: { user: User; onSignOut: () => void }) {
       if (c.order.status !== 'pending') setToasts((ts) => ts.filter((t) => t.order_id !== c.order.id));
     },
     menu: (c) => setMenu((m) => applyMenuChange(m, c)),
+    restaurant: restaurant.apply,
     alert: (a) => {
       setToasts((ts) => (ts.some((t) => t.order_id === a.order_id) ? ts : [...ts, { ...a, key: `${a.order_id}`, at: Date.now() }]));
     },
@@ -157,6 +162,9 @@ function Dashboard({ user, onSignOut }: { user: User; onSignOut: () => void }) {
           </button>
           <button type="button" className={tab === 'menu' ? 'tab active' : 'tab'} aria-current={tab === 'menu' ? 'page' : undefined} onClick={() => setTab('menu')}>
             Menu
+          </button>
+          <button type="button" className={tab === 'settings' ? 'tab active' : 'tab'} aria-current={tab === 'settings' ? 'page' : undefined} onClick={() => setTab('settings')}>
+            Settings
           </button>
         </nav>
         <div className="topbar-right">
@@ -212,14 +220,25 @@ function Dashboard({ user, onSignOut }: { user: User; onSignOut: () => void }) {
       <main className="admin-main">
         {tab === 'board' ? (
           <>
+            <KitchenControls api={api} restaurant={restaurant.restaurant} onChanged={restaurant.setRestaurant} />
             <TodayStats stats={stats} orders={orders} error={statsError} onRetry={loadStats} />
             <ErrorBanner message={loadError} onRetry={loadOrders} />
             {!loaded && !loadError ? (
               <Spinner label="Loading orders…" />
             ) : (
-              <Board api={api} orders={orders} riders={riders} onChanged={apply} onAcknowledge={acknowledge} onRefreshRiders={loadRiders} />
+              <Board
+                api={api}
+                orders={orders}
+                riders={riders}
+                onChanged={apply}
+                onAcknowledge={acknowledge}
+                onRefreshRiders={loadRiders}
+                autoRejectAfterS={restaurant.restaurant?.auto_reject_after_s}
+              />
             )}
           </>
+        ) : tab === 'settings' ? (
+          <RestaurantSettings api={api} restaurant={restaurant.restaurant} onChanged={restaurant.setRestaurant} />
         ) : (
           <>
             <ErrorBanner message={menuError} onRetry={loadMenu} />

@@ -22,9 +22,11 @@ interface BoardProps {
   onChanged: (o: Order) => void;
   onAcknowledge: (orderId: number) => void;
   onRefreshRiders: () => void;
+  /** The restaurant's auto_reject_after_s: pending cards count down to the server's rejection. */
+  autoRejectAfterS?: number | null;
 }
 
-export function Board({ api, orders, riders, onChanged, onAcknowledge, onRefreshRiders }: BoardProps) {
+export function Board({ api, orders, riders, onChanged, onAcknowledge, onRefreshRiders, autoRejectAfterS }: BoardProps) {
   const now = useNow(1000);
   const columns = useMemo(() => {
     const today = new Date();
@@ -61,6 +63,7 @@ export function Board({ api, orders, riders, onChanged, onAcknowledge, onRefresh
                 onChanged={onChanged}
                 onAcknowledge={onAcknowledge}
                 onRefreshRiders={onRefreshRiders}
+                autoRejectAfterS={autoRejectAfterS ?? null}
               />
             ))}
           </div>
@@ -89,9 +92,12 @@ interface CardProps {
   onChanged: (o: Order) => void;
   onAcknowledge: (orderId: number) => void;
   onRefreshRiders: () => void;
+  autoRejectAfterS: number | null;
 }
 
-function OrderCard({ api, order: o, now, riders, riderName, onChanged, onAcknowledge, onRefreshRiders }: CardProps) {
+const PREP_CHOICES = [10, 15, 20, 30];
+
+function OrderCard({ api, order: o, now, riders, riderName, onChanged, onAcknowledge, onRefreshRiders, autoRejectAfterS }: CardProps) {
   const { busy, error, run } = useAction();
   const [prep, setPrep] = useState('15');
   const [rejecting, setRejecting] = useState(false);
@@ -100,6 +106,9 @@ function OrderCard({ api, order: o, now, riders, riderName, onChanged, onAcknowl
   const u = urgency(o, now);
   const final = ['delivered', 'rejected', 'cancelled'].includes(o.status);
   const online = riders.filter((r) => r.online);
+  // Seconds until the server rejects this order as not answered (null: no such rule).
+  const rejectIn = o.status === 'pending' && autoRejectAfterS ? Math.max(0, Math.ceil((new Date(o.created_at).getTime() + autoRejectAfterS * 1000 - now) / 1000)) : null;
+  const urgent = rejectIn != null && rejectIn <= 60;
 
   const move = (body: Parameters<Api['setStatus']>[1]) =>
     run(async () => {
@@ -117,7 +126,7 @@ function OrderCard({ api, order: o, now, riders, riderName, onChanged, onAcknowl
     });
 
   return (
-    <article className={`order-card urgency-${u}`} data-testid="order-card" data-order-id={o.id} data-status={o.status} aria-label={`Order ${o.id}, ${STATUS_LABEL[o.status]}`}>
+    <article className={`order-card urgency-${u}${urgent ? ' urgent' : ''}`} data-testid="order-card" data-order-id={o.id} data-status={o.status} aria-label={`Order ${o.id}, ${STATUS_LABEL[o.status]}`}>
       <header className="order-head">
         <span className="order-id">#{o.id}</span>
         {final ? (
@@ -152,7 +161,12 @@ function OrderCard({ api, order: o, now, riders, riderName, onChanged, onAcknowl
           <Icon name="bike" size={14} /> {riderName}
         </div>
       )}
-      {o.status_reason && <div className="order-sub">Reason: {o.status_reason}</div>}
+      {o.status_reason && <div className="order-sub">Reason: {o.status_reason === 'not_answered' ? 'not answered in time (rejected automatically)' : o.status_reason}</div>}
+      {rejectIn != null && (
+        <div className="auto-reject" data-testid="auto-reject" role={urgent ? 'alert' : undefined}>
+          Auto-reject in <span className="num">{Math.floor(rejectIn / 60)}:{String(rejectIn % 60).padStart(2, '0')}</span>
+        </div>
+      )}
 
       {o.status === 'pending' &&
         (rejecting ? (
@@ -184,6 +198,13 @@ function OrderCard({ api, order: o, now, riders, riderName, onChanged, onAcknowl
               void move({ status: 'accepted', prep_minutes: Number(prep) });
             }}
           >
+            <div className="prep-chips" role="group" aria-label={`Accept order ${o.id} with a prep time`}>
+              {PREP_CHOICES.map((m) => (
+                <button key={m} type="button" className="btn btn-small btn-ok" disabled={busy} data-testid={`accept-${m}`} onClick={() => void move({ status: 'accepted', prep_minutes: m })}>
+                  {m} min
+                </button>
+              ))}
+            </div>
             <div className="row">
               <label className="prep" htmlFor={`prep-${o.id}`}>
                 Prep

@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useMemo, useState } from 'react';
 import { Api, newIdempotencyKey } from '../shared/api';
-import { formatDateTime, formatMoney, formatTime, itemsSummary, STATUS_LABEL } from '../shared/format';
-import { applyMenuChange, useAction, useLive, useNow, useOrders, useSession } from '../shared/hooks';
+import { formatDateTime, formatMoney, formatTime, itemsSummary, orderingNotice, STATUS_LABEL } from '../shared/format';
+import { applyMenuChange, useAction, useLive, useNow, useOrders, useRestaurant, useSession } from '../shared/hooks';
 import { DeliveryMap, type MapPoint } from '../shared/map';
 import type { Menu, MenuItem, Order, OrderStatus, RiderLocation, User } from '../shared/types';
 import { Brand, ConnectionBadge, ErrorBanner, Field, LoginForm, Spinner, StatusPill } from '../shared/ui';
@@ -42,6 +42,8 @@ export function CustomerApp() {
   const [ordersLoaded, setOrdersLoaded] = useState(false);
   const [ordersError, setOrdersError] = useState<string | null>(null);
   const [locations, setLocations] = useState<Record<number, RiderLocation>>({});
+  const restaurant = useRestaurant(api);
+  const notice = restaurant.restaurant ? orderingNotice(restaurant.restaurant) : null;
 
   useEffect(() => localStorage.setItem(CART_KEY, JSON.stringify(cart)), [cart]);
 
@@ -83,10 +85,11 @@ export function CustomerApp() {
 
   const { state } = useLive(api, session.user, {
     reload: async () => {
-      await Promise.all([loadMenu(), loadOrders()]);
+      await Promise.all([loadMenu(), loadOrders(), restaurant.reload()]);
     },
     order: (c) => apply(c.order, c.op),
     menu: (c) => setMenu((m) => applyMenuChange(m, c)),
+    restaurant: restaurant.apply,
     location: (l) => setLocations((ls) => ({ ...ls, [l.order_id]: l })),
   });
 
@@ -131,6 +134,7 @@ export function CustomerApp() {
         items={items}
         setQty={setQty}
         signedIn={!!session.user}
+        closedNotice={notice}
         onLogin={() => go('/login')}
         onPlaced={(o) => {
           apply(o, 'insert');
@@ -170,6 +174,11 @@ export function CustomerApp() {
           )}
         </div>
       </header>
+      {notice && (onMenu || route === '/checkout') && (
+        <div className="ordering-closed" role="status" data-testid="ordering-closed">
+          {notice}
+        </div>
+      )}
       <main className="shop-main">{page}</main>
       {onMenu && cartCount > 0 && (
         <div className="cart-bar">
@@ -261,6 +270,7 @@ function Checkout({
   items,
   setQty,
   signedIn,
+  closedNotice,
   onLogin,
   onPlaced,
   onBack,
@@ -269,6 +279,8 @@ function Checkout({
   items: Map<number, MenuItem>;
   setQty: (id: number, q: number) => void;
   signedIn: boolean;
+  /** Why the restaurant takes no orders now (null: it does). */
+  closedNotice: string | null;
   onLogin: () => void;
   onPlaced: (o: Order) => void;
   onBack: () => void;
@@ -399,8 +411,8 @@ function Checkout({
       <ErrorBanner message={error} />
       {unavailable.length > 0 && <div className="notice">Remove the items that are no longer available to continue.</div>}
       <div className="checkout-bar">
-        <button className="btn btn-primary btn-large btn-block" type="submit" disabled={busy || unavailable.length > 0} data-testid="place-order">
-          {busy ? 'Placing your order…' : signedIn ? `Place order · ${formatMoney(subtotal)}` : 'Sign in to order'}
+        <button className="btn btn-primary btn-large btn-block" type="submit" disabled={busy || unavailable.length > 0 || (signedIn && !!closedNotice)} data-testid="place-order">
+          {busy ? 'Placing your order…' : !signedIn ? 'Sign in to order' : closedNotice ? 'Ordering is closed' : `Place order · ${formatMoney(subtotal)}`}
         </button>
       </div>
     </form>
@@ -465,7 +477,7 @@ function OrderPage({ id, order, onLoaded, location }: { id: number; order: Order
       break;
     case 'rejected':
       headline = 'The restaurant could not take this order';
-      sub = order.status_reason ?? '';
+      sub = order.status_reason === 'not_answered' ? 'The kitchen did not answer in time, so the order was not accepted.' : (order.status_reason ?? '');
       break;
     default:
       headline = 'Order cancelled';

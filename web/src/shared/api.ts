@@ -1,6 +1,6 @@
 // REST client: JSON in and out, bearer token kept in localStorage per panel,
 // errors as ApiError carrying the server's {error:{code,message,field}}.
-import type { Menu, Order, Rider, Stats, User } from './types';
+import type { Menu, Order, Rider, Stats, User, Restaurant } from './types';
 
 export class ApiError extends Error {
   constructor(
@@ -169,6 +169,12 @@ export class Api {
   }
   stats() {
     return this.request<Stats>('GET', '/api/stats/today');
+  }
+  restaurant() {
+    return this.request<Restaurant>('GET', '/api/restaurant');
+  }
+  updateRestaurant(patch: Partial<Restaurant> & { pause_minutes?: number; if_version?: number }) {
+    return this.request<Restaurant>('PATCH', '/api/restaurant', patch);
   }
 }
 

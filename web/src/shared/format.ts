@@ -47,3 +47,19 @@ export const STATUS_LABEL: Record<OrderStatus, string> = {
 export function itemsSummary(items: { name: string; quantity: number }[]): string {
   return items.map((i) => `${i.quantity}× ${i.name}`).join(', ');
 }
+
+/** A time in the restaurant's own time zone, with the weekday when it is not today. */
+export function formatInZone(iso: string, timeZone: string): string {
+  const when = new Date(iso);
+  const day = (d: Date) => d.toLocaleDateString('en-CA', { timeZone });
+  const time = when.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', timeZone });
+  if (day(when) === day(new Date())) return time;
+  return `${when.toLocaleDateString([], { weekday: 'short', timeZone })} ${time}`;
+}
+
+/** Why a restaurant does not take orders now, in a customer's words (null: it does). */
+export function orderingNotice(r: { accepting_orders: boolean; paused_now: boolean; paused_until: string | null; next_opening: string | null; timezone: string }): string | null {
+  if (r.accepting_orders) return null;
+  if (r.paused_now) return r.paused_until ? `Ordering is paused — back at ${formatInZone(r.paused_until, r.timezone)}` : 'Ordering is paused for now';
+  return r.next_opening ? `Closed — opens ${formatInZone(r.next_opening, r.timezone)}` : 'Closed for now';
+}

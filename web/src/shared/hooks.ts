@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { Api } from './api';
 import { LiveConnection, type LiveHandlers, type LiveState } from './live';
-import type { Menu, MenuChange, Order, User } from './types';
+import type { Menu, MenuChange, Order, User, Restaurant, RestaurantChange } from './types';
 
 /** The signed-in user of a panel: checks the stored token, follows 401s. */
 export function useSession(api: Api, role: User['role']) {
@@ -54,6 +54,7 @@ export function useLive(api: Api, user: User | null, handlers: LiveHandlers): { 
       reload: () => ref.current.reload(),
       order: (c) => ref.current.order?.(c),
       menu: (c) => ref.current.menu?.(c),
+      restaurant: (c) => ref.current.restaurant?.(c),
       alert: (a) => ref.current.alert?.(a),
       location: (l) => ref.current.location?.(l),
       unauthorized: () => {
@@ -165,4 +166,41 @@ export function useAction() {
     }
   }, []);
   return { busy, error, setError, run };
+}
+
+/**
+ * The restaurant's settings and whether it takes orders: loaded over REST, replaced by
+ * restaurant:changed (pass `apply` to the live handlers), and read again when a pause ends
+ * or the restaurant opens or closes, and every minute (a panel without a live connection).
+ */
+export function useRestaurant(api: Api) {
+  const [restaurant, setRestaurant] = useState<Restaurant | null>(null);
+  const reload = useCallback(async () => {
+    try {
+      const r = await api.restaurant();
+      setRestaurant((cur) => (cur && cur.version > r.version ? cur : r));
+    } catch {
+      /* kept as it was; the next tick tries again */
+    }
+  }, [api]);
+  const apply = useCallback((c: RestaurantChange) => {
+    setRestaurant((cur) => (cur && cur.version > c.restaurant.version ? cur : c.restaurant));
+  }, []);
+  useEffect(() => {
+    void reload();
+    const t = window.setInterval(() => void reload(), 60000);
+    return () => window.clearInterval(t);
+  }, [reload]);
+  // The next moment the answer changes by itself.
+  useEffect(() => {
+    if (!restaurant) return;
+    const times = [restaurant.paused_now ? restaurant.paused_until : null, restaurant.open_now ? restaurant.closes_at : restaurant.next_opening]
+      .filter((t): t is string => !!t)
+      .map((t) => new Date(t).getTime() - Date.now());
+    const soonest = Math.min(...times.filter((ms) => ms > 0));
+    if (!Number.isFinite(soonest) || soonest > 2 ** 31 - 1) return;
+    const t = window.setTimeout(() => void reload(), soonest + 1500);
+    return () => window.clearTimeout(t);
+  }, [restaurant, reload]);
+  return { restaurant, reload, apply, setRestaurant };
 }

@@ -8,7 +8,7 @@
 //   once instead of after a ping timeout;
 // - exposes its state: connecting, live, reconnecting, reloaded, offline.
 import { io, type Socket } from 'socket.io-client';
-import type { Alert, MenuChange, OrderChange, RiderLocation } from './types';
+import type { Alert, MenuChange, OrderChange, RestaurantChange, RiderLocation } from './types';
 
 export type LiveState = 'connecting' | 'live' | 'reconnecting' | 'reloaded' | 'offline' | 'unauthorized';
 
@@ -17,6 +17,7 @@ export interface LiveHandlers {
   reload: () => Promise<void>;
   order?: (c: OrderChange) => void;
   menu?: (c: MenuChange) => void;
+  restaurant?: (c: RestaurantChange) => void;
   alert?: (a: Alert) => void;
   location?: (l: RiderLocation) => void;
   unauthorized?: () => void;
@@ -62,6 +63,11 @@ export class LiveConnection {
       if (this.seen(c.seq)) return;
       this.noteOffset(offset);
       this.handlers.menu?.(c);
+    });
+    s.on('restaurant:changed', (c: RestaurantChange, offset?: string) => {
+      if (this.seen(c.seq)) return;
+      this.noteOffset(offset);
+      this.handlers.restaurant?.(c);
     });
     s.on('alert', (a: Alert, offset?: string) => {
       this.noteOffset(offset);

@@ -113,3 +113,36 @@ export interface RiderLocation {
 
 export const ACTIVE_STATUSES: OrderStatus[] = ['pending', 'accepted', 'preparing', 'ready', 'picked_up'];
 export const FINAL_STATUSES: OrderStatus[] = ['delivered', 'rejected', 'cancelled'];
+
+export type Weekday = 'mon' | 'tue' | 'wed' | 'thu' | 'fri' | 'sat' | 'sun';
+export const WEEKDAYS: Weekday[] = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'];
+
+/** GET /api/restaurant and restaurant:changed (docs/API.md, "The restaurant"). */
+export interface Restaurant {
+  name: string;
+  timezone: string;
+  currency: string;
+  language: 'en' | 'ko';
+  opening_hours: Record<Weekday, [string, string][]> | null;
+  closed_dates: string[];
+  paused: boolean;
+  paused_until: string | null;
+  busy_extra_minutes: number;
+  max_orders_per_15min: number | null;
+  auto_reject_after_s: number | null;
+  pause_on_auto_reject: boolean;
+  location: { lat: number; lng: number } | null;
+  version: number;
+  updated_at: string;
+  open_now: boolean;
+  closes_at: string | null;
+  next_opening: string | null;
+  paused_now: boolean;
+  accepting_orders: boolean;
+}
+
+export interface RestaurantChange {
+  seq: number;
+  op: 'update';
+  restaurant: Restaurant;
+}

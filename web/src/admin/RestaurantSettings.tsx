@@ -1,0 +1,150 @@
+import { useEffect, useMemo, useState } from 'react';
+import type { Api } from '../shared/api';
+import { useAction } from '../shared/hooks';
+import { WEEKDAYS, type Restaurant, type Weekday } from '../shared/types';
+import { ErrorBanner } from '../shared/ui';
+
+const DAY_NAMES: Record<Weekday, string> = { mon: 'Monday', tue: 'Tuesday', wed: 'Wednesday', thu: 'Thursday', fri: 'Friday', sat: 'Saturday', sun: 'Sunday' };
+
+/** "11:00-15:00, 17:00-22:00" ↔ [["11:00","15:00"],["17:00","22:00"]] */
+function spansText(spans: [string, string][]): string {
+  return spans.map(([a, b]) => `${a}-${b}`).join(', ');
+}
+function parseSpans(text: string): [string, string][] | null {
+  if (!text.trim()) return [];
+  const out: [string, string][] = [];
+  for (const part of text.split(',')) {
+    const m = part.trim().match(/^(\d{2}:\d{2})\s*-\s*(\d{2}:\d{2})$/);
+    if (!m) return null;
+    out.push([m[1], m[2]]);
+  }
+  return out;
+}
+
+interface Draft {
+  name: string;
+  timezone: string;
+  currency: string;
+  alwaysOpen: boolean;
+  hours: Record<Weekday, string>;
+  closedDates: string;
+  autoReject: string;
+  pauseOnAutoReject: boolean;
+  maxOrders: string;
+}
+
+function draftOf(r: Restaurant): Draft {
+  const hours = {} as Record<Weekday, string>;
+  for (const d of WEEKDAYS) hours[d] = r.opening_hours ? spansText(r.opening_hours[d] ?? []) : '11:00-22:00';
+  return {
+    name: r.name,
+    timezone: r.timezone,
+    currency: r.currency,
+    alwaysOpen: r.opening_hours == null,
+    hours,
+    closedDates: r.closed_dates.join(', '),
+    autoReject: r.auto_reject_after_s == null ? '' : String(r.auto_reject_after_s),
+    pauseOnAutoReject: r.pause_on_auto_reject,
+    maxOrders: r.max_orders_per_15min == null ? '' : String(r.max_orders_per_15min),
+  };
+}
+
+/** The restaurant's settings: name, time zone, hours, closed dates and the safety nets. */
+export function RestaurantSettings({ api, restaurant, onChanged }: { api: Api; restaurant: Restaurant | null; onChanged: (r: Restaurant) => void }) {
+  const [draft, setDraft] = useState<Draft | null>(null);
+  const [saved, setSaved] = useState(false);
+  const { busy, error, setError, run } = useAction();
+  useEffect(() => {
+    if (restaurant && !draft) setDraft(draftOf(restaurant));
+  }, [restaurant, draft]);
+  const zones = useMemo(() => ((Intl as any).supportedValuesOf?.('timeZone') as string[] | undefined) ?? [], []);
+  if (!restaurant || !draft) return null;
+  const set = (patch: Partial<Draft>) => {
+    setSaved(false);
+    setDraft({ ...draft, ...patch });
+  };
+
+  const save = () => {
+    const opening_hours = {} as Record<Weekday, [string, string][]>;
+    for (const d of WEEKDAYS) {
+      const spans = parseSpans(draft.hours[d]);
+      if (!spans) return setError(`${DAY_NAMES[d]}: write hours as 11:00-15:00, 17:00-22:00`);
+      opening_hours[d] = spans;
+    }
+    const closed_dates = draft.closedDates.split(',').map((s) => s.trim()).filter(Boolean);
+    void run(async () => {
+      const r = await api.updateRestaurant({
+        if_version: restaurant.version,
+        name: draft.name.trim(),
+        timezone: draft.timezone.trim(),
+        currency: draft.currency.trim().toUpperCase(),
+        opening_hours: draft.alwaysOpen ? null : opening_hours,
+        closed_dates,
+        auto_reject_after_s: draft.autoReject ? Number(draft.autoReject) : null,
+        pause_on_auto_reject: draft.pauseOnAutoReject,
+        max_orders_per_15min: draft.maxOrders ? Number(draft.maxOrders) : null,
+      });
+      onChanged(r);
+      setDraft(draftOf(r));
+      setSaved(true);
+    });
+  };
+
+  return (
+    <form
+      className="settings card"
+      data-testid="restaurant-settings"
+      onSubmit={(e) => {
+        e.preventDefault();
+        save();
+      }}
+    >
+      <h2>Restaurant</h2>
+      <div className="settings-grid">
+        <label htmlFor="set-name">Name</label>
+        <input id="set-name" required maxLength={200} value={draft.name} onChange={(e) => set({ name: e.target.value })} />
+        <label htmlFor="set-tz">Time zone</label>
+        <input id="set-tz" list="set-tz-list" required value={draft.timezone} onChange={(e) => set({ timezone: e.target.value })} />
+        <datalist id="set-tz-list">
+          {zones.map((z) => (
+            <option key={z} value={z} />
+          ))}
+        </datalist>
+        <span className="settings-hint">“Today”, the hours and the closed dates are in this zone.</span>
+        <label htmlFor="set-currency">Currency</label>
+        <input id="set-currency" required maxLength={3} value={draft.currency} onChange={(e) => set({ currency: e.target.value })} />
+        <label htmlFor="set-always">Open around the clock</label>
+        <input id="set-always" type="checkbox" checked={draft.alwaysOpen} onChange={(e) => set({ alwaysOpen: e.target.checked })} />
+        {!draft.alwaysOpen &&
+          WEEKDAYS.map((d) => (
+            <DayRow key={d} day={d} value={draft.hours[d]} onChange={(v) => set({ hours: { ...draft.hours, [d]: v } })} />
+          ))}
+        <label htmlFor="set-closed">Closed dates</label>
+        <input id="set-closed" placeholder="2026-12-25, 2027-01-01" value={draft.closedDates} onChange={(e) => set({ closedDates: e.target.value })} />
+        <label htmlFor="set-auto">Reject unanswered after (s)</label>
+        <input id="set-auto" type="number" min={30} max={3600} placeholder="off" value={draft.autoReject} onChange={(e) => set({ autoReject: e.target.value })} />
+        <span className="settings-hint">The server rejects an order nobody accepted in time, so no customer waits forever.</span>
+        <label htmlFor="set-pause-auto">Pause ordering then</label>
+        <input id="set-pause-auto" type="checkbox" checked={draft.pauseOnAutoReject} onChange={(e) => set({ pauseOnAutoReject: e.target.checked })} />
+        <label htmlFor="set-max">Orders per 15 minutes at most</label>
+        <input id="set-max" type="number" min={1} max={10000} placeholder="no limit" value={draft.maxOrders} onChange={(e) => set({ maxOrders: e.target.value })} />
+      </div>
+      <ErrorBanner message={error} />
+      <div className="row">
+        <button type="submit" className="btn btn-primary" disabled={busy} data-testid="save-settings">
+          Save
+        </button>
+        {saved && <span role="status">Saved.</span>}
+      </div>
+    </form>
+  );
+}
+
+function DayRow({ day, value, onChange }: { day: Weekday; value: string; onChange: (v: string) => void }) {
+  return (
+    <>
+      <label htmlFor={`set-hours-${day}`}>{DAY_NAMES[day]}</label>
+      <input id={`set-hours-${day}`} placeholder="closed" value={value} onChange={(e) => onChange(e.target.value)} />
+    </>
+  );
+}

@@ -17,6 +17,10 @@ const api = new Api('admin');
 
 type Tab = 'board' | 'menu' | 'settings';
 
+// More new orders than this at once (a rush) show as one summary instead of a stack that
+// would cover the board.
+const MAX_TOASTS = 3;
+
 interface Toast extends Alert {
   key: string;
   at: number;
@@ -56,7 +60,16 @@ function Dashboard({ user, onSignOut }: { user: User; onSignOut: () => void }) {
 
   const loadOrders = useCallback(async () => {
     try {
-      replaceAll(await api.orders({ limit: 100 }));
+      const list = await api.orders({ limit: 100 });
+      replaceAll(list);
+      // After a reload, in a second tab or after a reconnect: every order still waiting in
+      // New alerts again (its `alert` event may have gone to another tab, or long ago).
+      const waiting = list.filter((o) => o.status === 'pending');
+      setToasts((ts) => {
+        const have = new Set(ts.map((t) => t.order_id));
+        const fresh = waiting.filter((o) => !have.has(o.id)).map((o) => ({ kind: 'order:new' as const, order_id: o.id, message: `New order #${o.id}`, key: `${o.id}`, at: Date.now() }));
+        return fresh.length ? [...ts, ...fresh] : ts;
+      });
       setLoadError(null);
       setLoaded(true);
     } catch (e: any) {
@@ -136,11 +149,16 @@ function Dashboard({ user, onSignOut }: { user: User; onSignOut: () => void }) {
   }, [pending]);
 
   useEffect(() => {
-    // Try to resume sound silently (works once the user has interacted with the page).
+    // Try to resume sound silently (works once the user has interacted with the page). Not
+    // for a press of the sound button itself: its own click decides (otherwise the press
+    // turns sound on, the button becomes "Sound on", and the click turns it off again).
     if (sound === 'blocked' && soundWanted()) {
-      const tryEnable = () => void enableSound().then((ok) => ok && setSound('on'));
-      window.addEventListener('pointerdown', tryEnable, { once: true });
-      window.addEventListener('keydown', tryEnable, { once: true });
+      const tryEnable = (e: Event) => {
+        if ((e.target as Element | null)?.closest?.('[data-sound-toggle]')) return;
+        void enableSound().then((ok) => ok && setSound('on'));
+      };
+      window.addEventListener('pointerdown', tryEnable);
+      window.addEventListener('keydown', tryEnable);
       return () => {
         window.removeEventListener('pointerdown', tryEnable);
         window.removeEventListener('keydown', tryEnable);
@@ -172,7 +190,7 @@ function Dashboard({ user, onSignOut }: { user: User; onSignOut: () => void }) {
             <Icon name="bike" /> {onlineRiders.length} online
           </span>
           {sound === 'on' ? (
-            <button type="button" className="btn btn-small" aria-pressed="true" onClick={() => (disableSound(), setSound('off'))}>
+            <button type="button" className="btn btn-small" aria-pressed="true" data-sound-toggle data-testid="sound-on" onClick={() => (disableSound(), setSound('off'))}>
               <Icon name="bell" /> Sound on
             </button>
           ) : (
@@ -180,6 +198,7 @@ function Dashboard({ user, onSignOut }: { user: User; onSignOut: () => void }) {
               type="button"
               className="btn btn-small btn-dark"
               data-testid="enable-sound"
+              data-sound-toggle
               onClick={() => void enableSound().then((ok) => setSound(ok || soundReady() ? 'on' : 'blocked'))}
             >
               <Icon name="bellOff" /> Enable sound
@@ -195,8 +214,25 @@ function Dashboard({ user, onSignOut }: { user: User; onSignOut: () => void }) {
         </div>
       </header>
 
+      {(state === 'offline' || state === 'reconnecting') && (
+        <div className="offline-banner" role="alert" data-testid="offline-banner">
+          {state === 'offline' ? 'Offline' : 'Connection lost'} — new orders cannot reach this screen. Reconnecting…
+        </div>
+      )}
+
       <div className="toasts" aria-live="assertive">
-        {toasts.map((t) => (
+        {toasts.length > MAX_TOASTS && (
+          <div className="toast" role="alert" data-testid="toast-summary">
+            <span className="toast-icon" aria-hidden="true">
+              <Icon name="bell" size={22} />
+            </span>
+            <div className="toast-body">
+              <strong>{toasts.length} new orders</strong>
+              <span>#{toasts.map((t) => t.order_id).join(', #')}</span>
+            </div>
+          </div>
+        )}
+        {toasts.length <= MAX_TOASTS && toasts.map((t) => (
           <div key={t.key} className="toast" role="alert" data-testid="toast" data-order-id={t.order_id}>
             <span className="toast-icon" aria-hidden="true">
               <Icon name="bell" size={22} />

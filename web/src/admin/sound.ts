@@ -26,6 +26,9 @@ export function soundWanted(): boolean {
 }
 
 export function beep() {
+  // The saved choice, not the audio state: "Sound on" → off means silence even though the
+  // context still runs.
+  if (!soundWanted()) return;
   (window as any).__brigadeBeeps = ((window as any).__brigadeBeeps ?? 0) + 1; // observable in tests
   if (!ctx || ctx.state !== 'running') return;
   const t = ctx.currentTime;

@@ -111,7 +111,9 @@ int runAdminCommand(int argc, char** argv) {
   try {
     cli.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return cli.exit(e) == 0 ? 0 : 1;
+    if (e.get_exit_code() == 0) return cli.exit(e);  // --help
+    std::cerr << "brigade: " << e.what() << " (brigade admin --help)\n";
+    return 1;
   }
   email = app::lowerAscii(email);
   if (email.size() > app::kMaxEmailLength || !app::plausibleEmail(email)) {

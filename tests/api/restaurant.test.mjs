@@ -196,6 +196,14 @@ describe("the restaurant on a fresh server", () => {
       assert.equal(r.accepting_orders, true);
     });
 
+    test("HEAD answers as GET, without a body", async () => {
+      const g = await get(server, "/api/restaurant");
+      const h = await fetch(`${server.url}/api/restaurant`, { method: "HEAD", signal: AbortSignal.timeout(15000) });
+      assert.equal(h.status, 200);
+      assert.equal(h.headers.get("content-length"), String(Buffer.byteLength(g.text)));
+      assert.equal(await h.text(), "");
+    });
+
     test("every role reads the same document; an invalid token is 401", async () => {
       const anonymous = await readRestaurant(server);
       for (const role of ["admin", "customer", "rider"]) {
@@ -268,6 +276,8 @@ describe("the restaurant on a fresh server", () => {
         assert.equal(c.document.name, "Streamed");
         assert.equal(c.document.version, changed.version);
         assert.equal(c.document.updated_at, changed.updated_at);
+        assert.deepEqual(Object.keys(c.document).sort(), [...STORED_KEYS].sort(), "the stored settings, nothing computed");
+        assert.deepEqual(c.document, stored(changed));
       }
     });
   });
@@ -602,6 +612,32 @@ describe("the restaurant on a fresh server", () => {
       expectError(await tryOrder(server, c.token, itemId), 409, "kitchen_full");
       await setRestaurant(server, demo.admin.token, { max_orders_per_15min: null });
       expectStatus(await tryOrder(server, c.token, itemId), 201, "no cap");
+    });
+
+    test("max_orders_per_15min under 10 concurrent orders: exactly the cap gets in", async () => {
+      const c = await newCustomer(server);
+      const list = await get(server, "/api/orders?limit=200", { token: demo.admin.token });
+      expectStatus(list, 200);
+      assert.equal(list.body.next_before, null, "fewer than 200 orders on this server");
+      const recent = list.body.orders.length; // every order of this server is recent (see above)
+      await setRestaurant(server, demo.admin.token, { max_orders_per_15min: recent + 3 });
+      const answers = await Promise.all(Array.from({ length: 10 }, () => tryOrder(server, c.token, itemId)));
+      const statuses = answers.map((a) => a.status).sort();
+      assert.deepEqual(statuses, [201, 201, 201, 409, 409, 409, 409, 409, 409, 409], answers.map((a) => a.text).join("\n"));
+      for (const a of answers.filter((x) => x.status === 409)) expectError(a, 409, "kitchen_full");
+    });
+
+    test("spans covering every day around the clock: open with no closing time", async () => {
+      const every = Object.fromEntries(DAYS.map((d) => [d, [["00:00", "24:00"]]]));
+      const r = await setRestaurant(server, demo.admin.token, { opening_hours: every });
+      assert.equal(r.open_now, true);
+      assert.equal(r.closes_at, null, "touching spans count as one");
+      assert.equal(r.next_opening, null);
+      const today = startOfUtcDay(Date.now());
+      const closing = await setRestaurant(server, demo.admin.token, { closed_dates: [isoDate(today + 3 * DAY)] });
+      assert.equal(closing.open_now, true);
+      assert.equal(closing.closes_at, iso(today + 3 * DAY));
+      assert.equal(closing.next_opening, iso(today + 4 * DAY));
     });
 
     test("busy mode: accepting with prep_minutes 15 while busy_extra_minutes is 20 stores 35", async () => {

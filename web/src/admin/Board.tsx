@@ -107,7 +107,7 @@ function OrderCard({ api, order: o, now, riders, riderName, onChanged, onAcknowl
   const final = ['delivered', 'rejected', 'cancelled'].includes(o.status);
   const online = riders.filter((r) => r.online);
   // Seconds until the server rejects this order as not answered (null: no such rule).
-  const rejectIn = o.status === 'pending' && autoRejectAfterS ? Math.max(0, Math.ceil((new Date(o.created_at).getTime() + autoRejectAfterS * 1000 - now) / 1000)) : null;
+  const rejectIn = o.status === 'pending' && autoRejectAfterS ? Math.min(autoRejectAfterS, Math.max(0, Math.ceil((new Date(o.created_at).getTime() + autoRejectAfterS * 1000 - now) / 1000))) : null;
   const urgent = rejectIn != null && rejectIn <= 60;
 
   const move = (body: Parameters<Api['setStatus']>[1]) =>

@@ -257,7 +257,7 @@ function Dashboard({ user, onSignOut }: { user: User; onSignOut: () => void }) {
         {tab === 'board' ? (
           <>
             <KitchenControls api={api} restaurant={restaurant.restaurant} onChanged={restaurant.setRestaurant} />
-            <TodayStats stats={stats} orders={orders} error={statsError} onRetry={loadStats} />
+            <TodayStats stats={stats} orders={orders} error={statsError} onRetry={loadStats} timeZone={restaurant.restaurant?.timezone} />
             <ErrorBanner message={loadError} onRetry={loadOrders} />
             {!loaded && !loadError ? (
               <Spinner label="Loading orders…" />
@@ -270,6 +270,7 @@ function Dashboard({ user, onSignOut }: { user: User; onSignOut: () => void }) {
                 onAcknowledge={acknowledge}
                 onRefreshRiders={loadRiders}
                 autoRejectAfterS={restaurant.restaurant?.auto_reject_after_s}
+                timeZone={restaurant.restaurant?.timezone}
               />
             )}
           </>

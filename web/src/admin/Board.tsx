@@ -1,6 +1,6 @@
 import { useMemo, useState } from 'react';
 import type { Api } from '../shared/api';
-import { formatElapsed, formatMoney, formatTime, minutesSince, STATUS_LABEL } from '../shared/format';
+import { dayIn, formatElapsed, formatMoney, formatTime, minutesSince, STATUS_LABEL } from '../shared/format';
 import { useAction, useNow } from '../shared/hooks';
 import type { Order, OrderStatus, Rider } from '../shared/types';
 import { ErrorBanner, StatusPill } from '../shared/ui';
@@ -24,23 +24,24 @@ interface BoardProps {
   onRefreshRiders: () => void;
   /** The restaurant's auto_reject_after_s: pending cards count down to the server's rejection. */
   autoRejectAfterS?: number | null;
+  /** The restaurant's time zone: "Done today" is its local day. */
+  timeZone?: string;
 }
 
-export function Board({ api, orders, riders, onChanged, onAcknowledge, onRefreshRiders, autoRejectAfterS }: BoardProps) {
+export function Board({ api, orders, riders, onChanged, onAcknowledge, onRefreshRiders, autoRejectAfterS, timeZone }: BoardProps) {
   const now = useNow(1000);
   const columns = useMemo(() => {
-    const today = new Date();
-    today.setHours(0, 0, 0, 0);
+    const today = dayIn(new Date(), timeZone);
     return COLUMNS.map((col) => {
       let list = [...orders.values()].filter((o) => col.statuses.includes(o.status));
       if (col.key === 'done') {
-        list = list.filter((o) => new Date(o.updated_at) >= today).sort((a, b) => b.updated_at.localeCompare(a.updated_at)).slice(0, 30);
+        list = list.filter((o) => dayIn(o.updated_at, timeZone) === today).sort((a, b) => b.updated_at.localeCompare(a.updated_at)).slice(0, 30);
       } else {
         list.sort((a, b) => a.created_at.localeCompare(b.created_at) || a.id - b.id); // oldest first: the most urgent
       }
       return { ...col, list };
     });
-  }, [orders]);
+  }, [orders, timeZone]);
   const riderName = (id: number | null) => (id == null ? null : riders.find((r) => r.id === id)?.name ?? `Rider #${id}`);
 
   return (

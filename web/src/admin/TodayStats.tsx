@@ -1,22 +1,21 @@
 import { useMemo } from 'react';
-import { formatMoney } from '../shared/format';
+import { dayIn, formatMoney, hourIn } from '../shared/format';
 import type { Order, Stats } from '../shared/types';
 
 /** Today's figures and a small inline-SVG chart of orders per hour. */
-export function TodayStats({ stats, orders, error, onRetry }: { stats: Stats | null; orders: Map<number, Order>; error: string | null; onRetry: () => void }) {
+export function TodayStats({ stats, orders, error, onRetry, timeZone }: { stats: Stats | null; orders: Map<number, Order>; error: string | null; onRetry: () => void; timeZone?: string }) {
+  // The restaurant's day and hours (its time zone), as /api/stats/today counts them.
   const hours = useMemo(() => {
-    const start = new Date();
-    start.setHours(0, 0, 0, 0);
+    const today = dayIn(new Date(), timeZone);
     const counts = new Array(24).fill(0) as number[];
     for (const o of orders.values()) {
-      const t = new Date(o.created_at);
-      if (t >= start) counts[t.getHours()]++;
+      if (dayIn(o.created_at, timeZone) === today) counts[hourIn(o.created_at, timeZone)]++;
     }
-    const nowHour = new Date().getHours();
+    const nowHour = hourIn(new Date(), timeZone);
     const first = Math.max(0, Math.min(nowHour - 11, counts.findIndex((c) => c > 0) === -1 ? nowHour : counts.findIndex((c) => c > 0)));
     const from = Math.min(first, Math.max(0, nowHour - 11));
     return counts.slice(from, nowHour + 1).map((count, i) => ({ hour: from + i, count }));
-  }, [orders]);
+  }, [orders, timeZone]);
   const max = Math.max(1, ...hours.map((h) => h.count));
   const active = stats ? ['pending', 'accepted', 'preparing', 'ready', 'picked_up'].reduce((n, s) => n + (stats.by_status[s] ?? 0), 0) : null;
   const W = 300;

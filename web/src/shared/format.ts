@@ -63,3 +63,13 @@ export function orderingNotice(r: { accepting_orders: boolean; paused_now: boole
   if (r.paused_now) return r.paused_until ? `Ordering is paused — back at ${formatInZone(r.paused_until, r.timezone)}` : 'Ordering is paused for now';
   return r.next_opening ? `Closed — opens ${formatInZone(r.next_opening, r.timezone)}` : 'Closed for now';
 }
+
+/** The calendar day ("2026-12-01") of a time in a time zone: the restaurant's "today". */
+export function dayIn(when: Date | string, timeZone?: string): string {
+  return new Date(when).toLocaleDateString('en-CA', { timeZone });
+}
+
+/** The hour (0-23) of a time in a time zone. */
+export function hourIn(when: Date | string, timeZone?: string): number {
+  return Number(new Intl.DateTimeFormat('en-GB', { hour: '2-digit', hourCycle: 'h23', timeZone }).format(new Date(when)));
+}

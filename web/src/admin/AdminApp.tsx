@@ -26,6 +26,20 @@ interface Toast extends Alert {
   at: number;
 }
 
+/** With the kitchen's permission (asked with "Enable sound"), a system notification for a
+ * new order while this tab is hidden: the sound alone is easy to miss behind other windows. */
+function askNotificationPermission() {
+  if ('Notification' in window && Notification.permission === 'default') void Notification.requestPermission();
+}
+function notifyIfHidden(title: string, body: string) {
+  if (!document.hidden || !('Notification' in window) || Notification.permission !== 'granted') return;
+  try {
+    new Notification(title, { body, tag: title });
+  } catch {
+    /* some browsers only allow notifications from a service worker */
+  }
+}
+
 export function AdminApp() {
   const session = useSession(api, 'admin');
   if (session.checking) return <Spinner label="Signing in…" />;
@@ -135,6 +149,7 @@ function Dashboard({ user, onSignOut }: { user: User; onSignOut: () => void }) {
     menu: (c) => setMenu((m) => applyMenuChange(m, c)),
     restaurant: restaurant.apply,
     alert: (a) => {
+      notifyIfHidden(`New order #${a.order_id}`, a.message);
       setToasts((ts) => (ts.some((t) => t.order_id === a.order_id) ? ts : [...ts, { ...a, key: `${a.order_id}`, at: Date.now() }]));
     },
   });
@@ -199,7 +214,10 @@ function Dashboard({ user, onSignOut }: { user: User; onSignOut: () => void }) {
               className="btn btn-small btn-dark"
               data-testid="enable-sound"
               data-sound-toggle
-              onClick={() => void enableSound().then((ok) => setSound(ok || soundReady() ? 'on' : 'blocked'))}
+              onClick={() => {
+                askNotificationPermission();
+                void enableSound().then((ok) => setSound(ok || soundReady() ? 'on' : 'blocked'));
+              }}
             >
               <Icon name="bellOff" /> Enable sound
             </button>

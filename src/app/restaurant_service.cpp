@@ -13,18 +13,18 @@ namespace brigade::app {
 RestaurantService::RestaurantService(store::Store& store, std::shared_ptr<Clock> clock)
     : store_(store), clock_(std::move(clock)), current_(std::make_shared<RestaurantSettings>()) {
   // Kept current from the stream: a change made on another node, or by another program.
-  store::SubscribeOptions live;
-  subscription_ = store_.subscribe(live, [this](const store::StreamEvent& event) {
-    if (event.kind != store::StreamEventKind::kChange) return;
-    const auto& c = *event.change;
-    if (c.collection != store::kRestaurant || c.op == store::ChangeOp::kDelete) return;
-    const auto* version = c.document.if_contains("version");
-    const auto* at = c.document.if_contains("updated_at");
-    if (!version || !version->is_int64()) return;
-    remember(std::make_shared<RestaurantSettings>(
-        readSettings(c.document, version->get_int64(),
-                     at && at->is_string() ? std::string(at->get_string()) : "")));
-  });
+  subscription_ =
+      store_.subscribe(store::SubscribeOptions{}, [this](const store::StreamEvent& event) {
+        if (event.kind != store::StreamEventKind::kChange) return;
+        const auto& c = *event.change;
+        if (c.collection != store::kRestaurant || c.op == store::ChangeOp::kDelete) return;
+        const auto* version = c.document.if_contains("version");
+        const auto* at = c.document.if_contains("updated_at");
+        if (!version || !version->is_int64()) return;
+        remember(std::make_shared<RestaurantSettings>(
+            readSettings(c.document, version->get_int64(),
+                         at && at->is_string() ? std::string(at->get_string()) : "")));
+      });
   // Start-up: what the database holds now (the defaults if it cannot say yet).
   auto record = store::await<store::Restaurant>([&](auto done) { store_.getRestaurant(done); });
   if (record) {

@@ -46,6 +46,17 @@ ApiError fromStore(const Error& error) {
   if (code == errc::kItemUnavailable) {
     return {409, "item_unavailable", error.message, ""};
   }
+  // The store prefixes messages with the field ("items[2].options[0]: ..."); keep it.
+  auto fieldOf = [&error] {
+    size_t colon = error.message.find(": ");
+    return colon == std::string::npos ? std::string() : error.message.substr(0, colon);
+  };
+  auto textOf = [&error] {
+    size_t colon = error.message.find(": ");
+    return colon == std::string::npos ? error.message : error.message.substr(colon + 2);
+  };
+  if (code == errc::kUnknownOption) return invalid(fieldOf(), textOf());
+  if (code == errc::kOptionUnavailable) return {409, "option_unavailable", textOf(), fieldOf()};
   if (code == errc::kUnknownCategory) return invalid("category_id", "no such category");
   if (code == errc::kUnknownItem) {
     // The store prefixes the message with the field, e.g. "items[2].item_id: ...".
@@ -59,7 +70,7 @@ ApiError fromStore(const Error& error) {
   }
   if (code == errc::kNotARider) return invalid("rider_id", "that user is not a rider");
   if (code == errc::kConflict) return conflict("conflict", error.message);
-  if (code == errc::kInvalid) return invalid("", error.message);
+  if (code == errc::kInvalid) return invalid(fieldOf(), textOf());
   if (code == errc::kBusy) return {503, "busy", "the database is busy, retry", ""};
   if (code == errc::kUnavailable) {
     return {503, "database_unavailable",

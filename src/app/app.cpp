@@ -9,6 +9,7 @@
 
 #include "app/fields.hpp"
 #include "app/lifecycle.hpp"
+#include "app/menu_options.hpp"
 #include "app/views.hpp"
 #include "core/clock.hpp"
 #include "core/log.hpp"
@@ -461,6 +462,13 @@ void App::createItem(const ApiRequestPtr& request, const ReplyPtr& reply) {
   item.price_cents = *price;
   item.available = available.value_or(true);
   item.position = position;
+  const json::object& body = request->body.get_object();
+  if (const auto* groups = body.if_contains("option_groups")) {
+    if (auto bad = readOptionGroups(*groups, item.option_groups)) return reply->error(*bad);
+  }
+  if (const auto* allergens = body.if_contains("allergens")) {
+    if (auto bad = readAllergens(*allergens, item.allergens)) return reply->error(*bad);
+  }
   store_.createMenuItem(item, [reply](Result<store::MenuItem> created) {
     if (!created) return reply->error(fromStore(created.error()));
     reply->json(201, toJson(*created));
@@ -480,6 +488,15 @@ void App::updateItem(const ApiRequestPtr& request, const ReplyPtr& reply) {
   patch.position = f.integer("position", false, 0, 1'000'000);
   auto version = f.integer("if_version", false, 0, INT64_MAX);
   if (!f.ok()) return reply->error(*f.error());
+  const json::object& body = request->body.get_object();
+  if (const auto* groups = body.if_contains("option_groups")) {
+    patch.option_groups.emplace();
+    if (auto bad = readOptionGroups(*groups, *patch.option_groups)) return reply->error(*bad);
+  }
+  if (const auto* allergens = body.if_contains("allergens")) {
+    patch.allergens.emplace();
+    if (auto bad = readAllergens(*allergens, *patch.allergens)) return reply->error(*bad);
+  }
   store_.updateMenuItem(*id, patch, version, [reply](Result<store::MenuItem> item) {
     if (!item) return reply->error(fromStore(item.error()));
     reply->json(200, toJson(*item));
@@ -514,7 +531,13 @@ void App::createOrder(const ApiRequestPtr& request, const ReplyPtr& reply) {
       auto quantity = line.integer("quantity", true, 1, store::kMaxLineQuantity);
       auto notes = line.text("notes", false, 0, kMaxNotesLength);
       if (!line.ok()) return reply->error(*line.error());
-      order.items.push_back({*itemId, *quantity, notes.value_or("")});
+      std::vector<int64_t> options;
+      if (const auto* chosen = lines[i].get_object().if_contains("options")) {
+        if (auto bad = readLineOptions(*chosen, prefix + ".options", options)) {
+          return reply->error(*bad);
+        }
+      }
+      order.items.push_back({*itemId, *quantity, notes.value_or(""), std::move(options)});
     }
   }
   if (!f.ok()) return reply->error(*f.error());
@@ -544,7 +567,9 @@ void App::createOrder(const ApiRequestPtr& request, const ReplyPtr& reply) {
     // The request as the server understood it: same meaning, same hash.
     json::array lines;
     for (const auto& line : order.items) {
-      lines.push_back(json::array{line.item_id, line.quantity, line.notes});
+      json::array options;
+      for (int64_t o : line.options) options.push_back(o);
+      lines.push_back(json::array{line.item_id, line.quantity, line.notes, options});
     }
     json::array canonical{lines, order.delivery.address,
                           lat ? json::value(*lat) : json::value(nullptr),

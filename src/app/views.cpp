@@ -1,5 +1,7 @@
 #include "app/views.hpp"
 
+#include "store/documents.hpp"
+
 namespace brigade::app {
 
 namespace json = boost::json;
@@ -30,7 +32,9 @@ json::object toJson(const store::MenuItem& i) {
           {"price_cents", i.price_cents},
           {"available", i.available},
           {"position", i.position},
-          {"version", i.version}};
+          {"version", i.version},
+          {"option_groups", store::optionGroupsJson(i.option_groups)},
+          {"allergens", store::stringsJson(i.allergens)}};
 }
 
 json::object toJson(const store::Menu& menu) {
@@ -52,7 +56,8 @@ json::object toJson(const store::Order& o) {
                                  {"name", line.name},
                                  {"unit_price_cents", line.unit_price_cents},
                                  {"quantity", line.quantity},
-                                 {"notes", line.notes}});
+                                 {"notes", line.notes},
+                                 {"options", store::chosenOptionsJson(line.options)}});
   }
   json::array history;
   for (const auto& entry : o.history) {

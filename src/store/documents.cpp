@@ -76,7 +76,96 @@ auto guarded(F&& f) -> decltype(f()) {
   }
 }
 
+std::vector<OptionGroup> readGroups(const json::value& v) {
+  std::vector<OptionGroup> groups;
+  for (const auto& g : v.as_array()) {
+    const auto& go = g.as_object();
+    OptionGroup group{int64Field(go, "id"),
+                      stringField(go, "name"),
+                      int64Field(go, "min"),
+                      int64Field(go, "max"),
+                      {}};
+    for (const auto& o : field(go, "options").as_array()) {
+      const auto& oo = o.as_object();
+      group.options.push_back(MenuOption{int64Field(oo, "id"), stringField(oo, "name"),
+                                         int64Field(oo, "price_cents"),
+                                         boolField(oo, "available")});
+    }
+    groups.push_back(std::move(group));
+  }
+  return groups;
+}
+
+std::vector<ChosenOption> readChosen(const json::value& v) {
+  std::vector<ChosenOption> out;
+  for (const auto& o : v.as_array()) {
+    const auto& oo = o.as_object();
+    out.push_back(ChosenOption{int64Field(oo, "id"), stringField(oo, "group"),
+                               stringField(oo, "name"), int64Field(oo, "price_cents")});
+  }
+  return out;
+}
+
+std::vector<std::string> readStrings(const json::value& v) {
+  std::vector<std::string> out;
+  for (const auto& s : v.as_array()) out.emplace_back(s.as_string());
+  return out;
+}
+
+// Documents written before options existed have none.
+const json::value& orEmpty(const json::object& o, std::string_view key) {
+  static const json::value kEmpty = json::array();
+  auto* v = o.if_contains(key);
+  return v && !v->is_null() ? *v : kEmpty;
+}
+
 }  // namespace
+
+json::array optionGroupsJson(const std::vector<OptionGroup>& groups) {
+  json::array out;
+  for (const auto& g : groups) {
+    json::array options;
+    for (const auto& o : g.options) {
+      options.push_back(json::object{{"id", o.id},
+                                     {"name", o.name},
+                                     {"price_cents", o.price_cents},
+                                     {"available", o.available}});
+    }
+    out.push_back(json::object{{"id", g.id},
+                               {"name", g.name},
+                               {"min", g.min},
+                               {"max", g.max},
+                               {"options", std::move(options)}});
+  }
+  return out;
+}
+
+json::array chosenOptionsJson(const std::vector<ChosenOption>& options) {
+  json::array out;
+  for (const auto& o : options) {
+    out.push_back(json::object{
+        {"id", o.id}, {"group", o.group}, {"name", o.name}, {"price_cents", o.price_cents}});
+  }
+  return out;
+}
+
+json::array stringsJson(const std::vector<std::string>& strings) {
+  json::array out;
+  for (const auto& s : strings) out.emplace_back(s);
+  return out;
+}
+
+Result<std::vector<OptionGroup>> optionGroupsFromJson(const json::value& v) {
+  return guarded([&]() -> Result<std::vector<OptionGroup>> { return readGroups(v); });
+}
+
+Result<std::vector<ChosenOption>> chosenOptionsFromJson(const json::value& v) {
+  return guarded([&]() -> Result<std::vector<ChosenOption>> { return readChosen(v); });
+}
+
+Result<std::vector<std::string>> stringsFromJson(const json::value& v) {
+  return guarded([&]() -> Result<std::vector<std::string>> { return readStrings(v); });
+}
 
 json::object toDocument(const Order& order) {
   json::array items;
@@ -85,7 +174,8 @@ json::object toDocument(const Order& order) {
                                  {"name", l.name},
                                  {"unit_price_cents", l.unit_price_cents},
                                  {"quantity", l.quantity},
-                                 {"notes", l.notes}});
+                                 {"notes", l.notes},
+                                 {"options", chosenOptionsJson(l.options)}});
   }
   json::array history;
   for (const auto& h : order.history) {
@@ -125,7 +215,9 @@ json::object toDocument(const MenuItem& item) {
                       {"position", item.position},
                       {"version", item.version},
                       {"created_at", item.created_at},
-                      {"updated_at", item.updated_at}};
+                      {"updated_at", item.updated_at},
+                      {"option_groups", optionGroupsJson(item.option_groups)},
+                      {"allergens", stringsJson(item.allergens)}};
 }
 
 json::object toDocument(const MenuCategory& c) {
@@ -149,7 +241,7 @@ Result<Order> orderFromDocument(const json::object& doc) {
       const auto& l = v.as_object();
       o.items.push_back(OrderLine{int64Field(l, "item_id"), stringField(l, "name"),
                                   int64Field(l, "unit_price_cents"), int64Field(l, "quantity"),
-                                  stringField(l, "notes")});
+                                  stringField(l, "notes"), readChosen(orEmpty(l, "options"))});
     }
     o.subtotal_cents = int64Field(doc, "subtotal_cents");
     o.delivery_fee_cents = int64Field(doc, "delivery_fee_cents");
@@ -188,6 +280,8 @@ Result<MenuItem> menuItemFromDocument(const json::object& doc) {
     i.version = int64Field(doc, "version");
     i.created_at = stringField(doc, "created_at");
     i.updated_at = stringField(doc, "updated_at");
+    i.option_groups = readGroups(orEmpty(doc, "option_groups"));
+    i.allergens = readStrings(orEmpty(doc, "allergens"));
     return i;
   });
 }

@@ -86,6 +86,40 @@ struct MenuCategoryPatch {
   std::optional<int64_t> position;
 };
 
+// A choice a customer makes on an item ("Large", "No onion"), inside a group with how many
+// may be chosen (min ≥ 1: required). Ids are unique across every item's groups and options.
+struct MenuOption {
+  int64_t id = 0;
+  std::string name;
+  int64_t price_cents = 0;  // added to the item's price
+  bool available = true;
+};
+
+struct OptionGroup {
+  int64_t id = 0;
+  std::string name;
+  int64_t min = 0;
+  int64_t max = 1;
+  std::vector<MenuOption> options;
+};
+
+// A group or option as a write gives it: an id keeps that existing one (it must belong to the
+// item), none makes a new one.
+struct NewMenuOption {
+  std::optional<int64_t> id;
+  std::string name;
+  int64_t price_cents = 0;
+  bool available = true;
+};
+
+struct NewOptionGroup {
+  std::optional<int64_t> id;
+  std::string name;
+  int64_t min = 0;
+  int64_t max = 1;
+  std::vector<NewMenuOption> options;
+};
+
 struct MenuItem {
   int64_t id = 0;
   int64_t category_id = 0;
@@ -97,6 +131,8 @@ struct MenuItem {
   int64_t version = 0;
   std::string created_at;
   std::string updated_at;
+  std::vector<OptionGroup> option_groups;
+  std::vector<std::string> allergens;  // the app's names (the 14 EU allergens)
 };
 
 struct NewMenuItem {
@@ -106,6 +142,8 @@ struct NewMenuItem {
   int64_t price_cents = 0;
   bool available = true;
   std::optional<int64_t> position;  // default: after the last item of its category
+  std::vector<NewOptionGroup> option_groups;
+  std::vector<std::string> allergens;
 };
 
 struct MenuItemPatch {
@@ -115,6 +153,8 @@ struct MenuItemPatch {
   std::optional<int64_t> price_cents;
   std::optional<bool> available;
   std::optional<int64_t> position;
+  std::optional<std::vector<NewOptionGroup>> option_groups;  // replaces them all
+  std::optional<std::vector<std::string>> allergens;
 };
 
 struct MenuSection {
@@ -126,12 +166,21 @@ struct Menu {
   std::vector<MenuSection> categories;  // by position, then id
 };
 
+// An option as it was when ordered (names and prices frozen with the order).
+struct ChosenOption {
+  int64_t id = 0;
+  std::string group;
+  std::string name;
+  int64_t price_cents = 0;
+};
+
 struct OrderLine {
   int64_t item_id = 0;
-  std::string name;  // copied from the menu at order time
-  int64_t unit_price_cents = 0;
+  std::string name;              // copied from the menu at order time
+  int64_t unit_price_cents = 0;  // the item's price plus its chosen options'
   int64_t quantity = 0;
   std::string notes;
+  std::vector<ChosenOption> options;
 };
 
 struct HistoryEntry {
@@ -169,11 +218,15 @@ struct Order {
 // Limits the store enforces itself (the REST layer validates first and reports fields).
 inline constexpr size_t kMaxOrderLines = 50;
 inline constexpr int64_t kMaxLineQuantity = 99;
+inline constexpr size_t kMaxOptionGroups = 10;  // per item
+inline constexpr size_t kMaxOptionsPerGroup = 20;
+inline constexpr size_t kMaxOptionsPerLine = kMaxOptionGroups * kMaxOptionsPerGroup;
 
 struct NewOrderLine {
   int64_t item_id = 0;
   int64_t quantity = 1;
   std::string notes;
+  std::vector<int64_t> options;  // option ids of the item
 };
 
 struct IdempotencyRequest {

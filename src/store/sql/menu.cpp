@@ -1,5 +1,9 @@
 // The menu: categories and items, versioned.
 #include <algorithm>
+#include <boost/json/serialize.hpp>
+#include <set>
+
+#include "store/documents.hpp"
 
 #include "store/errors.hpp"
 #include "store/sql/rows.hpp"
@@ -100,6 +104,68 @@ void SqlStore::deleteCategory(int64_t id, Callback<void> done) {
       std::move(done));
 }
 
+namespace {
+
+// The groups and options a write gives, with ids: kept where given (they must be this item's
+// now), new from menu_option_ids where not. Ids are unique across all items, so an order
+// line's option id names one option of one item.
+Result<std::vector<OptionGroup>> withIds(Connection& c, const std::vector<NewOptionGroup>& given,
+                                         const std::vector<OptionGroup>& current) {
+  std::set<int64_t> groupIds;
+  std::set<int64_t> optionIds;
+  for (const auto& g : current) {
+    groupIds.insert(g.id);
+    for (const auto& o : g.options) optionIds.insert(o.id);
+  }
+  auto fresh = [&c]() -> Result<int64_t> {
+    auto st = c.statement("INSERT INTO menu_option_ids(claimed) VALUES (1) RETURNING id");
+    if (!st) return st.error();
+    if (const Step rc = st->step(); rc != Step::kRow) return c.lastError(rc);
+    return st->int64(0);
+  };
+  std::set<int64_t> used;
+  std::vector<OptionGroup> out;
+  for (size_t i = 0; i < given.size(); ++i) {
+    const auto& g = given[i];
+    const std::string field = "option_groups[" + std::to_string(i) + "]";
+    OptionGroup group{0, g.name, g.min, g.max, {}};
+    if (g.id) {
+      if (!groupIds.count(*g.id) || !used.insert(*g.id).second) {
+        return makeError(errc::kInvalid, field + ".id: not an option group of this item");
+      }
+      group.id = *g.id;
+    } else {
+      auto id = fresh();
+      if (!id) return id.error();
+      group.id = *id;
+    }
+    for (size_t j = 0; j < g.options.size(); ++j) {
+      const auto& o = g.options[j];
+      MenuOption option{0, o.name, o.price_cents, o.available};
+      if (o.id) {
+        if (!optionIds.count(*o.id) || !used.insert(*o.id).second) {
+          return makeError(errc::kInvalid, field + ".options[" + std::to_string(j) +
+                                               "].id: not an option of this item");
+        }
+        option.id = *o.id;
+      } else {
+        auto id = fresh();
+        if (!id) return id.error();
+        option.id = *id;
+      }
+      group.options.push_back(std::move(option));
+    }
+    out.push_back(std::move(group));
+  }
+  return out;
+}
+
+std::string json(const boost::json::array& a) {
+  return boost::json::serialize(a);
+}
+
+}  // namespace
+
 void SqlStore::getMenuItem(int64_t id, Callback<MenuItem> done) {
   read<MenuItem>([id](Connection& c) { return itemById(c, id); }, std::move(done));
 }
@@ -111,15 +177,18 @@ void SqlStore::createMenuItem(NewMenuItem item, Callback<MenuItem> done) {
         if (auto cat = categoryById(c, item.category_id); !cat) {
           return makeError(errc::kUnknownCategory, "category_id: no such category");
         }
+        auto groups = withIds(c, item.option_groups, {});
+        if (!groups) return groups.error();
         auto st = c.statement(
             "INSERT INTO menu_items(category_id, name, description, price_cents, available, "
-            "position, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, coalesce(?6, (SELECT "
-            "coalesce(max(position) + 1, 0) FROM menu_items WHERE category_id = ?1)), ?7, ?7) "
-            "RETURNING id");
+            "position, created_at, updated_at, option_groups, allergens) VALUES (?1, ?2, ?3, ?4, "
+            "?5, coalesce(?6, (SELECT coalesce(max(position) + 1, 0) FROM menu_items WHERE "
+            "category_id = ?1)), ?7, ?7, ?8, ?9) RETURNING id");
         if (!st) return st.error();
         st->bind(1, item.category_id).bind(2, item.name).bind(3, item.description);
         st->bind(4, item.price_cents).bind(5, item.available).bind(6, item.position);
-        st->bind(7, now());
+        st->bind(7, now()).bind(8, json(optionGroupsJson(*groups)));
+        st->bind(9, json(stringsJson(item.allergens)));
         const Step rc = st->step();
         if (rc != Step::kRow) return c.lastError(rc);
         const int64_t id = st->int64(0);
@@ -145,9 +214,16 @@ void SqlStore::updateMenuItem(int64_t id, MenuItemPatch patch,
             return makeError(errc::kUnknownCategory, "category_id: no such category");
           }
         }
+        std::vector<OptionGroup> groups = cur->option_groups;
+        if (patch.option_groups) {
+          auto given = withIds(c, *patch.option_groups, cur->option_groups);
+          if (!given) return given.error();
+          groups = std::move(*given);
+        }
         auto st = c.statement(
             "UPDATE menu_items SET category_id = ?, name = ?, description = ?, price_cents = ?, "
-            "available = ?, position = ?, updated_at = ?, version = version + 1 WHERE id = ?");
+            "available = ?, position = ?, updated_at = ?, option_groups = ?, allergens = ?, "
+            "version = version + 1 WHERE id = ?");
         if (!st) return st.error();
         st->bind(1, patch.category_id.value_or(cur->category_id));
         st->bind(2, patch.name.value_or(cur->name));
@@ -155,7 +231,8 @@ void SqlStore::updateMenuItem(int64_t id, MenuItemPatch patch,
         st->bind(4, patch.price_cents.value_or(cur->price_cents));
         st->bind(5, patch.available.value_or(cur->available));
         st->bind(6, patch.position.value_or(cur->position));
-        st->bind(7, now()).bind(8, id);
+        st->bind(7, now()).bind(8, json(optionGroupsJson(groups)));
+        st->bind(9, json(stringsJson(patch.allergens.value_or(cur->allergens)))).bind(10, id);
         if (const Step rc = st->step(); rc != Step::kDone) return c.lastError(rc);
         return itemById(c, id);
       },

@@ -1,5 +1,10 @@
 // Orders: priced from the menu inside the write, idempotent, compare-and-set updates.
 #include <algorithm>
+#include <boost/json/serialize.hpp>
+#include <map>
+#include <set>
+
+#include "store/documents.hpp"
 
 #include "store/errors.hpp"
 #include "store/sql/rows.hpp"
@@ -7,6 +12,52 @@
 #include "store/sql/store_calls.hpp"
 
 namespace brigade::store::sql {
+namespace {
+
+// The options a line chose, checked against the item's groups: each one of this item, at most
+// once, available, and every group between its min and max. Names and prices as they are now
+// (frozen with the order). `field` is the line's ("items[2]").
+Result<std::vector<ChosenOption>> chooseOptions(const std::vector<OptionGroup>& groups,
+                                                const std::vector<int64_t>& chosen,
+                                                const std::string& field) {
+  std::vector<ChosenOption> out;
+  std::map<int64_t, int64_t> perGroup;  // group id → options chosen
+  std::set<int64_t> seen;
+  for (size_t j = 0; j < chosen.size(); ++j) {
+    const std::string at = field + ".options[" + std::to_string(j) + "]";
+    const OptionGroup* group = nullptr;
+    const MenuOption* option = nullptr;
+    for (const auto& g : groups) {
+      for (const auto& o : g.options) {
+        if (o.id == chosen[j]) {
+          group = &g;
+          option = &o;
+        }
+      }
+    }
+    if (!option) return makeError(errc::kUnknownOption, at + ": not an option of this item");
+    if (!seen.insert(option->id).second) {
+      return makeError(errc::kInvalid, at + ": chosen twice");
+    }
+    if (!option->available) {
+      return makeError(errc::kOptionUnavailable, at + ": " + option->name + " is unavailable");
+    }
+    ++perGroup[group->id];
+    out.push_back(ChosenOption{option->id, group->name, option->name, option->price_cents});
+  }
+  for (const auto& g : groups) {
+    const int64_t n = perGroup[g.id];
+    if (n < g.min || n > g.max) {
+      std::string range = g.min == g.max ? std::to_string(g.min)
+                                         : std::to_string(g.min) + " to " + std::to_string(g.max);
+      return makeError(errc::kInvalid,
+                       field + ".options: choose " + range + " from \"" + g.name + "\"");
+    }
+  }
+  return out;
+}
+
+}  // namespace
 
 void SqlStore::createOrder(NewOrder order, Callback<OrderCreated> done) {
   write<OrderCreated>(
@@ -189,7 +240,8 @@ Result<OrderCreated> SqlStore::insertOrder(Connection& c, const NewOrder& order)
   }
   struct Priced {
     std::string name;
-    int64_t price;
+    int64_t price;  // with the options
+    std::vector<ChosenOption> options;
   };
   std::vector<Priced> priced;
   int64_t subtotal = 0;
@@ -200,7 +252,8 @@ Result<OrderCreated> SqlStore::insertOrder(Connection& c, const NewOrder& order)
       return makeError(errc::kInvalid,
                        field + ".quantity: between 1 and " + std::to_string(kMaxLineQuantity));
     }
-    auto item = c.statement("SELECT name, price_cents, available FROM menu_items WHERE id = ?");
+    auto item = c.statement(
+        "SELECT name, price_cents, available, option_groups FROM menu_items WHERE id = ?");
     if (!item) return item.error();
     item->bind(1, line.item_id);
     const Step rc = item->step();
@@ -211,7 +264,21 @@ Result<OrderCreated> SqlStore::insertOrder(Connection& c, const NewOrder& order)
     if (item->int64(2) == 0) {
       return makeError(errc::kItemUnavailable, field + ".item_id: currently unavailable");
     }
-    priced.push_back(Priced{item->text(0), item->int64(1)});
+    Priced p{item->text(0), item->int64(1), {}};
+    const std::string groups_text = item->text(3);
+    if (groups_text != "[]" || !line.options.empty()) {
+      auto groups = parseOptionGroups(groups_text);
+      if (!groups) return groups.error();
+      auto chosen = chooseOptions(*groups, line.options, field);
+      if (!chosen) return chosen.error();
+      for (const auto& o : *chosen) {
+        if (__builtin_add_overflow(p.price, o.price_cents, &p.price)) {
+          return makeError(errc::kInvalid, field + ": amount too large");
+        }
+      }
+      p.options = std::move(*chosen);
+    }
+    priced.push_back(std::move(p));
     int64_t line_total = 0;
     if (__builtin_mul_overflow(priced.back().price, line.quantity, &line_total) ||
         __builtin_add_overflow(subtotal, line_total, &subtotal)) {
@@ -258,11 +325,14 @@ Result<OrderCreated> SqlStore::insertOrder(Connection& c, const NewOrder& order)
   for (size_t i = 0; i < order.items.size(); ++i) {
     auto st = c.statement(
         "INSERT INTO order_items(order_id, line, item_id, name, unit_price_cents, quantity, "
-        "notes) VALUES (?, ?, ?, ?, ?, ?, ?)");
+        "notes, options) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
     if (!st) return st.error();
     st->bind(1, id).bind(2, static_cast<int64_t>(i + 1)).bind(3, order.items[i].item_id);
     st->bind(4, priced[i].name).bind(5, priced[i].price).bind(6, order.items[i].quantity);
     st->bind(7, order.items[i].notes);
+    st->bind(8, priced[i].options.empty()
+                    ? std::string("[]")
+                    : boost::json::serialize(chosenOptionsJson(priced[i].options)));
     if (const Step rc = st->step(); rc != Step::kDone) return c.lastError(rc);
   }
   auto hist = c.statement(
@@ -295,7 +365,8 @@ Result<OrderCreated> SqlStore::insertOrder(Connection& c, const NewOrder& order)
   if (name->step() == Step::kRow) created.customer_name = name->text(0);
   for (size_t i = 0; i < order.items.size(); ++i) {
     created.items.push_back(OrderLine{order.items[i].item_id, priced[i].name, priced[i].price,
-                                      order.items[i].quantity, order.items[i].notes});
+                                      order.items[i].quantity, order.items[i].notes,
+                                      priced[i].options});
   }
   created.subtotal_cents = subtotal;
   created.delivery_fee_cents = order.delivery_fee_cents;

@@ -62,11 +62,27 @@ Result<MenuCategory> categoryById(Connection& c, int64_t id) {
 
 const char* const kItemColumns =
     "SELECT id, category_id, name, description, price_cents, available, position, version, "
-    "created_at, updated_at FROM menu_items ";
+    "created_at, updated_at, option_groups, allergens FROM menu_items ";
 
 MenuItem itemFromRow(const Statement& st) {
-  return MenuItem{st.int64(0),      st.int64(1), st.text(2),  st.text(3), st.int64(4),
-                  st.int64(5) != 0, st.int64(6), st.int64(7), st.text(8), st.text(9)};
+  MenuItem item{st.int64(0),      st.int64(1), st.text(2),  st.text(3), st.int64(4),
+                st.int64(5) != 0, st.int64(6), st.int64(7), st.text(8), st.text(9)};
+  // Checked JSON (the column's CHECK); a shape another program got wrong reads as none.
+  if (auto groups = parseOptionGroups(st.text(10))) item.option_groups = std::move(*groups);
+  boost::system::error_code ec;
+  auto allergens = boost::json::parse(st.text(11), ec);
+  if (!ec) {
+    if (auto list = stringsFromJson(allergens)) item.allergens = std::move(*list);
+  }
+  return item;
+}
+
+Result<std::vector<OptionGroup>> parseOptionGroups(const std::string& text) {
+  if (text == "[]") return std::vector<OptionGroup>{};
+  boost::system::error_code ec;
+  auto v = boost::json::parse(text, ec);
+  if (ec) return makeError(errc::kStorage, "option_groups is not JSON");
+  return optionGroupsFromJson(v);
 }
 
 Result<MenuItem> itemById(Connection& c, int64_t id) {

@@ -28,6 +28,7 @@ Result<User> userById(Connection& c, int64_t id);
 MenuCategory categoryFromRow(const Statement& st);
 Result<MenuCategory> categoryById(Connection& c, int64_t id);
 MenuItem itemFromRow(const Statement& st);
+Result<std::vector<OptionGroup>> parseOptionGroups(const std::string& text);
 Result<MenuItem> itemById(Connection& c, int64_t id);
 Result<Order> orderFromJson(const std::string& text);
 Result<Order> orderById(Connection& c, int64_t id);

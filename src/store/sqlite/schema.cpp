@@ -45,6 +45,18 @@ const char* kCategoryJson =
     "json_object('id',R.id,'name',R.name,'position',R.position,'version',R.version,"
     "'created_at',R.created_at,'updated_at',R.updated_at)";
 
+// From migration 6: items carry their option groups and allergens, order lines their
+// options (JSON columns, nested with json() so they stay arrays).
+const std::string kItemJson6 =
+    std::string(kItemJson).substr(0, std::string(kItemJson).size() - 1) +
+    ",'option_groups',json(R.option_groups),'allergens',json(R.allergens))";
+const std::string kOrderJson6 = [] {
+  std::string doc = kOrderJson;
+  const std::string line = "'notes', notes)";
+  doc.replace(doc.find(line), line.size(), "'notes', notes, 'options', json(options))");
+  return doc;
+}();
+
 // The restaurant's settings as stored, with the record's version and time added.
 const char* kRestaurantJson =
     "json_set(R.settings,'$.version',R.version,'$.updated_at',R.updated_at)";
@@ -257,12 +269,8 @@ std::string migration3() {
          "('orders', 'delete', OLD.id, " + doc(kOrderJson, "OLD") + "); END;\n";
 }
 
-// Changes carry their audience (the customer and rider their document names) in indexed
-// columns, so a customer's or rider's read walks only their own changes and the menu's
-// instead of the whole stream (docs/STORE.md, "Reading by audience"). The triggers fill
-// them, so writes by other programs are indexed too. A column holds an id only when the
-// document holds it as an integer: that is what visibility compares.
-std::string migration4() {
+// The order capture triggers as migration 4 made them, for an order document template.
+std::string orderCaptureTriggers(const std::string& orderJson) {
   auto idOf = [](std::string_view row, std::string_view column) {
     std::string field = std::string(row) + "." + std::string(column);
     return "CASE WHEN typeof(" + field + ") = 'integer' THEN " + field + " END";
@@ -271,8 +279,29 @@ std::string migration4() {
       "INSERT INTO changes(collection, op, record_id, document, customer_id, rider_id";
   auto values = [&](std::string_view op, std::string_view row) {
     return "('orders', '" + std::string(op) + "', " + std::string(row) + ".id, " +
-           doc(kOrderJson, row) + ", " + idOf(row, "customer_id") + ", " + idOf(row, "rider_id");
+           doc(orderJson.c_str(), row) + ", " + idOf(row, "customer_id") + ", " +
+           idOf(row, "rider_id");
   };
+  return "DROP TRIGGER orders_capture_insert;\n"
+         "DROP TRIGGER orders_capture_update;\n"
+         "DROP TRIGGER orders_capture_delete;\n"
+         "CREATE TRIGGER orders_capture_insert AFTER INSERT ON orders BEGIN " +
+         columns + ") VALUES " + values("insert", "NEW") + "); END;\n" +
+         "CREATE TRIGGER orders_capture_update AFTER UPDATE ON orders WHEN NEW.version <> "
+         "OLD.version BEGIN " +
+         columns + ", previous_rider_id) VALUES " + values("update", "NEW") +
+         ", CASE WHEN OLD.rider_id IS NOT NEW.rider_id THEN OLD.rider_id END); END;\n" +
+         // BEFORE: the cascade has not yet removed the lines and history the document shows.
+         "CREATE TRIGGER orders_capture_delete BEFORE DELETE ON orders BEGIN " + columns +
+         ") VALUES " + values("delete", "OLD") + "); END;\n";
+}
+
+// Changes carry their audience (the customer and rider their document names) in indexed
+// columns, so a customer's or rider's read walks only their own changes and the menu's
+// instead of the whole stream (docs/STORE.md, "Reading by audience"). The triggers fill
+// them, so writes by other programs are indexed too. A column holds an id only when the
+// document holds it as an integer: that is what visibility compares.
+std::string migration4() {
   auto fromDocument = [](std::string_view key) {
     std::string path = "'$." + std::string(key) + "'";
     return "CASE WHEN json_type(document, " + path + ") = 'integer' THEN json_extract(document, " +
@@ -290,19 +319,8 @@ std::string migration4() {
          "CREATE INDEX changes_by_previous_rider ON changes(previous_rider_id, seq) "
          "WHERE previous_rider_id IS NOT NULL;\n"
          // Everyone's changes; `collection` makes the index covering for the seq lookup.
-         "CREATE INDEX changes_public ON changes(seq, collection) WHERE collection <> 'orders';\n"
-         "DROP TRIGGER orders_capture_insert;\n"
-         "DROP TRIGGER orders_capture_update;\n"
-         "DROP TRIGGER orders_capture_delete;\n"
-         "CREATE TRIGGER orders_capture_insert AFTER INSERT ON orders BEGIN " +
-         columns + ") VALUES " + values("insert", "NEW") + "); END;\n" +
-         "CREATE TRIGGER orders_capture_update AFTER UPDATE ON orders WHEN NEW.version <> "
-         "OLD.version BEGIN " +
-         columns + ", previous_rider_id) VALUES " + values("update", "NEW") +
-         ", CASE WHEN OLD.rider_id IS NOT NEW.rider_id THEN OLD.rider_id END); END;\n" +
-         // BEFORE: the cascade has not yet removed the lines and history the document shows.
-         "CREATE TRIGGER orders_capture_delete BEFORE DELETE ON orders BEGIN " + columns +
-         ") VALUES " + values("delete", "OLD") + "); END;\n";
+         "CREATE INDEX changes_public ON changes(seq, collection) WHERE collection <> 'orders';\n" +
+         orderCaptureTriggers(kOrderJson);
 }
 
 // The restaurant's settings: one row, a JSON object the app interprets (app/restaurant.hpp;
@@ -322,6 +340,29 @@ std::string migration5() {
          menuTriggers("restaurant", kRestaurantJson);
 }
 
+// Item options and allergens (JSON columns the store reads and writes whole), order lines'
+// chosen options (names and prices frozen), and the id space of groups and options: the
+// documents gain them, so the view and the capture triggers are made again.
+std::string migration6() {
+  return "ALTER TABLE menu_items ADD COLUMN option_groups TEXT NOT NULL DEFAULT '[]' "
+         "CHECK (json_valid(option_groups) AND json_type(option_groups) = 'array');\n"
+         "ALTER TABLE menu_items ADD COLUMN allergens TEXT NOT NULL DEFAULT '[]' "
+         "CHECK (json_valid(allergens) AND json_type(allergens) = 'array');\n"
+         "ALTER TABLE order_items ADD COLUMN options TEXT NOT NULL DEFAULT '[]' "
+         "CHECK (json_valid(options) AND json_type(options) = 'array');\n"
+         "CREATE TABLE menu_option_ids(id INTEGER PRIMARY KEY AUTOINCREMENT, "
+         "claimed INTEGER NOT NULL);\n"
+         "DROP VIEW order_documents;\n"
+         "CREATE VIEW order_documents AS SELECT o.id AS id, " +
+         doc(kOrderJson6.c_str(), "o") + " AS document FROM orders AS o;\n" +
+         orderCaptureTriggers(kOrderJson6) +
+         "DROP TRIGGER menu_items_bump_version;\n"
+         "DROP TRIGGER menu_items_capture_insert;\n"
+         "DROP TRIGGER menu_items_capture_update;\n"
+         "DROP TRIGGER menu_items_capture_delete;\n" +
+         menuTriggers("menu_items", kItemJson6.c_str());
+}
+
 }  // namespace
 
 const std::vector<Migration>& migrations() {
@@ -331,6 +372,7 @@ const std::vector<Migration>& migrations() {
       {3, "order documents name their customer", migration3()},
       {4, "changes carry their audience, indexed", migration4()},
       {5, "restaurant settings", migration5()},
+      {6, "item options and allergens", migration6()},
   };
   return kMigrations;
 }

@@ -44,11 +44,13 @@ describe("GET /api/menu", () => {
       assert.equal(c.items.length, 5);
       for (const i of c.items) {
         assert.deepEqual(Object.keys(i).sort(), [
+          "allergens",
           "available",
           "category_id",
           "description",
           "id",
           "name",
+          "option_groups",
           "position",
           "price_cents",
           "version",

@@ -81,8 +81,8 @@ describe("placing an order", () => {
     assert.equal(o.notes, "ring twice");
     assert.deepEqual(o.delivery, { address: "10 Downing St", lat: 51.5034, lng: -0.1276 });
     assert.deepEqual(o.items, [
-      { item_id: a.id, name: a.name, unit_price_cents: a.price_cents, quantity: 2, notes: "no onions" },
-      { item_id: b.id, name: b.name, unit_price_cents: b.price_cents, quantity: 3, notes: "" },
+      { item_id: a.id, name: a.name, unit_price_cents: a.price_cents, quantity: 2, notes: "no onions", options: [] },
+      { item_id: b.id, name: b.name, unit_price_cents: b.price_cents, quantity: 3, notes: "", options: [] },
     ]);
     assert.equal(o.subtotal_cents, 2 * a.price_cents + 3 * b.price_cents);
     assert.equal(o.delivery_fee_cents, 299);

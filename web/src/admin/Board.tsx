@@ -142,6 +142,13 @@ function OrderCard({ api, order: o, now, riders, riderName, onChanged, onAcknowl
         {o.items.map((line, i) => (
           <li key={i}>
             <span className="qty">{line.quantity}×</span> {line.name}
+            {line.options?.length > 0 && (
+              <ul className="line-options" data-testid="line-options">
+                {line.options.map((opt) => (
+                  <li key={opt.id}>{opt.name}</li>
+                ))}
+              </ul>
+            )}
             {line.notes && <em className="line-notes"> — {line.notes}</em>}
           </li>
         ))}

@@ -2,7 +2,8 @@ import { useState, type FormEvent } from 'react';
 import type { Api } from '../shared/api';
 import { formatMoney, parseMoney } from '../shared/format';
 import { useAction } from '../shared/hooks';
-import type { Menu, MenuCategory, MenuItem } from '../shared/types';
+import { ALLERGENS, type Menu, type MenuCategory, type MenuItem } from '../shared/types';
+import { groupsToText, textToGroups } from './optionsText';
 import { ErrorBanner } from '../shared/ui';
 
 /** Menu management. Every change goes through REST; the view follows menu:changed events. */
@@ -149,13 +150,19 @@ function ItemRow({ api, item, first, last, onMove, onReload }: { api: Api; item:
   const [name, setName] = useState(item.name);
   const [desc, setDesc] = useState(item.description);
   const [price, setPrice] = useState((item.price_cents / 100).toFixed(2));
+  const [optionsText, setOptionsText] = useState(() => groupsToText(item.option_groups ?? []));
+  const [allergens, setAllergens] = useState<string[]>(() => item.allergens ?? []);
+  const [optionsError, setOptionsError] = useState<string | null>(null);
 
   const save = (e: FormEvent) => {
     e.preventDefault();
     const cents = parseMoney(price);
     if (cents == null) return;
+    const groups = textToGroups(optionsText, item.option_groups ?? []);
+    if (typeof groups === 'string') return setOptionsError(groups);
+    setOptionsError(null);
     void run(async () => {
-      await api.updateItem(item.id, { name: name.trim(), description: desc.trim(), price_cents: cents });
+      await api.updateItem(item.id, { name: name.trim(), description: desc.trim(), price_cents: cents, option_groups: groups, allergens });
       setEditing(false);
     });
   };
@@ -177,6 +184,21 @@ function ItemRow({ api, item, first, last, onMove, onReload }: { api: Api; item:
               <span>Price</span>
               <input value={price} onChange={(e) => setPrice(e.target.value)} inputMode="decimal" required pattern="[0-9]+([.,][0-9]{1,2})?" />
             </label>
+            <div className="option-editor">
+              <label>
+                <span>Options — one group a line: Size [1-1]: Regular, Large +2.00 · [1-…] makes a group required · “(sold out)” after an option</span>
+                <textarea rows={3} value={optionsText} onChange={(e) => setOptionsText(e.target.value)} data-testid="options-text" placeholder="Size [1-1]: Regular, Large +2.00" />
+              </label>
+              <fieldset className="row" style={{ flexWrap: 'wrap', border: 0, padding: 0 }}>
+                <legend className="muted small">Allergens</legend>
+                {ALLERGENS.map((a) => (
+                  <label key={a} className="small">
+                    <input type="checkbox" checked={allergens.includes(a)} onChange={(e) => setAllergens((v) => (e.target.checked ? [...v, a] : v.filter((x) => x !== a)))} /> {a}
+                  </label>
+                ))}
+              </fieldset>
+              <ErrorBanner message={optionsError} />
+            </div>
             <div className="row">
               <button className="btn btn-small btn-primary" type="submit" disabled={busy}>
                 Save

@@ -1,17 +1,19 @@
 import { useCallback, useEffect, useMemo, useState } from 'react';
 import { Api, newIdempotencyKey } from '../shared/api';
 import { formatDateTime, formatMoney, formatTime, itemsSummary, orderingNotice, STATUS_LABEL } from '../shared/format';
+import { type Cart, cartLines, cartTotal, itemCount, lineKey } from './cart';
+import { OptionSheet } from './OptionSheet';
 import { applyMenuChange, useAction, useLive, useNow, useOrders, useRestaurant, useSession } from '../shared/hooks';
 import { DeliveryMap, type MapPoint } from '../shared/map';
-import type { Menu, MenuItem, Order, OrderStatus, RiderLocation, User } from '../shared/types';
+import { ALLERGENS, type Menu, type MenuItem, type Order, type OrderStatus, type RiderLocation, type User } from '../shared/types';
 import { Brand, ConnectionBadge, ErrorBanner, Field, LoginForm, Spinner, StatusPill } from '../shared/ui';
 import { Icon } from '../shared/icons';
 
 const api = new Api('customer');
 (window as any).__brigadeApi = api;
 
-type Cart = Record<number, number>; // item id -> quantity
 const CART_KEY = 'brigade.customer.cart';
+const AVOID_KEY = 'brigade.customer.avoid';
 
 function useRoute(): [string, (r: string) => void] {
   const [route, setRoute] = useState(() => location.hash.replace(/^#/, '') || '/');
@@ -99,11 +101,11 @@ export function CustomerApp() {
     return m;
   }, [menu]);
   const cartCount = Object.values(cart).reduce((a, b) => a + b, 0);
-  const setQty = (id: number, q: number) =>
+  const setQty = (key: string, q: number) =>
     setCart((c) => {
       const next = { ...c };
-      if (q <= 0) delete next[id];
-      else next[id] = Math.min(99, q);
+      if (q <= 0) delete next[key];
+      else next[key] = Math.min(99, q);
       return next;
     });
 
@@ -193,15 +195,24 @@ export function CustomerApp() {
   );
 }
 
-function cartTotal(cart: Cart, items: Map<number, MenuItem>): number {
-  return Object.entries(cart).reduce((sum, [id, q]) => sum + (items.get(Number(id))?.price_cents ?? 0) * q, 0);
-}
 
 // ------------------------------------------------------------------ menu
 
-function MenuPage({ menu, error, onRetry, cart, setQty }: { menu: Menu | null; error: string | null; onRetry: () => void; cart: Cart; setQty: (id: number, q: number) => void }) {
+function MenuPage({ menu, error, onRetry, cart, setQty }: { menu: Menu | null; error: string | null; onRetry: () => void; cart: Cart; setQty: (key: string, q: number) => void }) {
+  const [choosing, setChoosing] = useState<MenuItem | null>(null);
+  const [avoid, setAvoid] = useState<string[]>(() => {
+    try {
+      return JSON.parse(localStorage.getItem(AVOID_KEY) ?? '[]');
+    } catch {
+      return [];
+    }
+  });
+  useEffect(() => localStorage.setItem(AVOID_KEY, JSON.stringify(avoid)), [avoid]);
   if (!menu) return error ? <ErrorBanner message={`Could not load the menu: ${error}`} onRetry={onRetry} /> : <Spinner label="Loading the menu…" />;
-  const cats = menu.categories.map((c) => ({ ...c, items: c.items.filter((i) => i.available) })).filter((c) => c.items.length);
+  const present = ALLERGENS.filter((a) => menu.categories.some((c) => c.items.some((i) => i.allergens?.includes(a))));
+  const cats = menu.categories
+    .map((c) => ({ ...c, items: c.items.filter((i) => i.available && !i.allergens?.some((a) => avoid.includes(a))) }))
+    .filter((c) => c.items.length);
   return (
     <div className="menu-page">
       <section className="hero">
@@ -215,6 +226,16 @@ function MenuPage({ menu, error, onRetry, cart, setQty }: { menu: Menu | null; e
           </a>
         ))}
       </nav>
+      {present.length > 0 && (
+        <div className="allergen-filter" role="group" aria-label="Hide dishes containing" data-testid="allergen-filter">
+          <span className="muted">Hide dishes with:</span>
+          {present.map((a) => (
+            <button key={a} type="button" className="chip" aria-pressed={avoid.includes(a)} onClick={() => setAvoid((v) => (v.includes(a) ? v.filter((x) => x !== a) : [...v, a]))}>
+              {a}
+            </button>
+          ))}
+        </div>
+      )}
       <ErrorBanner message={error} onRetry={onRetry} />
       {cats.length === 0 && <p className="empty">The kitchen is resting — nothing is available right now.</p>}
       {cats.map((c) => (
@@ -222,20 +243,26 @@ function MenuPage({ menu, error, onRetry, cart, setQty }: { menu: Menu | null; e
           <h2 id={`h-cat-${c.id}`}>{c.name}</h2>
           <ul className="dish-list">
             {c.items.map((i) => {
-              const q = cart[i.id] ?? 0;
+              const withOptions = (i.option_groups?.length ?? 0) > 0;
+              const q = withOptions ? itemCount(cart, i.id) : (cart[lineKey(i.id, [])] ?? 0);
               return (
                 <li key={i.id} className="dish" data-testid="dish" data-item-id={i.id}>
                   <div className="dish-text">
                     <h3>{i.name}</h3>
                     {i.description && <p className="dish-desc">{i.description}</p>}
+                    {i.allergens?.length > 0 && <p className="allergens">Contains: {i.allergens.join(', ')}</p>}
                     <span className="dish-price num">{formatMoney(i.price_cents)}</span>
                   </div>
-                  {q === 0 ? (
-                    <button type="button" className="btn btn-small add-btn" aria-label={`Add ${i.name}`} onClick={() => setQty(i.id, 1)}>
+                  {withOptions ? (
+                    <button type="button" className="btn btn-small add-btn" aria-label={`Choose options for ${i.name}`} data-testid="choose-options" onClick={() => setChoosing(i)}>
+                      {q ? `Add another (${q})` : 'Add'}
+                    </button>
+                  ) : q === 0 ? (
+                    <button type="button" className="btn btn-small add-btn" aria-label={`Add ${i.name}`} onClick={() => setQty(lineKey(i.id, []), 1)}>
                       Add
                     </button>
                   ) : (
-                    <Stepper name={i.name} q={q} onChange={(n) => setQty(i.id, n)} />
+                    <Stepper name={i.name} q={q} onChange={(n) => setQty(lineKey(i.id, []), n)} />
                   )}
                 </li>
               );
@@ -243,6 +270,17 @@ function MenuPage({ menu, error, onRetry, cart, setQty }: { menu: Menu | null; e
           </ul>
         </section>
       ))}
+      {choosing && (
+        <OptionSheet
+          item={choosing}
+          onClose={() => setChoosing(null)}
+          onAdd={(options) => {
+            const key = lineKey(choosing.id, options);
+            setQty(key, (cart[key] ?? 0) + 1);
+            setChoosing(null);
+          }}
+        />
+      )}
     </div>
   );
 }
@@ -277,7 +315,7 @@ function Checkout({
 }: {
   cart: Cart;
   items: Map<number, MenuItem>;
-  setQty: (id: number, q: number) => void;
+  setQty: (key: string, q: number) => void;
   signedIn: boolean;
   /** Why the restaurant takes no orders now (null: it does). */
   closedNotice: string | null;
@@ -292,8 +330,8 @@ function Checkout({
   const [key] = useState(newIdempotencyKey); // one key per checkout: a double tap never orders twice
   const { busy, error, setError, run } = useAction();
   const [locating, setLocating] = useState(false);
-  const lines = Object.entries(cart).map(([id, q]) => ({ id: Number(id), q, item: items.get(Number(id)) }));
-  const unavailable = lines.filter((l) => !l.item || !l.item.available);
+  const lines = cartLines(cart, items);
+  const unavailable = lines.filter((l) => !l.item || !l.item.available || l.missingOptions);
   const subtotal = cartTotal(cart, items);
   const point: MapPoint | null = lat.trim() && lng.trim() && Number.isFinite(Number(lat)) && Number.isFinite(Number(lng)) ? { lat: Number(lat), lng: Number(lng) } : null;
 
@@ -334,7 +372,7 @@ function Checkout({
       localStorage.setItem('brigade.customer.address', address);
       const order = await api.placeOrder(
         {
-          items: lines.map((l) => ({ item_id: l.id, quantity: l.q })),
+          items: lines.map((l) => ({ item_id: l.itemId, quantity: l.q, ...(l.options.length ? { options: l.options.map((o) => o.id) } : {}) })),
           delivery: { address: address.trim(), ...(point ? { lat: point.lat, lng: point.lng } : {}) },
           notes: notes.trim() || undefined,
         },
@@ -358,13 +396,15 @@ function Checkout({
       <h1>Your order</h1>
       <ul className="cart-lines card">
         {lines.map((l) => (
-          <li key={l.id} className={!l.item?.available ? 'gone' : ''}>
+          <li key={l.key} className={!l.item?.available || l.missingOptions ? 'gone' : ''} data-testid="cart-line">
             <div>
-              <strong>{l.item?.name ?? `Item ${l.id}`}</strong>
+              <strong>{l.item?.name ?? `Item ${l.itemId}`}</strong>
               {!l.item?.available && <span className="gone-note"> — no longer available</span>}
-              <div className="muted small num">{l.item ? formatMoney(l.item.price_cents * l.q) : ''}</div>
+              {l.item?.available && l.missingOptions && <span className="gone-note"> — an option is no longer available</span>}
+              {l.options.length > 0 && <div className="line-options">{l.options.map((o) => o.name).join(', ')}</div>}
+              <div className="muted small num">{l.item ? formatMoney(l.unitCents * l.q) : ''}</div>
             </div>
-            <Stepper name={l.item?.name ?? 'item'} q={l.q} onChange={(n) => setQty(l.id, n)} />
+            <Stepper name={l.item?.name ?? 'item'} q={l.q} onChange={(n) => setQty(l.key, n)} />
           </li>
         ))}
         <li className="total-line">
@@ -543,6 +583,7 @@ function OrderPage({ id, order, onLoaded, location }: { id: number; order: Order
             <li key={i}>
               <span>
                 {l.quantity}× {l.name}
+                {l.options?.length > 0 && <span className="line-options"> · {l.options.map((o) => o.name).join(', ')}</span>}
               </span>
               <span className="num">{formatMoney(l.unit_price_cents * l.quantity)}</span>
             </li>

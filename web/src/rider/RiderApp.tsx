@@ -176,6 +176,7 @@ function DeliveryCard({ order: o, onChanged }: { order: Order; onChanged: (o: Or
         {o.items.map((l, i) => (
           <li key={i}>
             <span className="qty">{l.quantity}×</span> {l.name}
+            {l.options?.length > 0 && <span className="muted"> · {l.options.map((o) => o.name).join(', ')}</span>}
           </li>
         ))}
       </ul>

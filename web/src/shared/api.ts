@@ -116,10 +116,10 @@ export class Api {
   deleteCategory(id: number) {
     return this.request('DELETE', `/api/menu/categories/${id}`);
   }
-  createItem(body: { category_id: number; name: string; description?: string; price_cents: number; available?: boolean; position?: number }) {
+  createItem(body: { category_id: number; name: string; description?: string; price_cents: number; available?: boolean; position?: number; option_groups?: unknown[]; allergens?: string[] }) {
     return this.request('POST', '/api/menu/items', body);
   }
-  updateItem(id: number, body: Partial<{ category_id: number; name: string; description: string; price_cents: number; available: boolean; position: number }>) {
+  updateItem(id: number, body: Partial<{ category_id: number; name: string; description: string; price_cents: number; available: boolean; position: number; option_groups: unknown[]; allergens: string[] }>) {
     return this.request('PATCH', `/api/menu/items/${id}`, body);
   }
   deleteItem(id: number) {

@@ -7,6 +7,11 @@ export function formatMoney(cents: number): string {
   return money.format(cents / 100);
 }
 
+/** An amount for an editor: "2.00", no currency sign. */
+export function formatMoneyPlain(cents: number): string {
+  return (cents / 100).toFixed(2);
+}
+
 export function parseMoney(text: string): number | null {
   const n = Number(text.replace(',', '.').replace(/[^0-9.]/g, ''));
   if (!text.trim() || !Number.isFinite(n) || n < 0) return null;

@@ -18,12 +18,20 @@ export type OrderStatus =
   | 'rejected'
   | 'cancelled';
 
+export interface ChosenOption {
+  id: number;
+  group: string;
+  name: string;
+  price_cents: number;
+}
+
 export interface OrderLine {
   item_id: number;
   name: string;
   unit_price_cents: number;
   quantity: number;
   notes: string;
+  options: ChosenOption[];
 }
 
 export interface Order {
@@ -55,7 +63,27 @@ export interface MenuItem {
   available: boolean;
   position: number;
   version: number;
+  option_groups: OptionGroup[];
+  allergens: string[];
 }
+
+export interface MenuOption {
+  id: number;
+  name: string;
+  price_cents: number;
+  available: boolean;
+}
+
+export interface OptionGroup {
+  id: number;
+  name: string;
+  min: number;
+  max: number;
+  options: MenuOption[];
+}
+
+/** The 14 allergens of EU Regulation 1169/2011 (the server's names). */
+export const ALLERGENS = ['celery', 'gluten', 'crustaceans', 'eggs', 'fish', 'lupin', 'milk', 'molluscs', 'mustard', 'nuts', 'peanuts', 'sesame', 'soybeans', 'sulphites'] as const;
 
 export interface MenuCategory {
   id: number;

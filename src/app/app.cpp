@@ -10,6 +10,7 @@
 #include "app/fields.hpp"
 #include "app/lifecycle.hpp"
 #include "app/menu_options.hpp"
+#include "app/prep_times.hpp"
 #include "app/views.hpp"
 #include "core/clock.hpp"
 #include "core/log.hpp"
@@ -799,13 +800,26 @@ void App::stats(const ApiRequestPtr&, const ReplyPtr& reply) {
   restaurant_.read([this, reply](Result<std::shared_ptr<const RestaurantSettings>> settings) {
     if (!settings) return reply->error(fromStore(settings.error()));
     // The restaurant's day: local midnight to local midnight in its time zone.
-    DayBounds day = localDay((*settings)->zone(), clock().wallNow());
-    dayStats(store::formatTimestamp(day.from), store::formatTimestamp(day.to), reply);
+    const auto* zone = (*settings)->zone();
+    const auto now = clock().wallNow();
+    DayBounds day = localDay(zone, now);
+    // The week behind the per-item figures: the six local days before today, and today.
+    DayBounds weekStart = localDay(zone, day.from - std::chrono::hours(24 * 6) + std::chrono::hours(12));
+    store_.orderTimings(
+        store::formatTimestamp(weekStart.from), store::formatTimestamp(day.to),
+        [this, reply, day, zone](Result<std::vector<store::OrderTiming>> timings) {
+          if (!timings) return reply->error(fromStore(timings.error()));
+          auto measured = measuredTimes(*timings, day.from, day.to, zone);
+          dayStats(store::formatTimestamp(day.from), store::formatTimestamp(day.to),
+                   std::move(measured), reply);
+        });
   });
 }
 
-void App::dayStats(std::string from, std::string to, const ReplyPtr& reply) {
-  store_.orderStats(from, to, [reply, from, to](Result<store::OrderStats> stats) {
+void App::dayStats(std::string from, std::string to, json::object measured,
+                   const ReplyPtr& reply) {
+  store_.orderStats(from, to, [reply, from, to, measured = std::move(measured)](
+                                  Result<store::OrderStats> stats) mutable {
     if (!stats) return reply->error(fromStore(stats.error()));
     json::object byStatus;
     for (const auto& [status, count] : stats->by_status) byStatus[status] = count;
@@ -816,7 +830,8 @@ void App::dayStats(std::string from, std::string to, const ReplyPtr& reply) {
                                   {"orders", stats->orders},
                                   {"revenue_cents", stats->revenue_cents},
                                   {"avg_prep_minutes", avg},
-                                  {"by_status", std::move(byStatus)}});
+                                  {"by_status", std::move(byStatus)},
+                                  {"measured", std::move(measured)}});
   });
 }
 

@@ -135,7 +135,7 @@ class App {
 
   void listChanges(const ApiRequestPtr& request, const ReplyPtr& reply);
   void stats(const ApiRequestPtr& request, const ReplyPtr& reply);
-  void dayStats(std::string from, std::string to, const ReplyPtr& reply);
+  void dayStats(std::string from, std::string to, json::object measured, const ReplyPtr& reply);
   void metrics(const http::Request& request, const http::ResponderPtr& responder);
 
   struct CachedCaller {

@@ -105,6 +105,9 @@ class Store {
   virtual void listOrders(OrderQuery query, Callback<std::vector<Order>> done) = 0;
   virtual void updateOrder(OrderUpdate update, Callback<Order> done) = 0;
   virtual void orderStats(std::string from, std::string to, Callback<OrderStats> done) = 0;
+  // Orders created in [from, to), newest first, at most kMaxTimedOrders.
+  virtual void orderTimings(std::string from, std::string to,
+                            Callback<std::vector<OrderTiming>> done) = 0;
 
   // The restaurant's settings (one record, created with the schema as "{}").
   virtual void getRestaurant(Callback<Restaurant> done) = 0;

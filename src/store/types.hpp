@@ -299,6 +299,19 @@ struct OrderStats {
   std::map<std::string, int64_t> by_status;
 };
 
+// When an order reached the statuses its measured times are made of (its first entry of
+// each), for the figures of a day or a week.
+struct OrderTiming {
+  int64_t id = 0;
+  std::string created_at;
+  std::optional<std::string> accepted_at;
+  std::optional<std::string> ready_at;
+  std::optional<std::string> delivered_at;
+  std::vector<std::pair<int64_t, std::string>> items;  // item id, name as ordered
+};
+// Orders a timing read returns at most (the oldest beyond it are left out).
+inline constexpr int64_t kMaxTimedOrders = 20000;
+
 struct Location {
   double lat = 0;
   double lng = 0;

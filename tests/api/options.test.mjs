@@ -184,7 +184,7 @@ describe("creating items with options and allergens", () => {
 
     // Ids: positive integers, unique across groups, options and both items.
     const ids = [...idsOf(first), ...idsOf(second)];
-    assert.equal(ids.length, 8);
+    assert.equal(ids.length, 9); // 2 groups + 4 options, 1 group + 2 options
     for (const id of ids) assert.ok(Number.isInteger(id) && id > 0, `id ${id} is a positive integer`);
     assert.equal(new Set(ids).size, ids.length, `ids are unique: ${ids}`);
 
@@ -324,10 +324,9 @@ describe("validation: 422 naming the field, nothing created", () => {
 
   test("PATCH with invalid option_groups or allergens → 422 with the field, the item unchanged", async () => {
     const item = await createItem(burgerBody("Patch validation"));
-    for (const [what, body, field] of cases) {
+    for (const [, body, field] of cases) {
       const res = await patch(server, `/api/menu/items/${item.id}`, body, asAdmin());
       expectError(res, 422, "invalid", field);
-      assert.ok(res.body.error.field === field, what);
     }
     assert.deepEqual(await menuItem(item.id), item, "unchanged, version included");
   });
@@ -609,7 +608,7 @@ describe("ordering with options", () => {
         price_cents: 1100,
         option_groups: [
           { id: b.size.id, name: "Portion", min: 1, max: 1, options: [{ id: b.regular.id, name: "Regular" }, { id: b.large.id, name: "XL", price_cents: 350 }] },
-          { id: b.remove.id, name: "Remove", min: 0, max: 2, options: [{ id: b.noPickles.id, name: "No pickles", available: false }] },
+          { id: b.remove.id, name: "Remove", min: 0, max: 1, options: [{ id: b.noPickles.id, name: "No pickles", available: false }] },
         ],
       },
       asAdmin(),
@@ -645,11 +644,9 @@ describe("ordering with options", () => {
     const repeat = await order(c.token, items([x.large.id, x.noOnion.id]), { headers });
     expectStatus(repeat, 200);
     assert.deepEqual(repeat.body, first.body);
-    for (const options of [[x.regular.id, x.noOnion.id], [x.large.id], [x.noOnion.id, x.large.id, x.regular.id].slice(1)]) {
-      if (options.length === 2 && options[0] === x.large.id && options[1] === x.regular.id) continue;
+    for (const options of [[x.regular.id, x.noOnion.id], [x.large.id], [x.regular.id]]) {
       expectError(await order(c.token, items(options), { headers }), 422, "idempotency_key_reused");
     }
-    expectError(await order(c.token, items([x.regular.id]), { headers }), 422, "idempotency_key_reused");
     const list = await ordersOf(c);
     assert.deepEqual(list.map((o) => o.id), [first.body.id]);
     assert.deepEqual(list[0], first.body);
@@ -657,17 +654,17 @@ describe("ordering with options", () => {
 });
 
 describe("/api/changes", () => {
+  async function headSeq() {
+    const res = await get(server, "/healthz");
+    expectStatus(res, 200);
+    assert.ok(Number.isInteger(res.body.last_seq));
+    return res.body.last_seq;
+  }
+
   test("the order document over /api/changes (admin) equals the REST document", async () => {
     const x = burgerParts(await createItem(burgerBody("Change burger")));
     const c = await newCustomer(server);
-    const start = (await get(server, "/api/changes?limit=1000", asAdmin())).body;
-    let after = start.last_seq;
-    // Read to the head first (the stream may be longer than one page).
-    for (;;) {
-      const page = (await get(server, `/api/changes?after=${after}&limit=1000`, asAdmin())).body;
-      if (page.changes.length === 0) break;
-      after = page.last_seq;
-    }
+    const after = await headSeq();
     const placed = await order(c.token, [
       { item_id: x.item.id, quantity: 3, options: [x.large.id, x.noOnion.id], notes: "well done" },
       { item_id: x.item.id, quantity: 1, options: [x.regular.id] },
@@ -693,13 +690,7 @@ describe("/api/changes", () => {
   });
 
   test("the menu item document over /api/changes carries option_groups and allergens", async () => {
-    const start = (await get(server, "/api/changes?limit=1", asAdmin())).body;
-    let after = start.last_seq;
-    for (;;) {
-      const page = (await get(server, `/api/changes?after=${after}&limit=1000`, asAdmin())).body;
-      if (page.changes.length === 0) break;
-      after = page.last_seq;
-    }
+    const after = await headSeq();
     const item = await createItem(burgerBody("Streamed burger"));
     const res = await get(server, `/api/changes?after=${after}&limit=1000`, asAdmin());
     const ch = res.body.changes.find((x) => x.collection === "menu_items" && x.id === item.id);

@@ -668,7 +668,7 @@ describe("the restaurant on a fresh server", () => {
     test("Asia/Seoul: from and to are local midnights (15:00Z), 24 h apart; an order placed now counts", async () => {
       await setRestaurant(server, demo.admin.token, { timezone: "Asia/Seoul" });
       const s = await stats();
-      assert.deepEqual(Object.keys(s).sort(), ["avg_prep_minutes", "by_status", "from", "orders", "revenue_cents", "to"]);
+      assert.deepEqual(Object.keys(s).sort(), ["avg_prep_minutes", "by_status", "from", "measured", "orders", "revenue_cents", "to"]);
       assert.match(s.from, /T15:00:00\.000Z$/);
       assert.match(s.to, /T15:00:00\.000Z$/);
       assert.equal(Date.parse(s.to) - Date.parse(s.from), DAY);

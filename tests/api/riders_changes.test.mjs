@@ -88,8 +88,9 @@ describe("today's figures (own server)", () => {
   test("GET /api/stats/today matches what was placed", async () => {
     let res = await get(s, "/api/stats/today", { token: sDemo.admin.token });
     expectStatus(res, 200);
-    const { from, to, ...figures } = res.body;
+    const { from, to, measured, ...figures } = res.body;
     assert.deepEqual(figures, { orders: 0, revenue_cents: 0, avg_prep_minutes: null, by_status: {} });
+    assert.deepEqual(measured.prep_minutes, { count: 0, median: null, p90: null });
     // The restaurant's day in its time zone (UTC by default): midnight to midnight.
     assert.match(from, /T00:00:00\.000Z$/);
     assert.equal(Date.parse(to) - Date.parse(from), 24 * 3600 * 1000);
@@ -108,6 +109,10 @@ describe("today's figures (own server)", () => {
     assert.equal(res.body.revenue_cents, counted.reduce((sum, o) => sum + o.total_cents, 0), "revenue leaves out rejected and cancelled");
     assert.equal(res.body.avg_prep_minutes, 17.5);
     assert.deepEqual(res.body.by_status, { accepted: 1, preparing: 1, rejected: 1, cancelled: 1, pending: 2 });
+    // Nothing reached ready or delivered: no measured time yet, but every order is today's.
+    assert.equal(res.body.measured.prep_minutes.count, 0);
+    assert.equal(res.body.measured.by_hour.reduce((n, h) => n + h.orders, 0), 6);
+    assert.equal(res.body.measured.items_7d.reduce((n, i) => n + i.orders, 0), 6);
   });
 
   async function s_items() {

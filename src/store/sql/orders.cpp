@@ -189,6 +189,51 @@ void SqlStore::orderStats(std::string from, std::string to, Callback<OrderStats>
       },
       std::move(done));
 }
+void SqlStore::orderTimings(std::string from, std::string to,
+                            Callback<std::vector<OrderTiming>> done) {
+  read<std::vector<OrderTiming>>(
+      [this, from = std::move(from),
+       to = std::move(to)](Connection& c) -> Result<std::vector<OrderTiming>> {
+        ReadTransaction txn(c, *dialect_);
+        auto st = c.statement(
+            "SELECT o.id, o.created_at, "
+            "(SELECT min(h.at) FROM order_history AS h WHERE h.order_id = o.id AND "
+            "h.status = 'accepted'), "
+            "(SELECT min(h.at) FROM order_history AS h WHERE h.order_id = o.id AND "
+            "h.status = 'ready'), "
+            "(SELECT min(h.at) FROM order_history AS h WHERE h.order_id = o.id AND "
+            "h.status = 'delivered') "
+            "FROM orders AS o WHERE o.created_at >= ? AND o.created_at < ? "
+            "ORDER BY o.created_at DESC LIMIT ?");
+        if (!st) return st.error();
+        st->bind(1, from).bind(2, to).bind(3, kMaxTimedOrders);
+        std::vector<OrderTiming> out;
+        std::map<int64_t, size_t> index;
+        Step rc;
+        while ((rc = st->step()) == Step::kRow) {
+          index[st->int64(0)] = out.size();
+          out.push_back(OrderTiming{st->int64(0), st->text(1), st->optText(2), st->optText(3),
+                                    st->optText(4), {}});
+        }
+        if (rc != Step::kDone) return c.lastError(rc);
+        if (out.empty()) return out;
+        auto items = c.statement(
+            "SELECT i.order_id, i.item_id, i.name FROM order_items AS i JOIN orders AS o ON "
+            "o.id = i.order_id WHERE o.created_at >= ? AND o.created_at < ? AND "
+            "o.created_at >= ?");
+        if (!items) return items.error();
+        items->bind(1, from).bind(2, to).bind(3, out.back().created_at);
+        while ((rc = items->step()) == Step::kRow) {
+          if (auto it = index.find(items->int64(0)); it != index.end()) {
+            out[it->second].items.emplace_back(items->int64(1), items->text(2));
+          }
+        }
+        if (rc != Step::kDone) return c.lastError(rc);
+        return out;
+      },
+      std::move(done));
+}
+
 // The order an unexpired use of this request's Idempotency-Key made (nullopt: none), or
 // kIdempotencyKeyReused when that use was a different request.
 Result<std::optional<OrderCreated>> SqlStore::findIdempotent(Connection& c, const NewOrder& order,

@@ -75,6 +75,8 @@ class SqlStore final : public Store {
   void listOrders(OrderQuery query, Callback<std::vector<Order>> done) override;
   void updateOrder(OrderUpdate update, Callback<Order> done) override;
   void orderStats(std::string from, std::string to, Callback<OrderStats> done) override;
+  void orderTimings(std::string from, std::string to,
+                    Callback<std::vector<OrderTiming>> done) override;
 
   void getRestaurant(Callback<Restaurant> done) override;
   void updateRestaurant(std::string settings, std::optional<int64_t> expected_version,

@@ -33,8 +33,13 @@ export function TodayStats({ stats, orders, error, onRetry, timeZone }: { stats:
         <span className="stat-value num" data-testid="stat-revenue">{stats ? formatMoney(stats.revenue_cents) : '—'}</span>
       </div>
       <div className="stat">
-        <span className="stat-label">Avg prep</span>
-        <span className="stat-value num">{stats?.avg_prep_minutes != null ? `${Math.round(stats.avg_prep_minutes)} min` : '—'}</span>
+        <span className="stat-label" title="Accepted to ready, measured today (median; 90% of orders within the second figure)">
+          Prep (measured)
+        </span>
+        <span className="stat-value num" data-testid="stat-prep">
+          {stats?.measured?.prep_minutes.median != null ? `${Math.round(stats.measured.prep_minutes.median)} min` : '—'}
+        </span>
+        {stats?.measured?.prep_minutes.p90 != null && <span className="muted small">90%: {Math.round(stats.measured.prep_minutes.p90)} min</span>}
       </div>
       <div className="stat">
         <span className="stat-label">In progress</span>

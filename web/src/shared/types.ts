@@ -105,11 +105,25 @@ export interface Rider {
   active_order_ids: number[];
 }
 
+export interface Spread {
+  count: number;
+  median: number | null;
+  p90: number | null;
+}
+
 export interface Stats {
+  from?: string;
+  to?: string;
   orders: number;
   revenue_cents: number;
   avg_prep_minutes: number | null;
   by_status: Record<string, number>;
+  measured?: {
+    prep_minutes: Spread;
+    delivery_minutes: Spread;
+    by_hour: { hour: number; orders: number; prep_minutes: Spread; delivery_minutes: Spread }[];
+    items_7d: { item_id: number; name: string; orders: number; prep_minutes: Spread }[];
+  };
 }
 
 export interface OrderChange {

@@ -19,6 +19,7 @@
 #include "protocol/socketio/server.hpp"
 #include "server/admin_command.hpp"
 #include "server/config.hpp"
+#include "server/print_command.hpp"
 #include "server/instance_lock.hpp"
 #include "server/static_files.hpp"
 #include "server/test_clock.hpp"
@@ -40,6 +41,11 @@ int main(int argc, char** argv) {
     spdlog::set_default_logger(spdlog::stderr_color_mt("brigade"));
     log::setLevel("warn");
     return server::runAdminCommand(argc - 1, argv + 1);
+  }
+  if (argc > 1 && std::string_view(argv[1]) == "print") {
+    spdlog::set_default_logger(spdlog::stderr_color_mt("brigade"));
+    log::setLevel("warn");
+    return server::runPrintCommand(argc - 1, argv + 1);
   }
   server::Config config = server::parseConfig(argc, argv);
   // Standard output carries the lines scripts read (demo accounts, listening); logs go

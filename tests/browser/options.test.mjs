@@ -14,6 +14,7 @@ let order; // the order placed in the first step
 const errors = [];
 
 const BASE = 1000;
+const FULL = BASE + 200 + 100 + 150; // Large, Cheese, Bacon
 const MAINS = 3; // the demo menu's "Mains"
 
 before(async () => {
@@ -98,7 +99,7 @@ async function openSheet() {
   await sheet().waitFor();
 }
 
-test('the customer chooses options in the sheet; the cart and the order keep them', async () => {
+test('the option sheet: a size first, no sold-out extra, at most two extras, the price on the button', async () => {
   const d = dish('Test Burger');
   await d.waitFor();
   assert.equal((await d.locator('.allergens').innerText()).trim(), 'Contains: gluten, milk');
@@ -121,8 +122,7 @@ test('the customer chooses options in the sheet; the cart and the order keep the
 
   await sheet().getByRole('checkbox', { name: /^Cheese/ }).check();
   await sheet().getByRole('checkbox', { name: /^Bacon/ }).check();
-  const full = BASE + 200 + 100 + 150;
-  assert.match(await addButton().innerText(), money(full));
+  assert.match(await addButton().innerText(), money(FULL));
 
   // At most two extras: a third one stays unticked and the price does not move.
   const pickles = sheet().getByRole('checkbox', { name: /^Pickles/ });
@@ -130,22 +130,50 @@ test('the customer chooses options in the sheet; the cart and the order keep the
   assert.equal(await pickles.isChecked(), false);
   assert.equal(await sheet().getByRole('checkbox', { name: /^Cheese/ }).isChecked(), true);
   assert.equal(await sheet().getByRole('checkbox', { name: /^Bacon/ }).isChecked(), true);
-  assert.match(await addButton().innerText(), money(full));
+  assert.match(await addButton().innerText(), money(FULL));
 
+  // The cart is empty, so nothing covers the sheet yet.
   await addButton().click();
   await sheet().waitFor({ state: 'detached' });
   await d.getByTestId('choose-options').getByText('Add another (1)').waitFor();
+  await customer.getByTestId('view-cart').getByText(money(FULL)).waitFor();
+  assert.deepEqual(errors, []);
+});
 
-  // The same dish again, Regular and nothing else: a second line.
-  await openSheet();
-  assert.equal(await addButton().isDisabled(), true, 'a fresh sheet starts with nothing chosen');
-  await sheet().getByRole('radio', { name: /^Regular/ }).check();
-  assert.match(await addButton().innerText(), money(BASE));
-  await addButton().click();
-  await sheet().waitFor({ state: 'detached' });
-  await d.getByTestId('choose-options').getByText('Add another (2)').waitFor();
-  await customer.getByTestId('view-cart').getByText(money(full + BASE)).waitFor();
+test(
+  'the same dish again, Regular: the sheet can be used while the cart bar shows',
+  async () => {
+    await openSheet();
+    assert.equal(await addButton().isDisabled(), true, 'a fresh sheet starts with nothing chosen');
+    await sheet().getByRole('radio', { name: /^Regular/ }).check();
+    assert.match(await addButton().innerText(), money(BASE));
+    // Can a finger reach the button? (Playwright's hit test, no click.)
+    const tappable = await addButton().click({ trial: true, timeout: 2000 }).then(
+      () => true,
+      () => false,
+    );
+    const covering = tappable
+      ? null
+      : await addButton().evaluate((b) => {
+          const r = b.getBoundingClientRect();
+          const top = document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2);
+          const owner = top?.closest('[data-testid]');
+          return owner ? `[data-testid=${owner.dataset.testid}] in .${owner.parentElement?.className}` : top?.tagName;
+        });
+    // Either way the line goes in (from the keyboard when covered), so the story goes on.
+    if (tappable) await addButton().click();
+    else {
+      await addButton().focus();
+      await customer.keyboard.press('Enter');
+    }
+    await sheet().waitFor({ state: 'detached' });
+    await dish('Test Burger').getByTestId('choose-options').getByText('Add another (2)').waitFor();
+    await customer.getByTestId('view-cart').getByText(money(FULL + BASE)).waitFor();
+    assert.ok(tappable, `the sheet's Add button is covered by ${covering} on a ${PHONE.viewport.width}x${PHONE.viewport.height} phone`);
+  },
+);
 
+test('the cart keeps one line per choice and the order carries them', async () => {
   await customer.getByTestId('view-cart').click();
   const lines = customer.getByTestId('cart-line');
   await lines.first().waitFor();
@@ -155,7 +183,7 @@ test('the customer chooses options in the sheet; the cart and the order keep the
   const largeText = await large.innerText();
   for (const name of ['Test Burger', 'Large', 'Cheese', 'Bacon']) assert.ok(largeText.includes(name), `"${name}" in ${JSON.stringify(largeText)}`);
   assert.ok(!largeText.includes('Regular') && !largeText.includes('Pickles'), largeText);
-  assert.match(largeText, money(full));
+  assert.match(largeText, money(FULL));
   const regular = lines.filter({ hasText: 'Regular' });
   assert.equal(await regular.count(), 1);
   const regularText = await regular.innerText();
@@ -165,7 +193,7 @@ test('the customer chooses options in the sheet; the cart and the order keep the
   await customer.getByLabel('Address').fill('Prinsengracht 263');
   const place = customer.locator('[data-testid=place-order]:enabled', { hasText: /^Place order/ });
   await place.waitFor();
-  assert.match(await place.innerText(), money(full + BASE));
+  assert.match(await place.innerText(), money(FULL + BASE));
 
   const placed = customer.waitForResponse((r) => r.url().endsWith('/api/orders') && r.request().method() === 'POST');
   await place.click();
@@ -179,18 +207,21 @@ test('the customer chooses options in the sheet; the cart and the order keep the
   assert.ok(big && small, JSON.stringify(order.items));
   assert.equal(big.item_id, burger.id);
   assert.equal(big.quantity, 1);
-  assert.equal(big.unit_price_cents, full);
+  assert.equal(big.unit_price_cents, FULL);
+  const byId = (a, b) => a[0] - b[0];
   assert.deepEqual(
-    big.options.map((o) => [o.id, o.group, o.name, o.price_cents]).sort((a, b) => a[0] - b[0]),
+    big.options.map((o) => [o.id, o.group, o.name, o.price_cents]).sort(byId),
     [
       [option(burger, 'Size', 'Large').id, 'Size', 'Large', 200],
       [option(burger, 'Extras', 'Cheese').id, 'Extras', 'Cheese', 100],
       [option(burger, 'Extras', 'Bacon').id, 'Extras', 'Bacon', 150],
-    ].sort((a, b) => a[0] - b[0]),
+    ].sort(byId),
   );
+  assert.equal(small.item_id, burger.id);
+  assert.equal(small.quantity, 1);
   assert.equal(small.unit_price_cents, BASE);
   assert.deepEqual(small.options, [{ id: option(burger, 'Size', 'Regular').id, group: 'Size', name: 'Regular', price_cents: 0 }]);
-  assert.equal(order.subtotal_cents, full + BASE);
+  assert.equal(order.subtotal_cents, FULL + BASE);
   assert.equal(order.total_cents, order.subtotal_cents + order.delivery_fee_cents);
 
   // The order page's receipt lists them too.
@@ -304,7 +335,8 @@ test('the option editor changes a price keeping the ids; the customer follows li
   assert.equal(await sheet().getByText('Cheese').count(), 0);
   await sheet().getByRole('radio', { name: /^Large/ }).check();
   assert.match(await addButton().innerText(), money(BASE + 250));
-  await sheet().getByRole('button', { name: 'Cancel' }).click();
+  // Closed by a tap outside it (its Cancel button is under the cart bar, see above).
+  await customer.locator('.sheet-backdrop').click({ position: { x: 10, y: 10 } });
   await sheet().waitFor({ state: 'detached' });
   await notReloaded(customer);
   await notReloaded(admin);
@@ -312,7 +344,7 @@ test('the option editor changes a price keeping the ids; the customer follows li
   // The order from the first step kept what it chose.
   const stored = await api.call('GET', `/api/orders/${order.id}`, null, adminToken);
   const big = stored.items.find((l) => l.options.some((o) => o.name === 'Large'));
-  assert.equal(big.unit_price_cents, BASE + 200 + 100 + 150);
+  assert.equal(big.unit_price_cents, FULL);
   const opts = Object.fromEntries(big.options.map((o) => [o.name, o.price_cents]));
   assert.deepEqual(opts, { Large: 200, Cheese: 100, Bacon: 150 });
   assert.equal(stored.subtotal_cents, order.subtotal_cents);

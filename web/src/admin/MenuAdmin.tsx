@@ -256,6 +256,11 @@ function ItemRow({ api, item, first, last, onMove, onReload }: { api: Api; item:
             setName(item.name);
             setDesc(item.description);
             setPrice((item.price_cents / 100).toFixed(2));
+            // The item as it is now (it may have changed since the row appeared): saving
+            // must not put old options or allergens back.
+            setOptionsText(groupsToText(item.option_groups ?? []));
+            setAllergens(item.allergens ?? []);
+            setOptionsError(null);
             setEditing(true);
           }}
         >

@@ -251,6 +251,39 @@ test('the kitchen card lists the chosen options, live', async () => {
   assert.deepEqual(errors, []);
 });
 
+test('accepting with "Print ticket on accept" prints an 80 mm ticket, options and allergens first', async () => {
+  // The print dialog is the browser's; count the calls instead.
+  await admin.evaluate(() => {
+    window.__prints = 0;
+    window.print = () => {
+      window.__prints += 1;
+    };
+  });
+  await admin.getByTestId('auto-print').check();
+  const card = admin.locator(`[data-testid=order-card][data-order-id="${order.id}"]`);
+  await card.getByTestId('accept-15').click();
+  await admin.locator(`[data-testid=column-accepted] [data-order-id="${order.id}"]`).waitFor({ timeout: 5000 });
+  await admin.waitForFunction(() => window.__prints === 1, null, { timeout: 5000 });
+  // The ticket was on the page when print() ran, and is gone after.
+  await admin.getByTestId('print-ticket').waitFor({ state: 'detached', timeout: 5000 });
+  // Print again by hand and read the ticket before it goes.
+  await admin.evaluate(() => {
+    window.print = () => {
+      window.__ticket = document.querySelector('[data-testid=print-ticket]')?.textContent ?? '';
+      window.__prints += 1;
+    };
+  });
+  await card.getByTestId('print').click();
+  await admin.waitForFunction(() => window.__prints === 2, null, { timeout: 5000 });
+  const ticket = await admin.evaluate(() => window.__ticket);
+  assert.match(ticket, new RegExp(`#${order.id}`));
+  for (const word of ['Test Burger', 'Large', 'Cheese', 'Bacon', 'Regular', 'ALLERGENS: gluten, milk']) {
+    assert.ok(ticket.includes(word), `"${word}" on the ticket: ${JSON.stringify(ticket)}`);
+  }
+  await admin.getByTestId('auto-print').uncheck();
+  assert.deepEqual(errors, []);
+});
+
 test('the allergen filter hides the dishes with that allergen, and shows them again', async () => {
   await toMenu();
   const filter = customer.getByTestId('allergen-filter');

@@ -1,13 +1,14 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { Api } from '../shared/api';
 import { applyMenuChange, useLive, useOrders, useRestaurant, useSession } from '../shared/hooks';
-import type { Alert, Menu, Rider, Stats, User } from '../shared/types';
+import type { Alert, Menu, Order, Rider, Stats, User } from '../shared/types';
 import { Brand, ConnectionBadge, ErrorBanner, LoginForm, Spinner } from '../shared/ui';
 import { Board } from './Board';
 import { MenuAdmin } from './MenuAdmin';
 import { TodayStats } from './TodayStats';
 import { KitchenControls } from './KitchenControls';
 import { RestaurantSettings } from './RestaurantSettings';
+import { Ticket } from './Ticket';
 import { beep, disableSound, enableSound, soundReady, soundWanted } from './sound';
 import { Icon } from '../shared/icons';
 import { formatMoney, itemsSummary } from '../shared/format';
@@ -66,6 +67,8 @@ function Dashboard({ user, onSignOut }: { user: User; onSignOut: () => void }) {
   const [menu, setMenu] = useState<Menu | null>(null);
   const [menuError, setMenuError] = useState<string | null>(null);
   const [toasts, setToasts] = useState<Toast[]>([]);
+  const [printing, setPrinting] = useState<Order | null>(null);
+  const donePrinting = useCallback(() => setPrinting(null), []);
   const [sound, setSound] = useState<'on' | 'off' | 'blocked'>(() => (soundWanted() ? 'blocked' : 'off'));
 
   useEffect(() => {
@@ -289,6 +292,7 @@ function Dashboard({ user, onSignOut }: { user: User; onSignOut: () => void }) {
                 onRefreshRiders={loadRiders}
                 autoRejectAfterS={restaurant.restaurant?.auto_reject_after_s}
                 timeZone={restaurant.restaurant?.timezone}
+                onPrint={setPrinting}
               />
             )}
           </>
@@ -301,6 +305,7 @@ function Dashboard({ user, onSignOut }: { user: User; onSignOut: () => void }) {
           </>
         )}
       </main>
+      {printing && <Ticket order={printing} menu={menu} onDone={donePrinting} />}
     </div>
   );
 }

@@ -5,6 +5,7 @@ import { useAction, useNow } from '../shared/hooks';
 import type { Order, OrderStatus, Rider } from '../shared/types';
 import { ErrorBanner, StatusPill } from '../shared/ui';
 import { Icon } from '../shared/icons';
+import { autoPrintWanted } from './Ticket';
 
 const COLUMNS: { key: string; title: string; statuses: OrderStatus[] }[] = [
   { key: 'pending', title: 'New', statuses: ['pending'] },
@@ -26,9 +27,11 @@ interface BoardProps {
   autoRejectAfterS?: number | null;
   /** The restaurant's time zone: "Done today" is its local day. */
   timeZone?: string;
+  /** Prints an order's kitchen ticket (after an accept when automatic printing is on). */
+  onPrint?: (o: Order) => void;
 }
 
-export function Board({ api, orders, riders, onChanged, onAcknowledge, onRefreshRiders, autoRejectAfterS, timeZone }: BoardProps) {
+export function Board({ api, orders, riders, onChanged, onAcknowledge, onRefreshRiders, autoRejectAfterS, timeZone, onPrint }: BoardProps) {
   const now = useNow(1000);
   const columns = useMemo(() => {
     const today = dayIn(new Date(), timeZone);
@@ -65,6 +68,7 @@ export function Board({ api, orders, riders, onChanged, onAcknowledge, onRefresh
                 onAcknowledge={onAcknowledge}
                 onRefreshRiders={onRefreshRiders}
                 autoRejectAfterS={autoRejectAfterS ?? null}
+                onPrint={onPrint}
               />
             ))}
           </div>
@@ -94,11 +98,12 @@ interface CardProps {
   onAcknowledge: (orderId: number) => void;
   onRefreshRiders: () => void;
   autoRejectAfterS: number | null;
+  onPrint?: (o: Order) => void;
 }
 
 const PREP_CHOICES = [10, 15, 20, 30];
 
-function OrderCard({ api, order: o, now, riders, riderName, onChanged, onAcknowledge, onRefreshRiders, autoRejectAfterS }: CardProps) {
+function OrderCard({ api, order: o, now, riders, riderName, onChanged, onAcknowledge, onRefreshRiders, autoRejectAfterS, onPrint }: CardProps) {
   const { busy, error, run } = useAction();
   const [prep, setPrep] = useState('15');
   const [rejecting, setRejecting] = useState(false);
@@ -116,6 +121,7 @@ function OrderCard({ api, order: o, now, riders, riderName, onChanged, onAcknowl
       const updated = await api.setStatus(o.id, { ...body, if_version: o.version });
       onChanged(updated);
       onAcknowledge(o.id);
+      if (body.status === 'accepted' && autoPrintWanted()) onPrint?.(updated);
     });
 
   const assign = () =>
@@ -229,6 +235,11 @@ function OrderCard({ api, order: o, now, riders, riderName, onChanged, onAcknowl
           </form>
         ))}
 
+      {['accepted', 'preparing', 'ready'].includes(o.status) && onPrint && (
+        <button type="button" className="btn btn-link btn-small cancel-link" data-testid="print" onClick={() => onPrint(o)}>
+          Print ticket
+        </button>
+      )}
       {(o.status === 'accepted' || o.status === 'preparing') && (
         <div className="order-actions">
           <button type="button" className="btn btn-small btn-primary btn-block" disabled={busy} onClick={() => void move({ status: o.status === 'accepted' ? 'preparing' : 'ready' })}>

@@ -3,6 +3,8 @@ import { formatInZone } from '../shared/format';
 import { useAction } from '../shared/hooks';
 import type { Restaurant } from '../shared/types';
 import { ErrorBanner } from '../shared/ui';
+import { useState } from 'react';
+import { autoPrintWanted, setAutoPrint } from './Ticket';
 
 const PAUSES = [15, 30, 60];
 const BUSY = [0, 10, 20, 30];
@@ -10,6 +12,7 @@ const BUSY = [0, 10, 20, 30];
 /** One tap to pause ordering or add busy minutes; every panel hears it at once. */
 export function KitchenControls({ api, restaurant, onChanged }: { api: Api; restaurant: Restaurant | null; onChanged: (r: Restaurant) => void }) {
   const { busy, error, run } = useAction();
+  const [autoPrint, setAuto] = useState(autoPrintWanted);
   if (!restaurant) return null;
   const r = restaurant;
   const update = (patch: Parameters<Api['updateRestaurant']>[0]) =>
@@ -63,6 +66,19 @@ export function KitchenControls({ api, restaurant, onChanged }: { api: Api; rest
           </button>
         ))}
       </div>
+      <label className="kitchen-group small">
+        <input
+          type="checkbox"
+          checked={autoPrint}
+          data-testid="auto-print"
+          onChange={(e) => {
+            setAutoPrint(e.target.checked);
+            setAuto(e.target.checked);
+          }}
+          style={{ width: 'auto', minHeight: 0 }}
+        />
+        Print ticket on accept
+      </label>
       <ErrorBanner message={error} />
     </section>
   );

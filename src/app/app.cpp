@@ -804,35 +804,35 @@ void App::stats(const ApiRequestPtr&, const ReplyPtr& reply) {
     const auto now = clock().wallNow();
     DayBounds day = localDay(zone, now);
     // The week behind the per-item figures: the six local days before today, and today.
-    DayBounds weekStart = localDay(zone, day.from - std::chrono::hours(24 * 6) + std::chrono::hours(12));
-    store_.orderTimings(
-        store::formatTimestamp(weekStart.from), store::formatTimestamp(day.to),
-        [this, reply, day, zone](Result<std::vector<store::OrderTiming>> timings) {
-          if (!timings) return reply->error(fromStore(timings.error()));
-          auto measured = measuredTimes(*timings, day.from, day.to, zone);
-          dayStats(store::formatTimestamp(day.from), store::formatTimestamp(day.to),
-                   std::move(measured), reply);
-        });
+    DayBounds weekStart =
+        localDay(zone, day.from - std::chrono::hours(24 * 6) + std::chrono::hours(12));
+    store_.orderTimings(store::formatTimestamp(weekStart.from), store::formatTimestamp(day.to),
+                        [this, reply, day, zone](Result<std::vector<store::OrderTiming>> timings) {
+                          if (!timings) return reply->error(fromStore(timings.error()));
+                          auto measured = measuredTimes(*timings, day.from, day.to, zone);
+                          dayStats(store::formatTimestamp(day.from), store::formatTimestamp(day.to),
+                                   std::move(measured), reply);
+                        });
   });
 }
 
-void App::dayStats(std::string from, std::string to, json::object measured,
-                   const ReplyPtr& reply) {
-  store_.orderStats(from, to, [reply, from, to, measured = std::move(measured)](
-                                  Result<store::OrderStats> stats) mutable {
-    if (!stats) return reply->error(fromStore(stats.error()));
-    json::object byStatus;
-    for (const auto& [status, count] : stats->by_status) byStatus[status] = count;
-    json::value avg = nullptr;
-    if (stats->avg_prep_minutes) avg = *stats->avg_prep_minutes;
-    reply->json(200, json::object{{"from", from},
-                                  {"to", to},
-                                  {"orders", stats->orders},
-                                  {"revenue_cents", stats->revenue_cents},
-                                  {"avg_prep_minutes", avg},
-                                  {"by_status", std::move(byStatus)},
-                                  {"measured", std::move(measured)}});
-  });
+void App::dayStats(std::string from, std::string to, json::object measured, const ReplyPtr& reply) {
+  store_.orderStats(
+      from, to,
+      [reply, from, to, measured = std::move(measured)](Result<store::OrderStats> stats) mutable {
+        if (!stats) return reply->error(fromStore(stats.error()));
+        json::object byStatus;
+        for (const auto& [status, count] : stats->by_status) byStatus[status] = count;
+        json::value avg = nullptr;
+        if (stats->avg_prep_minutes) avg = *stats->avg_prep_minutes;
+        reply->json(200, json::object{{"from", from},
+                                      {"to", to},
+                                      {"orders", stats->orders},
+                                      {"revenue_cents", stats->revenue_cents},
+                                      {"avg_prep_minutes", avg},
+                                      {"by_status", std::move(byStatus)},
+                                      {"measured", std::move(measured)}});
+      });
 }
 
 void App::metrics(const http::Request& request, const http::ResponderPtr& responder) {

@@ -8,7 +8,8 @@ namespace brigade::app {
 namespace json = boost::json;
 namespace {
 
-std::optional<double> minutesBetween(const std::string& from, const std::optional<std::string>& to) {
+std::optional<double> minutesBetween(const std::string& from,
+                                     const std::optional<std::string>& to) {
   if (!to) return std::nullopt;
   auto a = parseTime(from);
   auto b = parseTime(*to);

@@ -65,10 +65,12 @@ std::vector<std::string> ticketLines(const json::object& order,
           if (o.is_object()) lines.push_back("   > " + ascii(text(o.get_object(), "name")));
         }
       }
-      if (auto note = text(line, "notes"); !note.empty()) lines.push_back("   NOTE: " + ascii(note));
+      if (auto note = text(line, "notes"); !note.empty())
+        lines.push_back("   NOTE: " + ascii(note));
       const auto* item = line.if_contains("item_id");
       if (item && item->is_int64()) {
-        if (auto a = allergens.find(item->get_int64()); a != allergens.end() && !a->second.empty()) {
+        if (auto a = allergens.find(item->get_int64());
+            a != allergens.end() && !a->second.empty()) {
           std::string list;
           for (const auto& name : a->second) list += (list.empty() ? "" : ", ") + name;
           lines.push_back("   ALLERGENS: " + list);
@@ -85,12 +87,22 @@ std::string escposTicket(const std::vector<std::string>& lines) {
   std::string out = "\x1b@";  // initialise
   for (size_t i = 0; i < lines.size(); ++i) {
     const bool big = lines[i].rfind("ORDER #", 0) == 0 || lines[i] == "*** REPRINT ***";
-    if (big) out += "\x1b" "E\x01" "\x1d!\x11";  // bold, double width and height
+    if (big)
+      out +=
+          "\x1b"
+          "E\x01"
+          "\x1d!\x11";  // bold, double width and height
     out += lines[i];
     out += '\n';
-    if (big) out += std::string("\x1d!\x00\x1b" "E\x00", 6);
+    if (big)
+      out += std::string(
+          "\x1d!\x00\x1b"
+          "E\x00",
+          6);
   }
-  out += "\n\n\n\x1d" "VA\x03";  // feed, then cut
+  out +=
+      "\n\n\n\x1d"
+      "VA\x03";  // feed, then cut
   return out;
 }
 

@@ -166,7 +166,8 @@ int runPrintCommand(int argc, char** argv) {
   cli.add_option("--data-dir", dataDir, "the server's data folder (SQLite)")
       ->envname("BRIGADE_DATA_DIR")
       ->capture_default_str();
-  cli.add_option("--db", db, "postgres://... when the nodes share PostgreSQL")->envname("BRIGADE_DB");
+  cli.add_option("--db", db, "postgres://... when the nodes share PostgreSQL")
+      ->envname("BRIGADE_DB");
   try {
     cli.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -220,8 +221,7 @@ int runPrintCommand(int argc, char** argv) {
       for (const auto& item : section.items) allergens[item.id] = item.allergens;
     }
   }
-  std::cout << "brigade print: following from seq " << state.seq << " to " << printer
-            << std::endl;
+  std::cout << "brigade print: following from seq " << state.seq << " to " << printer << std::endl;
 
   while (!stopping) {
     auto page = store::await<store::ChangePage>(

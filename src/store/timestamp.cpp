@@ -18,4 +18,20 @@ std::string formatTimestamp(SystemClock::time_point tp) {
   return buf;
 }
 
+std::optional<SystemClock::time_point> parseTimestamp(const std::string& text) {
+  std::tm tm{};
+  int millis = 0;
+  char z = 0;
+  if (text.size() != 24 ||
+      std::sscanf(text.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d.%3d%c", &tm.tm_year, &tm.tm_mon,
+                  &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &millis, &z) != 8 ||
+      z != 'Z') {
+    return std::nullopt;
+  }
+  tm.tm_year -= 1900;
+  tm.tm_mon -= 1;
+  return SystemClock::time_point(std::chrono::seconds(timegm(&tm))) +
+         std::chrono::milliseconds(millis);
+}
+
 }  // namespace brigade::store

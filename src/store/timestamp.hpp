@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <functional>
+#include <optional>
 #include <string>
 
 namespace brigade::store {
@@ -13,5 +14,7 @@ using WallClock = std::function<SystemClock::time_point()>;
 // timestamps compare correctly as strings in SQL. The change triggers produce the same
 // shape with strftime('%Y-%m-%dT%H:%M:%fZ').
 std::string formatTimestamp(SystemClock::time_point tp);
+// The inverse, for that exact shape only; nullopt otherwise.
+std::optional<SystemClock::time_point> parseTimestamp(const std::string& text);
 
 }  // namespace brigade::store

@@ -121,7 +121,15 @@ void SqlStore::updateOrder(OrderUpdate update, Callback<Order> done) {
         if (update.check) {
           if (auto r = update.check(*cur); !r) return r.error();
         }
-        const std::string at = now();
+        // An order's updated_at strictly increases, also within one millisecond, so every
+        // change of it has its own time (a kitchen printer tells an acceptance, whose history
+        // entry has the change's time, from a later change of the accepted order by it).
+        std::string at = now();
+        if (at <= cur->updated_at) {
+          if (auto last = parseTimestamp(cur->updated_at)) {
+            at = formatTimestamp(*last + std::chrono::milliseconds(1));
+          }
+        }
         if (update.status) {
           // History first: the orders row update below fires the capture trigger, whose
           // document must already show the new entry.
@@ -212,8 +220,8 @@ void SqlStore::orderTimings(std::string from, std::string to,
         Step rc;
         while ((rc = st->step()) == Step::kRow) {
           index[st->int64(0)] = out.size();
-          out.push_back(OrderTiming{st->int64(0), st->text(1), st->optText(2), st->optText(3),
-                                    st->optText(4), {}});
+          out.push_back(OrderTiming{
+              st->int64(0), st->text(1), st->optText(2), st->optText(3), st->optText(4), {}});
         }
         if (rc != Step::kDone) return c.lastError(rc);
         if (out.empty()) return out;

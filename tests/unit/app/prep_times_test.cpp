@@ -26,16 +26,28 @@ TEST(PrepTimes, TodayByLocalHourAndItemsOverTheWeek) {
   // Today in Seoul: 2026-12-01T15:00Z to 2026-12-02T15:00Z.
   std::vector<store::OrderTiming> orders{
       // 11:00 local: accepted at once, ready after 12 min, delivered 40 min after placing.
-      {1, "2026-12-02T02:00:00.000Z", "2026-12-02T02:00:00.000Z", "2026-12-02T02:12:00.000Z",
-       "2026-12-02T02:40:00.000Z", {{7, "Burger"}, {8, "Fries"}}},
+      {1,
+       "2026-12-02T02:00:00.000Z",
+       "2026-12-02T02:00:00.000Z",
+       "2026-12-02T02:12:00.000Z",
+       "2026-12-02T02:40:00.000Z",
+       {{7, "Burger"}, {8, "Fries"}}},
       // 11:30 local: prep 20 min, not delivered yet.
-      {2, "2026-12-02T02:30:00.000Z", "2026-12-02T02:31:00.000Z", "2026-12-02T02:51:00.000Z",
-       std::nullopt, {{7, "Burger"}}},
+      {2,
+       "2026-12-02T02:30:00.000Z",
+       "2026-12-02T02:31:00.000Z",
+       "2026-12-02T02:51:00.000Z",
+       std::nullopt,
+       {{7, "Burger"}}},
       // 19:00 local, rejected: no times.
       {3, "2026-12-02T10:00:00.000Z", std::nullopt, std::nullopt, std::nullopt, {{8, "Fries"}}},
       // Three days ago: counts for the items only.
-      {4, "2026-11-29T03:00:00.000Z", "2026-11-29T03:00:00.000Z", "2026-11-29T03:30:00.000Z",
-       std::nullopt, {{7, "Burger"}}},
+      {4,
+       "2026-11-29T03:00:00.000Z",
+       "2026-11-29T03:00:00.000Z",
+       "2026-11-29T03:30:00.000Z",
+       std::nullopt,
+       {{7, "Burger"}}},
   };
   auto m = measuredTimes(orders, at("2026-12-01T15:00:00Z"), at("2026-12-02T15:00:00Z"), seoul);
   const auto& prep = m.at("prep_minutes").as_object();

@@ -360,6 +360,27 @@ TEST_P(StoreTest, ChangesNameTheRiderAnOrderWasTakenFrom) {
   EXPECT_FALSE(readAll().changes.back()->previous_rider_id);  // the rider did not change
 }
 
+TEST_P(StoreTest, AnOrdersUpdatedAtStrictlyIncreasesWithinAMillisecond) {
+  auto f = basics();
+  auto o = addOrder(f.customer.id, f.burger.id);
+  // The clock stands still: every update lands in the same millisecond.
+  StoreOptions frozen;
+  const auto at = SystemClock::now();
+  frozen.clock = [at] { return at; };
+  store_.reset();
+  store_ = GetParam().open(dir_.path(), frozen, true);
+  std::string last = o.updated_at;
+  for (int i = 1; i <= 5; ++i) {
+    OrderUpdate u;
+    u.id = o.id;
+    u.prep_minutes = std::optional<int64_t>(i);
+    auto next = must<Order>([&](auto done) { s().updateOrder(u, done); });
+    EXPECT_GT(next.updated_at, last);
+    last = next.updated_at;
+  }
+  EXPECT_EQ(must<Order>([&](auto done) { s().getOrder(o.id, done); }).updated_at, last);
+}
+
 TEST_P(StoreTest, AVetoingCheckWritesNothingAndEmitsNoChange) {
   auto f = basics();
   auto o = addOrder(f.customer.id, f.burger.id);

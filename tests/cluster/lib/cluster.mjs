@@ -29,19 +29,19 @@ process.on("exit", () => {
   }
 });
 
-function env() {
+function env(nodeArgs = "") {
   return {
     ...process.env,
     BRIGADE_BIN: brigadeBinary(),
     CLUSTER_FAST_HASH: "1",
-    CLUSTER_NODE_ARGS: NODE_ARGS,
+    CLUSTER_NODE_ARGS: `${NODE_ARGS} ${nodeArgs}`.trim(),
   };
 }
 
 // Runs `scripts/cluster.sh args...`; resolves with its stdout, rejects with its stderr.
-function script(args, timeoutMs = 120000) {
+function script(args, timeoutMs = 120000, nodeArgs = "") {
   return new Promise((resolve, reject) => {
-    execFile("bash", [SCRIPT, ...args], { env: env(), timeout: timeoutMs, maxBuffer: 16 << 20 }, (error, stdout, stderr) => {
+    execFile("bash", [SCRIPT, ...args], { env: env(nodeArgs), timeout: timeoutMs, maxBuffer: 16 << 20 }, (error, stdout, stderr) => {
       if (error) {
         reject(new Error(`cluster.sh ${args.join(" ")} failed (${error.code ?? error.signal}): ${stderr.trim()}`));
       } else {
@@ -66,14 +66,14 @@ function pgScript(args, timeoutMs = 120000) {
 //     status(), psql(sql), down() }
 // where url is HAProxy's, node(id) the {id, url} of one node (usable wherever the live
 // harness wants a server: it only reads .url), and psql(sql) resolves with the rows of
-// a query, each an array of strings.
-export async function startCluster({ nodes = 3 } = {}) {
+// a query, each an array of strings. `nodeArgs`: more flags for every node (a string).
+export async function startCluster({ nodes = 3, nodeArgs = "" } = {}) {
   const dir = mkdtempSync("/tmp/brigade-cluster-");
   live.add(dir);
   const args = ["--dir", dir];
   let out;
   try {
-    out = await script(["up", "--nodes", String(nodes), ...args]);
+    out = await script(["up", "--nodes", String(nodes), ...args], 120000, nodeArgs);
   } catch (error) {
     live.delete(dir);
     try {
@@ -98,7 +98,7 @@ export async function startCluster({ nodes = 3 } = {}) {
     },
     kill: (id) => script(["kill", id, ...args]),
     stop: (id) => script(["stop", id, ...args]),
-    start: (id) => script(["start", id, ...args]),
+    start: (id) => script(["start", id, ...args], 120000, nodeArgs),
     pgRestart: (mode = "fast") => script(["pg-restart", mode, ...args]),
     // PostgreSQL down and up again, on the same port (scripts/pg.sh directly:
     // cluster.sh only restarts it in one go).

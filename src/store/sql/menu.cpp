@@ -74,11 +74,13 @@ void SqlStore::updateCategory(int64_t id, MenuCategoryPatch patch,
         }
         auto st = c.statement(
             "UPDATE menu_categories SET name = ?, position = ?, updated_at = ?, "
-            "version = version + 1 WHERE id = ?");
+            "version = version + 1 WHERE id = ? AND version = ?");
         if (!st) return st.error();
         st->bind(1, patch.name.value_or(cur->name)).bind(2, patch.position.value_or(cur->position));
-        st->bind(3, now()).bind(4, id);
+        st->bind(3, now()).bind(4, id).bind(5, cur->version);
         if (const Step rc = st->step(); rc != Step::kDone) return c.lastError(rc);
+        // Changed by another writer since it was read (several nodes): not overwritten.
+        if (c.changes() == 0) return versionConflict("category", id, cur->version + 1);
         return categoryById(c, id);
       },
       std::move(done));
@@ -223,7 +225,7 @@ void SqlStore::updateMenuItem(int64_t id, MenuItemPatch patch,
         auto st = c.statement(
             "UPDATE menu_items SET category_id = ?, name = ?, description = ?, price_cents = ?, "
             "available = ?, position = ?, updated_at = ?, option_groups = ?, allergens = ?, "
-            "version = version + 1 WHERE id = ?");
+            "version = version + 1 WHERE id = ? AND version = ?");
         if (!st) return st.error();
         st->bind(1, patch.category_id.value_or(cur->category_id));
         st->bind(2, patch.name.value_or(cur->name));
@@ -233,7 +235,10 @@ void SqlStore::updateMenuItem(int64_t id, MenuItemPatch patch,
         st->bind(6, patch.position.value_or(cur->position));
         st->bind(7, now()).bind(8, json(optionGroupsJson(groups)));
         st->bind(9, json(stringsJson(patch.allergens.value_or(cur->allergens)))).bind(10, id);
+        st->bind(11, cur->version);
         if (const Step rc = st->step(); rc != Step::kDone) return c.lastError(rc);
+        // Changed by another writer since it was read (several nodes): not overwritten.
+        if (c.changes() == 0) return versionConflict("menu item", id, cur->version + 1);
         return itemById(c, id);
       },
       std::move(done));

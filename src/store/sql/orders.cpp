@@ -139,7 +139,12 @@ void SqlStore::updateOrder(OrderUpdate update, Callback<Order> done) {
               "?4)");
           if (!h) return h.error();
           h->bind(1, update.id).bind(2, toString(*update.status)).bind(3, at).bind(4, update.by);
-          if (const Step rc = h->step(); rc != Step::kDone) return c.lastError(rc);
+          if (const Step rc = h->step(); rc != Step::kDone) {
+            // Another writer appended this entry number first (it moved the order since it
+            // was read above, on another node): the same race as a stale version.
+            if (rc == Step::kUnique) return versionConflict("order", update.id, cur->version + 1);
+            return c.lastError(rc);
+          }
         }
         auto st = c.statement(
             "UPDATE orders SET status = ?, status_reason = ?, rider_id = ?, prep_minutes = ?, "
@@ -155,6 +160,10 @@ void SqlStore::updateOrder(OrderUpdate update, Callback<Order> done) {
           return makeError(errc::kNotFound, "rider_id: no such user");
         }
         if (rc != Step::kDone) return c.lastError(rc);
+        // Another writer (a node, a batch on another connection) committed a change of this
+        // order after it was read above: the row no longer has that version. The error rolls
+        // this write back, history entry included.
+        if (c.changes() == 0) return versionConflict("order", update.id, cur->version + 1);
         Order next = std::move(*cur);
         if (update.status) {
           next.status = *update.status;

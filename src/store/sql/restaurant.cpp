@@ -21,11 +21,13 @@ void SqlStore::updateRestaurant(std::string settings, std::optional<int64_t> exp
         }
         auto st = c.statement(
             "UPDATE restaurant SET settings = ?, updated_at = ?, version = version + 1 "
-            "WHERE id = 1");
+            "WHERE id = 1 AND version = ?");
         if (!st) return st.error();
         const std::string at = now();
-        st->bind(1, settings).bind(2, at);
+        st->bind(1, settings).bind(2, at).bind(3, cur->version);
         if (const Step rc = st->step(); rc != Step::kDone) return c.lastError(rc);
+        // Changed by another writer since it was read (another node): not overwritten.
+        if (c.changes() == 0) return versionConflict("restaurant", 1, cur->version + 1);
         return Restaurant{settings, cur->version + 1, at};
       },
       std::move(done));

@@ -5,7 +5,15 @@
 // keeping the ids, the customer's menu follows live and the placed order stays as it was.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launchBrowser, newContext, DESKTOP, PHONE, signIn, collectErrors, rest } from './lib.mjs';
+import { join } from 'node:path';
+import { startServer, launchBrowser, newContext, DESKTOP, PHONE, signIn, collectErrors, rest, repo } from './lib.mjs';
+
+// With BRIGADE_SCREENSHOTS=1: docs/screenshots/customer-options.png (the option sheet) and
+// admin-menu-options.png (the option and allergen editor).
+const SHOTS = process.env.BRIGADE_SCREENSHOTS === '1' ? join(repo, 'docs/screenshots') : null;
+const shot = async (page, name) => {
+  if (SHOTS) await page.screenshot({ path: join(SHOTS, name), animations: 'disabled' });
+};
 
 let server, browser, api, adminToken;
 let adminCtx, customerCtx, admin, customer;
@@ -131,6 +139,7 @@ test('the option sheet: a size first, no sold-out extra, at most two extras, the
   assert.equal(await sheet().getByRole('checkbox', { name: /^Cheese/ }).isChecked(), true);
   assert.equal(await sheet().getByRole('checkbox', { name: /^Bacon/ }).isChecked(), true);
   assert.match(await addButton().innerText(), money(FULL));
+  await shot(customer, 'customer-options.png');
 
   // The cart is empty, so nothing covers the sheet yet.
   await addButton().click();
@@ -331,6 +340,7 @@ test('the option editor changes a price keeping the ids; the customer follows li
   const form = admin.locator('form.item-form');
   for (const a of ['gluten', 'milk']) assert.equal(await form.getByRole('checkbox', { name: a, exact: true }).isChecked(), true, a);
   assert.equal(await form.getByRole('checkbox', { name: 'eggs', exact: true }).isChecked(), false);
+  await shot(admin, 'admin-menu-options.png');
 
   await text.fill('Size [1-1]: Regular, Large +2.50');
   const patched = admin.waitForResponse((r) => r.url().endsWith(`/api/menu/items/${burger.id}`) && r.request().method() === 'PATCH');

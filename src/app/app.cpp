@@ -50,21 +50,13 @@ std::string hashHex(std::string_view bytes) {
   return tokenHash(bytes);
 }
 
-// Milliseconds from `now` until an RFC 3339 UTC time ("2026-11-25T14:24:50.682Z");
+// Milliseconds from `now` until a store timestamp ("2026-11-25T14:24:50.682Z");
 // 0 when it is past or unreadable.
 int64_t msUntil(const std::string& at, std::chrono::system_clock::time_point now) {
-  std::tm tm{};
-  int millis = 0;
-  if (std::sscanf(at.c_str(), "%d-%d-%dT%d:%d:%d.%dZ", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
-                  &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &millis) < 6) {
-    return 0;
-  }
-  tm.tm_year -= 1900;
-  tm.tm_mon -= 1;
-  int64_t when = static_cast<int64_t>(timegm(&tm)) * 1000 + millis;
-  int64_t nowAt =
-      std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
-  return std::max<int64_t>(0, when - nowAt);
+  auto when = store::parseTimestamp(at);
+  if (!when) return 0;
+  return std::max<int64_t>(
+      0, std::chrono::duration_cast<std::chrono::milliseconds>(*when - now).count());
 }
 
 }  // namespace

@@ -166,6 +166,13 @@ RestaurantSettings readSettings(const json::object& stored, int64_t version,
   return s;
 }
 
+RestaurantSettings readChangeDocument(const json::object& document) {
+  const auto* version = document.if_contains("version");
+  const auto* at = document.if_contains("updated_at");
+  return readSettings(document, version && version->is_int64() ? version->get_int64() : 0,
+                      at && at->is_string() ? std::string(at->get_string()) : "");
+}
+
 std::optional<ApiError> applyPatch(const json::object& patch, SysTime now, RestaurantSettings& s) {
   static const std::set<std::string> kKnown{"name",
                                             "timezone",

@@ -61,6 +61,10 @@ RestaurantSettings readSettings(const store::Restaurant& record);
 RestaurantSettings readSettings(const json::object& stored, int64_t version,
                                 std::string updated_at);
 
+// The settings a restaurant change carries (the stored object with `version` and
+// `updated_at`, docs/STORE.md); version 0 when it has none.
+RestaurantSettings readChangeDocument(const json::object& document);
+
 // Applies a PATCH body to `settings`: the first problem as a 422 naming its field, and
 // unknown fields are refused by name. `if_version` is the caller's, not checked here.
 std::optional<ApiError> applyPatch(const json::object& patch, SysTime now,

@@ -19,11 +19,8 @@ RestaurantService::RestaurantService(store::Store& store, std::shared_ptr<Clock>
         const auto& c = *event.change;
         if (c.collection != store::kRestaurant || c.op == store::ChangeOp::kDelete) return;
         const auto* version = c.document.if_contains("version");
-        const auto* at = c.document.if_contains("updated_at");
         if (!version || !version->is_int64()) return;
-        remember(std::make_shared<RestaurantSettings>(
-            readSettings(c.document, version->get_int64(),
-                         at && at->is_string() ? std::string(at->get_string()) : "")));
+        remember(std::make_shared<RestaurantSettings>(readChangeDocument(c.document)));
       });
   // Start-up: what the database holds now (the defaults if it cannot say yet).
   auto record = store::await<store::Restaurant>([&](auto done) { store_.getRestaurant(done); });
@@ -121,11 +118,7 @@ void RestaurantService::edit(std::optional<int64_t> if_version, Edit edit, Done 
 }
 
 json::object RestaurantService::viewOf(const json::object& document) const {
-  const auto* version = document.if_contains("version");
-  const auto* at = document.if_contains("updated_at");
-  auto settings = readSettings(document, version && version->is_int64() ? version->get_int64() : 0,
-                               at && at->is_string() ? std::string(at->get_string()) : "");
-  return toView(settings, clock_->wallNow());
+  return toView(readChangeDocument(document), clock_->wallNow());
 }
 
 void RestaurantService::routes(ApiRouter& r) {

@@ -12,10 +12,9 @@
 #include "app/app.hpp"
 #include "app/fields.hpp"
 #include "app/passwords.hpp"
+#include "server/tool_store.hpp"
 #include "store/await.hpp"
 #include "store/errors.hpp"
-#include "store/postgres/postgres_store.hpp"
-#include "store/sqlite/sqlite_store.hpp"
 
 namespace brigade::server {
 namespace {
@@ -69,21 +68,6 @@ std::optional<std::string> newPassword() {
   return password;
 }
 
-std::unique_ptr<store::Store> openStore(const std::string& db, const std::string& dataDir) {
-  if (!db.empty()) {
-    store::postgres::PostgresOptions options;
-    options.url = db;
-    options.node_id = "admin";
-    options.writers = 1;
-    options.readers = 1;
-    return store::postgres::openPostgresStore(options);
-  }
-  std::filesystem::create_directories(dataDir);
-  store::sqlite::SqliteOptions options;
-  options.path = (std::filesystem::path(dataDir) / "brigade.db").string();
-  return store::sqlite::openSqliteStore(options);
-}
-
 }  // namespace
 
 int runAdminCommand(int argc, char** argv) {
@@ -129,7 +113,7 @@ int runAdminCommand(int argc, char** argv) {
 
   std::unique_ptr<store::Store> store;
   try {
-    store = openStore(db, dataDir);
+    store = openToolStore(db, dataDir, "admin", true);
   } catch (const std::exception& e) {
     std::cerr << "brigade: cannot open the database: " << e.what() << "\n";
     return 2;

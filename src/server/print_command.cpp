@@ -18,10 +18,9 @@
 #include <thread>
 
 #include "app/ticket.hpp"
+#include "server/tool_store.hpp"
 #include "store/await.hpp"
 #include "store/errors.hpp"
-#include "store/postgres/postgres_store.hpp"
-#include "store/sqlite/sqlite_store.hpp"
 
 namespace brigade::server {
 namespace {
@@ -134,20 +133,6 @@ bool sendTicket(const std::string& host, const std::string& port, const std::str
   return true;
 }
 
-std::unique_ptr<store::Store> openStore(const std::string& db, const std::string& dataDir) {
-  if (!db.empty()) {
-    store::postgres::PostgresOptions options;
-    options.url = db;
-    options.node_id = "print";
-    options.writers = 1;
-    options.readers = 1;
-    return store::postgres::openPostgresStore(options);
-  }
-  store::sqlite::SqliteOptions options;
-  options.path = (std::filesystem::path(dataDir) / "brigade.db").string();
-  return store::sqlite::openSqliteStore(options);
-}
-
 void sleepFor(std::chrono::milliseconds ms) {
   for (auto left = ms; left.count() > 0 && !stopping; left -= std::chrono::milliseconds(50)) {
     std::this_thread::sleep_for(std::min(left, std::chrono::milliseconds(50)));
@@ -186,7 +171,7 @@ int runPrintCommand(int argc, char** argv) {
 
   std::unique_ptr<store::Store> store;
   try {
-    store = openStore(db, dataDir);
+    store = openToolStore(db, dataDir, "print", false);
   } catch (const std::exception& e) {
     std::cerr << "brigade: cannot open the database: " << e.what() << "\n";
     return 2;

@@ -132,9 +132,12 @@ std::string doc(const char* tmpl, std::string_view row) {
 
 // Capture of a menu table: one change per insert, update (the version moved: always, given
 // the bump trigger) and delete, in the writer's transaction.
-std::string menuTriggers(std::string_view table, const char* json) {
+// The capture function of a menu-like table (one change per insert, update and delete, in
+// the writer's transaction); CREATE OR REPLACE, so a later migration can give it a new
+// document.
+std::string menuCaptureFunction(std::string_view table, const char* json) {
   std::string sql = R"SQL(
-CREATE FUNCTION brigade_capture_@T@() RETURNS trigger LANGUAGE plpgsql AS $fn$
+CREATE OR REPLACE FUNCTION brigade_capture_@T@() RETURNS trigger LANGUAGE plpgsql AS $fn$
 BEGIN
   IF TG_OP = 'INSERT' THEN
     INSERT INTO changes(collection, op, record_id, document)
@@ -149,6 +152,15 @@ BEGIN
   RETURN NULL;
 END
 $fn$;
+)SQL";
+  sql = replaceAll(sql, "@DOC_NEW@", doc(json, "NEW"));
+  sql = replaceAll(sql, "@DOC_OLD@", doc(json, "OLD"));
+  return replaceAll(sql, "@T@", table);
+}
+
+// Capture of a menu table: its function, the version bump and the three capture triggers.
+std::string menuTriggers(std::string_view table, const char* json) {
+  std::string sql = R"SQL(
 CREATE TRIGGER @T@_bump_version BEFORE UPDATE ON @T@
   FOR EACH ROW WHEN (NEW.version = OLD.version) EXECUTE FUNCTION brigade_bump_version();
 CREATE TRIGGER @T@_capture_insert AFTER INSERT ON @T@
@@ -159,9 +171,35 @@ CREATE TRIGGER @T@_capture_update AFTER UPDATE ON @T@
 CREATE TRIGGER @T@_capture_delete AFTER DELETE ON @T@
   FOR EACH ROW EXECUTE FUNCTION brigade_capture_@T@();
 )SQL";
-  sql = replaceAll(sql, "@DOC_NEW@", doc(json, "NEW"));
-  sql = replaceAll(sql, "@DOC_OLD@", doc(json, "OLD"));
-  return replaceAll(sql, "@T@", table);
+  return menuCaptureFunction(table, json) + replaceAll(sql, "@T@", table);
+}
+
+// The orders' capture function for an order document template: the change names its
+// customer and rider (audience columns), and an update the rider the order was just taken
+// from (unassigned or reassigned). CREATE OR REPLACE, as above.
+std::string ordersCaptureFunction(const char* json) {
+  std::string sql = R"SQL(
+CREATE OR REPLACE FUNCTION brigade_capture_orders() RETURNS trigger LANGUAGE plpgsql AS $fn$
+BEGIN
+  IF TG_OP = 'INSERT' THEN
+    INSERT INTO changes(collection, op, record_id, document, customer_id, rider_id)
+    VALUES ('orders', 'insert', NEW.id, @ORDER_DOC_NEW@, NEW.customer_id, NEW.rider_id);
+  ELSIF TG_OP = 'UPDATE' THEN
+    INSERT INTO changes(collection, op, record_id, document, customer_id, rider_id,
+                        previous_rider_id)
+    VALUES ('orders', 'update', NEW.id, @ORDER_DOC_NEW@, NEW.customer_id, NEW.rider_id,
+            CASE WHEN OLD.rider_id IS DISTINCT FROM NEW.rider_id THEN OLD.rider_id END);
+  ELSE
+    INSERT INTO changes(collection, op, record_id, document, customer_id, rider_id)
+    VALUES ('orders', 'delete', OLD.id, @ORDER_DOC_OLD@, OLD.customer_id, OLD.rider_id);
+    RETURN OLD;  -- BEFORE DELETE: NULL would cancel the delete.
+  END IF;
+  RETURN NULL;
+END
+$fn$;
+)SQL";
+  sql = replaceAll(sql, "@ORDER_DOC_NEW@", doc(json, "NEW"));
+  return replaceAll(sql, "@ORDER_DOC_OLD@", doc(json, "OLD"));
 }
 
 std::string migration1() {
@@ -356,25 +394,7 @@ BEGIN
 END
 $fn$;
 
-CREATE FUNCTION brigade_capture_orders() RETURNS trigger LANGUAGE plpgsql AS $fn$
-BEGIN
-  IF TG_OP = 'INSERT' THEN
-    INSERT INTO changes(collection, op, record_id, document, customer_id, rider_id)
-    VALUES ('orders', 'insert', NEW.id, @ORDER_DOC_NEW@, NEW.customer_id, NEW.rider_id);
-  ELSIF TG_OP = 'UPDATE' THEN
-    -- Names the rider the order was just taken from (unassigned or reassigned).
-    INSERT INTO changes(collection, op, record_id, document, customer_id, rider_id,
-                        previous_rider_id)
-    VALUES ('orders', 'update', NEW.id, @ORDER_DOC_NEW@, NEW.customer_id, NEW.rider_id,
-            CASE WHEN OLD.rider_id IS DISTINCT FROM NEW.rider_id THEN OLD.rider_id END);
-  ELSE
-    INSERT INTO changes(collection, op, record_id, document, customer_id, rider_id)
-    VALUES ('orders', 'delete', OLD.id, @ORDER_DOC_OLD@, OLD.customer_id, OLD.rider_id);
-    RETURN OLD;  -- BEFORE DELETE: NULL would cancel the delete.
-  END IF;
-  RETURN NULL;
-END
-$fn$;
+@CAPTURE_ORDERS@
 CREATE TRIGGER orders_bump_version BEFORE UPDATE ON orders
   FOR EACH ROW WHEN (NEW.version = OLD.version) EXECUTE FUNCTION brigade_bump_version();
 CREATE TRIGGER orders_capture_insert AFTER INSERT ON orders
@@ -387,8 +407,7 @@ CREATE TRIGGER orders_capture_delete BEFORE DELETE ON orders
   FOR EACH ROW EXECUTE FUNCTION brigade_capture_orders();
 )SQL";
   sql = replaceAll(sql, "@ORDER_DOC_O@", doc(kOrderJson, "o"));
-  sql = replaceAll(sql, "@ORDER_DOC_NEW@", doc(kOrderJson, "NEW"));
-  sql = replaceAll(sql, "@ORDER_DOC_OLD@", doc(kOrderJson, "OLD"));
+  sql = replaceAll(sql, "@CAPTURE_ORDERS@", ordersCaptureFunction(kOrderJson));
   sql += menuTriggers("menu_categories", kCategoryJson);
   sql += menuTriggers("menu_items", kItemJson);
   return sql;
@@ -421,45 +440,10 @@ CREATE TABLE menu_option_ids(id bigint GENERATED BY DEFAULT AS IDENTITY PRIMARY 
   claimed integer NOT NULL);
 CREATE OR REPLACE VIEW order_documents AS SELECT o.id AS id, @ORDER_DOC_O@ AS document
   FROM orders AS o;
-CREATE OR REPLACE FUNCTION brigade_capture_orders() RETURNS trigger LANGUAGE plpgsql AS $fn$
-BEGIN
-  IF TG_OP = 'INSERT' THEN
-    INSERT INTO changes(collection, op, record_id, document, customer_id, rider_id)
-    VALUES ('orders', 'insert', NEW.id, @ORDER_DOC_NEW@, NEW.customer_id, NEW.rider_id);
-  ELSIF TG_OP = 'UPDATE' THEN
-    INSERT INTO changes(collection, op, record_id, document, customer_id, rider_id,
-                        previous_rider_id)
-    VALUES ('orders', 'update', NEW.id, @ORDER_DOC_NEW@, NEW.customer_id, NEW.rider_id,
-            CASE WHEN OLD.rider_id IS DISTINCT FROM NEW.rider_id THEN OLD.rider_id END);
-  ELSE
-    INSERT INTO changes(collection, op, record_id, document, customer_id, rider_id)
-    VALUES ('orders', 'delete', OLD.id, @ORDER_DOC_OLD@, OLD.customer_id, OLD.rider_id);
-    RETURN OLD;
-  END IF;
-  RETURN NULL;
-END
-$fn$;
-CREATE OR REPLACE FUNCTION brigade_capture_menu_items() RETURNS trigger LANGUAGE plpgsql AS $fn$
-BEGIN
-  IF TG_OP = 'INSERT' THEN
-    INSERT INTO changes(collection, op, record_id, document)
-    VALUES ('menu_items', 'insert', NEW.id, @ITEM_DOC_NEW@);
-  ELSIF TG_OP = 'UPDATE' THEN
-    INSERT INTO changes(collection, op, record_id, document)
-    VALUES ('menu_items', 'update', NEW.id, @ITEM_DOC_NEW@);
-  ELSE
-    INSERT INTO changes(collection, op, record_id, document)
-    VALUES ('menu_items', 'delete', OLD.id, @ITEM_DOC_OLD@);
-  END IF;
-  RETURN NULL;
-END
-$fn$;
 )SQL";
   sql = replaceAll(sql, "@ORDER_DOC_O@", doc(kOrderJson3.c_str(), "o"));
-  sql = replaceAll(sql, "@ORDER_DOC_NEW@", doc(kOrderJson3.c_str(), "NEW"));
-  sql = replaceAll(sql, "@ORDER_DOC_OLD@", doc(kOrderJson3.c_str(), "OLD"));
-  sql = replaceAll(sql, "@ITEM_DOC_NEW@", doc(kItemJson3.c_str(), "NEW"));
-  return replaceAll(sql, "@ITEM_DOC_OLD@", doc(kItemJson3.c_str(), "OLD"));
+  return sql + ordersCaptureFunction(kOrderJson3.c_str()) +
+         menuCaptureFunction("menu_items", kItemJson3.c_str());
 }
 
 }  // namespace

@@ -28,7 +28,7 @@ struct WhenAllDone {
 std::string roomOf(const Caller& caller) {
   switch (caller.role) {
     case Role::kAdmin:
-      return "admins";
+      return std::string(kAdminsRoom);
     case Role::kCustomer:
       return "customer:" + std::to_string(caller.id);
     case Role::kRider:
@@ -205,7 +205,7 @@ void Live::onChange(const store::ChangePtr& change) {
   const auto& c = *change;
   auto tag = static_cast<uint64_t>(c.seq);
   if (c.collection == store::kOrders) {
-    auto broadcast = io_.to("admins");
+    auto broadcast = io_.to(std::string(kAdminsRoom));
     if (auto customer = docId(c.document, "customer_id")) {
       broadcast = broadcast.to("customer:" + std::to_string(*customer));
     }
@@ -216,7 +216,8 @@ void Live::onChange(const store::ChangePtr& change) {
       broadcast = broadcast.to("rider:" + std::to_string(*c.previous_rider_id));
     }
     broadcast.emitRaw(orderEvent(c), tag);
-    if (c.op == store::ChangeOp::kInsert) io_.to("admins").emitRaw(alertEvent(c), tag);
+    if (c.op == store::ChangeOp::kInsert)
+      io_.to(std::string(kAdminsRoom)).emitRaw(alertEvent(c), tag);
     return;
   }
   sio::BroadcastOperator everyone(io_.of("/"));
@@ -552,7 +553,7 @@ void Live::relayLocation(int64_t riderId, const store::Location& at,
                                                        {"lat", at.lat},
                                                        {"lng", at.lng},
                                                        {"at", at.at}}};
-      io_.to("admins")
+      io_.to(std::string(kAdminsRoom))
           .to("customer:" + std::to_string(order.customer_id))
           .emitRaw(json::serialize(event));
     }

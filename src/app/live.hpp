@@ -22,6 +22,9 @@
 
 namespace brigade::app {
 
+// The room every admin socket is in (and only they).
+inline constexpr std::string_view kAdminsRoom = "admins";
+
 // Riders may have a location relayed at most once per this interval.
 inline constexpr int64_t kLocationIntervalMs = 1000;
 // How long the private id of a dropped connection stays valid for the stock

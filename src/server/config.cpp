@@ -57,6 +57,10 @@ Config parseConfig(int argc, char** argv) {
       ->envname("BRIGADE_METRICS_TOKEN");
   cli.add_option("--web-dir", config.webDir, "directory of the built panels")
       ->envname("BRIGADE_WEB_DIR");
+  cli.add_flag("--examples", config.examples,
+               "serve the example clients at /examples/ (the tutorial's client: "
+               "/examples/tutorial/, docs/FROM-THE-TUTORIAL.md)")
+      ->envname("BRIGADE_EXAMPLES");
   cli.add_option("--change-retention", config.retentionSeconds,
                  "seconds that changes are kept for replay and GET /api/changes (default 7 days)")
       ->envname("BRIGADE_CHANGE_RETENTION")

@@ -43,6 +43,7 @@ struct Config {
   // Tests only: time is the real clock plus an offset that POST /__test/clock moves
   // (server/test_clock.hpp). Refused unless listening on a loopback address.
   bool testClock = false;
+  bool examples = false;  // serve the example clients at /examples/
 };
 
 // Parses argv; exits the process on --help or a bad flag (start-up only).

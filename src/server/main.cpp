@@ -12,6 +12,7 @@
 #include "app/app.hpp"
 #include "app/demo.hpp"
 #include "app/live.hpp"
+#include "app/status_changed.hpp"
 #include "app/unanswered_orders.hpp"
 #include "core/log.hpp"
 #include "core/random.hpp"
@@ -186,12 +187,17 @@ int main(int argc, char** argv) {
   live.start();
   app::UnansweredOrders unanswered(app, io);
   unanswered.start();
+  app::StatusChanged statusChanged(app, io);
+  statusChanged.start();
   if (config.testClock) {
     server::mountTestClock(router, *clock, *store, live, unanswered);
     spdlog::warn("--test-clock: POST /__test/clock moves this server's time (tests only)");
   }
   // Read once, here: requests are answered from memory, never from the disk.
-  server::StaticFiles::index(server::findWebDir(config.webDir, argv[0])).mount(router);
+  server::StaticFiles::index(
+      server::findWebDir(config.webDir, argv[0]), {},
+      config.examples ? server::Examples::kServed : server::Examples::kLeftOut)
+      .mount(router);
 
   http::HttpOptions httpOptions;
   httpOptions.maxBody = app::kMaxBodyBytes;
@@ -225,8 +231,9 @@ int main(int argc, char** argv) {
   http.close();       // no new connections
   live.stop();        // no more change-stream callbacks (unsubscribe waits one out) or rechecks
   unanswered.stop();  // no new pass (one running ends in the store's answers below)
-  io.close();         // every socket leaves ("server shutting down"), sessions end: clients
-                      // reconnect (to another node behind a balancer)
+  statusChanged.stop();
+  io.close();  // every socket leaves ("server shutting down"), sessions end: clients
+               // reconnect (to another node behind a balancer)
   // Writes already queued commit and their answers reach the loops (bounded: a node
   // stopping while its database is unreachable still exits in time).
   auto flushed = std::make_shared<std::promise<void>>();

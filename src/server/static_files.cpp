@@ -95,7 +95,7 @@ std::optional<std::string> readCapped(const fs::path& path, uintmax_t cap, ReadE
 
 }  // namespace
 
-StaticFiles StaticFiles::index(const std::string& webDir, StaticLimits limits) {
+StaticFiles StaticFiles::index(const std::string& webDir, StaticLimits limits, Examples examples) {
   StaticFiles files;
   if (webDir.empty()) {
     spdlog::info("panels not built: the web paths answer a page saying so");
@@ -136,6 +136,7 @@ StaticFiles StaticFiles::index(const std::string& webDir, StaticLimits limits) {
 
   for (const auto& path : regular) {
     std::string relative = shown(path);
+    if (examples == Examples::kLeftOut && relative.starts_with(kExamplesDir)) continue;
     ReadError error;
     auto bytes = readCapped(path, limits.maxFile, error);
     if (!bytes) {

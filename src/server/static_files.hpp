@@ -22,6 +22,11 @@ struct StaticLimits {
   uintmax_t maxTotal = kMaxStaticTotal;
 };
 
+// The example clients (examples/, built into <web>/examples/) are served only when the
+// operator asks (--examples): they are teaching pages, not part of the product.
+inline constexpr std::string_view kExamplesDir = "examples/";
+enum class Examples { kLeftOut, kServed };
+
 // One indexed file with its answer's pieces, built once at start-up.
 struct StaticFile {
   std::string relativePath;  // "admin/index.html", '/'-separated
@@ -43,7 +48,8 @@ class StaticFiles {
  public:
   // An empty `webDir` means the panels are not built: mount() then serves a page
   // saying so. Files that cannot be read or exceed the limits are skipped.
-  static StaticFiles index(const std::string& webDir, StaticLimits limits = {});
+  static StaticFiles index(const std::string& webDir, StaticLimits limits = {},
+                           Examples examples = Examples::kLeftOut);
 
   // The file answering a (percent-decoded) request path: "/" + an indexed file's
   // path, or "/dir/" and "/dir" for a directory holding an index.html (so "/" is

@@ -285,7 +285,9 @@ struct OrderQuery {
   std::optional<int64_t> customer_id;
   std::optional<int64_t> rider_id;
   std::optional<OrderStatus> status;
+  std::vector<OrderStatus> statuses;          // when not empty: only orders in one of these
   std::optional<int64_t> before_id;           // only orders with a smaller id (older)
+  std::optional<std::string> created_from;    // only orders created at or after this time
   std::optional<std::string> created_before;  // only orders created before this time
   bool oldest_first = false;                  // default: newest first
   int64_t limit = 50;                         // clamped to 1..kMaxOrderListLimit

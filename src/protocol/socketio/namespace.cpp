@@ -47,15 +47,31 @@ size_t Namespace::socketCount() const {
   return total;
 }
 
+void Namespace::countRoom(const std::string& room) {
+  if (loops_.started()) throw std::logic_error("sio::Namespace::countRoom after the loops started");
+  counted_.try_emplace(room, std::make_unique<std::atomic<size_t>>(0));
+}
+
+size_t Namespace::roomSize(const std::string& room) const {
+  auto it = counted_.find(room);
+  return it == counted_.end() ? 0 : it->second->load(std::memory_order_relaxed);
+}
+
 void Namespace::joined(detail::EngineAccess, Socket& socket, const std::string& room) {
-  shard(kEngine, socket.loop()).rooms[room].insert(&socket);
+  bool added = shard(kEngine, socket.loop()).rooms[room].insert(&socket).second;
+  if (auto it = counted_.find(room); added && it != counted_.end()) {
+    it->second->fetch_add(1, std::memory_order_relaxed);
+  }
 }
 
 void Namespace::left(detail::EngineAccess, Socket& socket, const std::string& room) {
   auto& rooms = shard(kEngine, socket.loop()).rooms;
   if (auto r = rooms.find(room); r != rooms.end()) {
-    r->second.erase(&socket);
+    bool removed = r->second.erase(&socket) > 0;
     if (r->second.empty()) rooms.erase(r);
+    if (auto it = counted_.find(room); removed && it != counted_.end()) {
+      it->second->fetch_sub(1, std::memory_order_relaxed);
+    }
   }
 }
 

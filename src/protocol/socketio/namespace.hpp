@@ -3,10 +3,12 @@
 // A namespace: its middleware and connection handlers (set at start-up, before the
 // loops run, then only read), and per loop a shard of its sockets and rooms.
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "net/loop.hpp"
@@ -48,6 +50,12 @@ class Namespace {
   }
   // Sockets connected now, over all loops (approximate while they come and go).
   size_t socketCount() const;
+  // Start-up only: keep a count of the sockets in `room`, so that roomSize() can tell from
+  // any thread whether anyone is there (work for a room nobody is in can be skipped).
+  void countRoom(const std::string& room);
+  // Sockets in a room passed to countRoom() (approximate while they come and go); 0 for
+  // any other room.
+  size_t roomSize(const std::string& room) const;
 
   // Engine-internal (client, socket, broadcast, server).
   net::LoopGroup& loops(detail::EngineAccess) { return loops_; }
@@ -69,6 +77,8 @@ class Namespace {
   std::string name_;
   std::vector<Middleware> middlewares_;
   std::vector<ConnectionHandler> connectionHandlers_;
+  // Written before the loops start, then only read; the counts change on every loop.
+  std::unordered_map<std::string, std::unique_ptr<std::atomic<size_t>>> counted_;
   std::vector<std::unique_ptr<detail::Shard>> shards_;  // one per loop, by index
 };
 

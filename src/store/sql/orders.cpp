@@ -81,7 +81,11 @@ void SqlStore::listOrders(OrderQuery q, Callback<std::vector<Order>> done) {
         add(q.customer_id.has_value(), "customer_id = ?");
         add(q.rider_id.has_value(), "rider_id = ?");
         add(q.status.has_value(), "status = ?");
+        std::string anyOf = "status IN (";
+        for (size_t i = 0; i < q.statuses.size(); ++i) anyOf += i ? ", ?" : "?";
+        add(!q.statuses.empty(), (anyOf + ")").c_str());
         add(q.before_id.has_value(), "id < ?");
+        add(q.created_from.has_value(), "created_at >= ?");
         add(q.created_before.has_value(), "created_at < ?");
         const std::string order = q.oldest_first ? "ASC" : "DESC";
         auto st = c.statement("SELECT d.document FROM (SELECT id FROM orders" + where +
@@ -94,7 +98,9 @@ void SqlStore::listOrders(OrderQuery q, Callback<std::vector<Order>> done) {
         if (q.customer_id) st->bind(++n, *q.customer_id);
         if (q.rider_id) st->bind(++n, *q.rider_id);
         if (q.status) st->bind(++n, toString(*q.status));
+        for (auto status : q.statuses) st->bind(++n, toString(status));
         if (q.before_id) st->bind(++n, *q.before_id);
+        if (q.created_from) st->bind(++n, *q.created_from);
         if (q.created_before) st->bind(++n, *q.created_before);
         st->bind(++n, std::clamp<int64_t>(q.limit, 1, kMaxOrderListLimit));
         std::vector<Order> out;

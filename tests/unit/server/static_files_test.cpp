@@ -158,6 +158,20 @@ TEST_F(StaticFilesTest, EveryOtherSpellingMisses) {
   }
 }
 
+TEST_F(StaticFilesTest, ExamplesAreServedOnlyWhenAskedFor) {
+  write(web_ / "examples" / "tutorial" / "index.html", "<h1>tutorial</h1>");
+  write(web_ / "examples.html", "<h1>not in the examples directory</h1>");
+  auto plain = index();
+  EXPECT_EQ(plain.find("/examples/tutorial/"), nullptr);
+  EXPECT_EQ(plain.find("/examples/tutorial/index.html"), nullptr);
+  EXPECT_EQ(plain.answer(request("GET", "/examples/tutorial/")).status, 404);
+  EXPECT_NE(plain.find("/examples.html"), nullptr);
+  auto served = StaticFiles::index(web_.string(), {kTestMaxFile, 1 << 20}, Examples::kServed);
+  ASSERT_NE(served.find("/examples/tutorial/"), nullptr);
+  EXPECT_EQ(served.find("/examples/tutorial/")->body, "<h1>tutorial</h1>");
+  EXPECT_EQ(served.fileCount(), plain.fileCount() + 1);
+}
+
 TEST_F(StaticFilesTest, FilesAddedAfterIndexingAreNotServed) {
   auto files = index();
   write(web_ / "later.html", "later");

@@ -446,6 +446,39 @@ TEST_P(StoreTest, OrdersCanBeListedOldestFirstAndByCreationTime) {
   auto early = must<std::vector<Order>>([&](auto done) { s().listOrders(q, done); });
   ASSERT_EQ(early.size(), 2u);
   EXPECT_EQ(early[1].id, second.id);
+  q.created_before.reset();
+  q.created_from = late.created_at;
+  auto since = must<std::vector<Order>>([&](auto done) { s().listOrders(q, done); });
+  ASSERT_EQ(since.size(), 1u);
+  EXPECT_EQ(since[0].id, late.id);
+}
+
+TEST_P(StoreTest, OrdersCanBeListedByAnyOfSeveralStatuses) {
+  auto f = basics();
+  auto admin = addUser("admin@example.com", Role::kAdmin);
+  auto pending = addOrder(f.customer.id, f.burger.id);
+  auto accepted = addOrder(f.customer.id, f.burger.id);
+  auto rejected = addOrder(f.customer.id, f.burger.id);
+  auto move = [&](int64_t id, OrderStatus to) {
+    OrderUpdate u;
+    u.id = id;
+    u.status = to;
+    u.by = admin.id;
+    must<Order>([&](auto done) { s().updateOrder(u, done); });
+  };
+  move(accepted.id, OrderStatus::kAccepted);
+  move(rejected.id, OrderStatus::kRejected);
+  OrderQuery q;
+  q.statuses = {OrderStatus::kPending, OrderStatus::kAccepted};
+  auto open = must<std::vector<Order>>([&](auto done) { s().listOrders(q, done); });
+  ASSERT_EQ(open.size(), 2u);
+  EXPECT_EQ(open[0].id, accepted.id);
+  EXPECT_EQ(open[1].id, pending.id);
+  q.statuses = {OrderStatus::kRejected};
+  q.customer_id = f.customer.id;  // with other conditions, each placeholder in its place
+  auto closed = must<std::vector<Order>>([&](auto done) { s().listOrders(q, done); });
+  ASSERT_EQ(closed.size(), 1u);
+  EXPECT_EQ(closed[0].id, rejected.id);
 }
 
 // --- the restaurant ----------------------------------------------------------------------

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Builds the three web panels (web/ -> web/dist), only when something changed:
 # `npm ci` when web/node_modules is missing or older than the lock file, and
-# `npm run build` when a source is newer than the last build.
+# `npm run build` when a source is newer than the last build. Then the example client
+# (examples/tutorial-client -> web/dist/examples/tutorial, served with --examples) the
+# same way: the panels' build empties web/dist, so it follows every panels' build.
 set -euo pipefail
 cd "$(dirname "$0")/../web"
 
@@ -14,11 +16,23 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
 fi
 
 stamp=dist/.build-stamp
-if [ "${1:-}" != "--force" ] && [ -f "$stamp" ] &&
-  [ -z "$(find src index.html admin rider public package.json package-lock.json vite.config.ts tsconfig.json \
+if [ "${1:-}" = "--force" ] || [ ! -f "$stamp" ] ||
+  [ -n "$(find src index.html admin rider public package.json package-lock.json vite.config.ts tsconfig.json \
     -newer "$stamp" -print -quit 2>/dev/null)" ]; then
-  exit 0
+  npm run --silent build >/dev/null
+  touch "$stamp"
+  echo "build-web: web/dist built"
 fi
-npm run --silent build >/dev/null
-touch "$stamp"
-echo "build-web: web/dist built"
+
+cd ../examples/tutorial-client
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+example_stamp=../../web/dist/examples/tutorial/.build-stamp
+if [ "${1:-}" = "--force" ] || [ ! -f "$example_stamp" ] ||
+  [ -n "$(find src index.html package.json package-lock.json vite.config.js \
+    -newer "$example_stamp" -print -quit 2>/dev/null)" ]; then
+  npm run --silent build >/dev/null
+  touch "$example_stamp"
+  echo "build-web: web/dist/examples/tutorial built"
+fi

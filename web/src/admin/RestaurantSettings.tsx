@@ -25,6 +25,7 @@ interface Draft {
   name: string;
   timezone: string;
   currency: string;
+  language: Restaurant['language'];
   alwaysOpen: boolean;
   hours: Record<Weekday, string>;
   closedDates: string;
@@ -40,6 +41,7 @@ function draftOf(r: Restaurant): Draft {
     name: r.name,
     timezone: r.timezone,
     currency: r.currency,
+    language: r.language,
     alwaysOpen: r.opening_hours == null,
     hours,
     closedDates: r.closed_dates.join(', '),
@@ -78,6 +80,7 @@ export function RestaurantSettings({ api, restaurant, onChanged }: { api: Api; r
         name: draft.name.trim(),
         timezone: draft.timezone.trim(),
         currency: draft.currency.trim().toUpperCase(),
+        language: draft.language,
         opening_hours: draft.alwaysOpen ? null : opening_hours,
         closed_dates,
         auto_reject_after_s: draft.autoReject ? Number(draft.autoReject) : null,
@@ -113,6 +116,12 @@ export function RestaurantSettings({ api, restaurant, onChanged }: { api: Api; r
         <span className="settings-hint">“Today”, the hours and the closed dates are in this zone.</span>
         <label htmlFor="set-currency">Currency</label>
         <input id="set-currency" required maxLength={3} value={draft.currency} onChange={(e) => set({ currency: e.target.value })} />
+        <label htmlFor="set-language">Language</label>
+        <select id="set-language" value={draft.language} onChange={(e) => set({ language: e.target.value as Restaurant['language'] })}>
+          <option value="en">English</option>
+          <option value="ko">한국어 (Korean)</option>
+        </select>
+        <span className="settings-hint">The status labels of the tutorial’s statusChanged event (docs/FROM-THE-TUTORIAL.md).</span>
         <label htmlFor="set-always">Open around the clock</label>
         <input id="set-always" type="checkbox" checked={draft.alwaysOpen} onChange={(e) => set({ alwaysOpen: e.target.checked })} />
         {!draft.alwaysOpen &&

@@ -209,6 +209,7 @@ struct Options {
   std::string adminPassword;
   int64_t customers = 5000;
   int admins = 3;
+  bool statusChanged = false;  // admins listen to the tutorial's statusChanged (issue 15)
   double rate = 400;
   double duration = 20;
   int64_t pool = 256;
@@ -243,6 +244,9 @@ struct Options {
       "  --pid PID                server process measured (CPU, VmRSS)\n"
       "  --customers N=5000       customers registered, one socket each\n"
       "  --admins A=3             admin logins, one socket each (at most 8)\n"
+      "  --status-changed         the admins listen to statusChanged (the tutorial's event);\n"
+      "                           without it they opt out with auth.statusChanged=false, as\n"
+      "                           the panels do\n"
       "  --rate R=400             orders per second (open loop)\n"
       "  --duration D=20          seconds of orders\n"
       "  --pool P=256             keep-alive HTTP connections for the orders\n"
@@ -268,6 +272,10 @@ Options parseOptions(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     const std::string_view arg = argv[i];
     if (arg == "--help" || arg == "-h") usage(nullptr);
+    if (arg == "--status-changed") {  // the one flag without a value
+      o.statusChanged = true;
+      continue;
+    }
     if (i + 1 >= argc) usage(("missing value for " + std::string(arg)).c_str());
     const char* v = argv[++i];
     char* end = nullptr;
@@ -470,7 +478,9 @@ struct Counters {
   int64_t otherOps = 0;       // order:changed other than insert
   int64_t unmatchedAlerts = 0;
   int64_t otherEvents = 0;
-  int64_t reconnects = 0;  // HTTP keep-alive connections closed by the server while idle
+  int64_t statusChanged = 0;       // statusChanged events received (all admins)
+  int64_t statusChangedBytes = 0;  // and their size
+  int64_t reconnects = 0;          // HTTP keep-alive connections closed by the server while idle
   // Soak.
   int64_t socketReconnects = 0;  // customer sockets closed by loadgen to be resumed
   int64_t reconnectsReady = 0;   // ... and ready again
@@ -1120,11 +1130,13 @@ class PipelineLoadGen {
         c.state = ConnState::kWaitConnect;
         // A resumed socket sends back the last offset it received: the server
         // replays what it missed, then `ready`.
+        const std::string quiet =
+            isAdmin(indexOf(c)) && !options_.statusChanged ? ",\"statusChanged\":false" : "";
         if (c.resuming) {
-          sendText(c,
-                   "40{\"token\":\"" + tokenOf(indexOf(c)) + "\",\"offset\":\"" + c.offset + "\"}");
+          sendText(c, "40{\"token\":\"" + tokenOf(indexOf(c)) + "\",\"offset\":\"" + c.offset +
+                          "\"" + quiet + "}");
         } else {
-          sendText(c, "40{\"token\":\"" + tokenOf(indexOf(c)) + "\"}");
+          sendText(c, "40{\"token\":\"" + tokenOf(indexOf(c)) + "\"" + quiet + "}");
         }
         return;
       }
@@ -1252,6 +1264,13 @@ class PipelineLoadGen {
       c.wasReady = true;
     } else if (e.rfind("[\"resync\",", 0) == 0) {
       report(counters_.resyncs, &c, "resync: " + std::string(e.substr(0, 80)));
+    } else if (e.rfind("[\"statusChanged\",", 0) == 0) {
+      if (!isAdmin(indexOf(c)) || !options_.statusChanged) {
+        ++counters_.misdelivered;  // only listening admins may receive it
+        return;
+      }
+      ++counters_.statusChanged;
+      counters_.statusChangedBytes += static_cast<int64_t>(e.size());
     } else {
       ++counters_.otherEvents;
     }
@@ -2032,6 +2051,9 @@ int PipelineLoadGen::run() {
       .add("duration_s", options_.duration)
       .add("customers", options_.customers)
       .add("admins", static_cast<int64_t>(options_.admins))
+      .add("status_changed", options_.statusChanged ? "listening" : "off")
+      .add("status_changed_events", counters_.statusChanged)
+      .add("status_changed_bytes", counters_.statusChangedBytes)
       .add("pool", options_.pool)
       .add("register_s", registerS)
       .add("connect_s", connectS)

@@ -10,6 +10,7 @@
 #       [--duration S] [--search-duration S] [--search-steps N] [--budget S]
 #       [--customers N] [--pool P] [--no-search] [--quick] [--port BASE] [--out DIR]
 #       [--data-parent DIR]   (where the temp data dirs go; default /tmp)
+#       [--status-changed]    (the admins listen to statusChanged, issue 15; runs "...-sc")
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -27,9 +28,10 @@ search=1
 base_port=29600
 out=""
 data_parent=/tmp
+status_changed=()
 
 usage() {
-  sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'
   exit "${1:-2}"
 }
 while [ $# -gt 0 ]; do
@@ -48,6 +50,7 @@ while [ $# -gt 0 ]; do
     --port) base_port="$2"; shift 2 ;;
     --out) out="$2"; shift 2 ;;
     --data-parent) data_parent="$2"; shift 2 ;;
+    --status-changed) status_changed=(--status-changed); shift ;;
     -h|--help) usage 0 ;;
     *) echo "unknown argument: $1" >&2; usage ;;
   esac
@@ -118,7 +121,7 @@ last_held=""
 run_rate() {
   local rate=$1 secs=$2 kind=$3
   index=$((index + 1))
-  local port=$((base_port + index)) name="$kind-$rate"
+  local port=$((base_port + index)) name="$kind-$rate${status_changed:+-sc}"
   # A rate run twice (e.g. --rates "400 400 400") keeps every run's files.
   if [ -e "$out/$name.out" ]; then name="$name.$index"; fi
   local log="$out/$name.server.log"
@@ -133,7 +136,7 @@ run_rate() {
   local limit=$((secs * 2 + 180))
   timeout -k 5 "$limit" "$loadgen" --port "$port" --pid "$server_pid" --server-log "$log" \
     --customers "$customers" --rate "$rate" --duration "$secs" --pool "$pool" \
-    --timeout "$((limit - 10))" --label "$name" >"$out/$name.out" 2>"$out/$name.err" || rc=$?
+    --timeout "$((limit - 10))" --label "$name" "${status_changed[@]}" >"$out/$name.out" 2>"$out/$name.err" || rc=$?
   grep -v '^{' "$out/$name.out" >&2 || true
   sed -n '1,5p' "$out/$name.err" >&2
   grep '^{' "$out/$name.out" >>"$results" || true

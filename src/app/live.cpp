@@ -37,6 +37,20 @@ std::string roomOf(const Caller& caller) {
   return "nobody";
 }
 
+// The rooms of a socket's role: an admin's statusChanged room unless its handshake said
+// auth.statusChanged = false.
+std::vector<std::string> roleRooms(const Caller& caller, const sio::Socket& socket) {
+  std::vector<std::string> rooms{roomOf(caller)};
+  if (caller.role != Role::kAdmin) return rooms;
+  const auto& auth = socket.handshake().auth;
+  const json::value* listens =
+      auth.is_object() ? auth.get_object().if_contains("statusChanged") : nullptr;
+  if (!listens || !listens->is_bool() || listens->get_bool()) {
+    rooms.emplace_back(kStatusChangedRoom);
+  }
+  return rooms;
+}
+
 std::optional<int64_t> docId(const json::object& doc, std::string_view key) {
   auto* v = doc.if_contains(key);
   if (!v || !v->is_int64()) return std::nullopt;
@@ -192,8 +206,8 @@ void Live::recheck(std::function<void()> done) {
           return;
         }
         if (now->role != was.role || now->id != was.id) {
-          socket.leave(roomOf(was));
-          socket.join(roomOf(*now));
+          for (const auto& room : roleRooms(was, socket)) socket.leave(room);
+          for (const auto& room : roleRooms(*now, socket)) socket.join(room);
         }
         socket.data = *now;
       });
@@ -435,7 +449,7 @@ struct Live::Replay : std::enable_shared_from_this<Live::Replay> {
 
 void Live::onConnection(const sio::SocketPtr& socket) {
   const Caller caller = std::any_cast<Caller>(socket->data);
-  socket->join(roomOf(caller));
+  for (const auto& room : roleRooms(caller, *socket)) socket->join(room);
   socket->join("token:" + caller.tokenHash);
   socket->join("user:" + std::to_string(caller.id));
   socket->hold();  // in its rooms from now on; broadcasts wait for the replay

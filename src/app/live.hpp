@@ -24,6 +24,10 @@ namespace brigade::app {
 
 // The room every admin socket is in (and only they).
 inline constexpr std::string_view kAdminsRoom = "admins";
+// The admin sockets that receive the tutorial's statusChanged (app/status_changed.hpp):
+// all of them, but those that connected with auth.statusChanged = false (the panels,
+// which follow the stream events instead).
+inline constexpr std::string_view kStatusChangedRoom = "admins:statusChanged";
 
 // Riders may have a location relayed at most once per this interval.
 inline constexpr int64_t kLocationIntervalMs = 1000;

@@ -1,5 +1,6 @@
 #include "app/status_changed.hpp"
 
+#include <algorithm>
 #include <boost/json/serialize.hpp>
 #include <chrono>
 
@@ -74,12 +75,12 @@ StatusChanged::~StatusChanged() {
 
 void StatusChanged::start() {
   auto& nsp = io_.of("/");
-  nsp.countRoom(std::string(kAdminsRoom));
+  nsp.countRoom(std::string(kStatusChangedRoom));
   // An admin who connects gets the list as it is (after Live's handler put it in the room);
   // a socket made admin later by a role change gets the next one.
   nsp.onConnection([this](const sio::SocketPtr& socket) {
-    const auto* caller = std::any_cast<Caller>(&socket->data);
-    if (caller && caller->role == store::Role::kAdmin) request();
+    const auto& rooms = socket->rooms();
+    if (std::find(rooms.begin(), rooms.end(), kStatusChangedRoom) != rooms.end()) request();
   });
   app_.addMetrics([this] {
     return "# TYPE brigade_status_changed_total counter\nbrigade_status_changed_total " +
@@ -135,7 +136,7 @@ bool StatusChanged::claim(int64_t nowMs, bool& readSettings) {
 }
 
 void StatusChanged::run(bool readSettings) {
-  if (io_.of("/").roomSize(std::string(kAdminsRoom)) == 0) return sent();  // nobody listens
+  if (io_.of("/").roomSize(std::string(kStatusChangedRoom)) == 0) return sent();  // nobody listens
   if (!readSettings) return send(*app_.restaurant().current());
   // The restaurant's change may not have reached the service's copy yet: read it.
   app_.restaurant().read([this](Result<std::shared_ptr<const RestaurantSettings>> settings) {
@@ -165,7 +166,7 @@ void StatusChanged::send(const RestaurantSettings& settings) {
             std::lock_guard lock(mutex_);
             failing_ = false;
           }
-          io_.to(std::string(kAdminsRoom)).emitRaw(statusChangedEvent(*orders, language));
+          io_.to(std::string(kStatusChangedRoom)).emitRaw(statusChangedEvent(*orders, language));
           ++emitted_;
         }
         sent();

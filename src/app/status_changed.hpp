@@ -2,14 +2,15 @@
 
 // `statusChanged`: the event of the MERN tutorial Brigade grew out of, for the clients written
 // for it (docs/FROM-THE-TUTORIAL.md). After order changes, admin sockets (only they: the
-// payload holds every customer's orders) receive the restaurant's open orders of its local
+// payload holds every customer's orders; not those that connected with
+// auth.statusChanged = false, as the panels do) receive the restaurant's open orders of its local
 // day, each the REST order document with `status` replaced by its label in the restaurant's
 // language and the machine value in `status_code`.
 //
 // Coalesced: a change marks the list stale; it is read from the database and sent at most
 // once per kStatusChangedIntervalMs, always once more after the last change (the reader sees
 // every commit the stream announced). The list is read once and encoded once for all admins,
-// and not at all while no admin is connected. It carries no offset: it is a snapshot, never
+// and not at all while no such admin is connected. It carries no offset: it is a snapshot, never
 // replayed; a reconnecting admin gets the current one.
 
 #include <atomic>

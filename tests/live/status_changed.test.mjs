@@ -15,12 +15,14 @@ import {
   call,
   availableItemIds,
   connectReady,
+  createUser,
   goOnline,
   loginDemo,
   menuBarrier,
   moveOrder,
   placeOrder,
   registerCustomer,
+  sqlite,
   startBrigade,
   within,
 } from "./lib/harness.mjs";
@@ -176,6 +178,31 @@ describe("statusChanged, as the tutorial's client uses it", () => {
     const list = lastList();
     assert.equal(entry(list, old.id), undefined, "yesterday's pending order is not listed");
     assert.deepEqual(list.map((o) => o.id), [fresh.id]);
+  });
+
+  test("an admin socket that says auth.statusChanged = false (as the panels do) gets none", async () => {
+    const quiet = await connectReady(server, { token: admin(), statusChanged: false }, { label: "quiet admin" });
+    const order = await placeOrder(server, people.customer.token, item);
+    await untilList((list) => entry(list, order.id), "the listening admin's statusChanged");
+    await menuBarrier(server, admin(), [quiet, sockets.admin]);
+    assert.ok(quiet.named("order:changed").some((e) => e.args[0].order.id === order.id));
+    assert.equal(quiet.named("statusChanged").length, 0);
+    quiet.close();
+  });
+
+  test("an admin made a customer (here by another program) stops receiving it", async () => {
+    const staff = await createUser(server, admin(), "admin", "status-staff");
+    const demoted = await connectReady(server, { token: staff.token }, { label: "demoted admin" });
+    await untilList((list) => Array.isArray(list), "the new admin's first statusChanged", demoted);
+    await sqlite(server.dbPath, `UPDATE users SET role = 'customer' WHERE id = ${staff.user.id};`);
+    await server.advanceClock(30000); // the sockets' recheck (kSocketRecheckMs)
+    const before = demoted.named("statusChanged").length;
+    const order = await placeOrder(server, people.customer.token, item);
+    await untilList((list) => entry(list, order.id), "the admin's statusChanged");
+    await menuBarrier(server, admin(), [demoted, sockets.admin]);
+    assert.equal(demoted.named("statusChanged").length, before);
+    assert.equal(demoted.socket.connected, true, "still connected, as a customer");
+    demoted.close();
   });
 
   test("customer and rider sockets never receive statusChanged", async () => {

@@ -47,7 +47,9 @@ export class LiveConnection {
       reconnectionDelay: 500,
       reconnectionDelayMax: 5000,
       auth: (cb) => {
-        const auth: Record<string, unknown> = { token: this.token };
+        // statusChanged (the tutorial's snapshot of every open order) is not for the panels:
+        // they follow order:changed.
+        const auth: Record<string, unknown> = { token: this.token, statusChanged: false };
         if (this.lastSeq != null) auth.offset = this.lastOffset ?? this.lastSeq;
         if (this.epoch != null) auth.epoch = this.epoch;
         cb(auth);

@@ -46,7 +46,9 @@ export function openSocket(target, user, { transport, label, watchdog = false })
     auth: (cb) => {
       const offset = client?.lastOffset();
       const epoch = client?.named("ready")[0]?.args[0].epoch;
-      cb(offset ? { token: user.token, offset, epoch } : { token: user.token });
+      // Like the panels, these clients follow the stream events, not statusChanged.
+      const auth = { token: user.token, statusChanged: false };
+      cb(offset ? { ...auth, offset, epoch } : auth);
     },
     transports: [transport],
     forceNew: true,

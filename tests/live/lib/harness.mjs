@@ -187,6 +187,13 @@ export function visibleTo(changes, who) {
 
 // --- sockets -----------------------------------------------------------------------
 
+// Like the panels, the suite's clients follow the stream events: an admin's auth says
+// statusChanged: false unless the test gives statusChanged itself (tests/live/status_changed).
+export function panelAuth(auth) {
+  const plain = auth !== null && typeof auth === "object" && !Array.isArray(auth);
+  return plain && !("statusChanged" in auth) ? { statusChanged: false, ...auth } : auth;
+}
+
 export const STREAM_EVENTS = new Set(["order:changed", "menu:changed"]);
 
 // A socket.io-client socket whose events are all recorded, in arrival order, with
@@ -284,7 +291,7 @@ export class LiveClient {
   // Reconnects the same socket (after disconnect()) with a new auth, waits for connect.
   async reconnect(auth, ms = 5000) {
     const before = this.connections;
-    this.socket.auth = auth;
+    this.socket.auth = panelAuth(auth);
     this.socket.connect();
     await this.until(
       () => this.connections > before || this.connectErrors.length > 0,
@@ -300,7 +307,7 @@ export class LiveClient {
     this.socket.disconnect();
     const before = this.connections;
     const errors = this.connectErrors.length;
-    this.attach(io(server.url, { auth, transports: ["websocket"], reconnection: false, forceNew: true }));
+    this.attach(io(server.url, { auth: panelAuth(auth), transports: ["websocket"], reconnection: false, forceNew: true }));
     await this.until(
       () => this.connections > before || this.connectErrors.length > errors,
       ms,
@@ -347,7 +354,7 @@ export async function menuBarrier(server, adminToken, clients, ms = 5000) {
 // WebSocket only and no automatic reconnection unless the options say otherwise.
 export async function connect(server, auth, { label = "socket", ms = 5000, ...options } = {}) {
   const socket = io(server.url, {
-    auth,
+    auth: panelAuth(auth),
     transports: ["websocket"],
     reconnection: false,
     forceNew: true,

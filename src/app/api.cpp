@@ -81,6 +81,10 @@ ApiError fromStore(const Error& error) {
       code == "restaurant_closed" || code == "ordering_paused" || code == "kitchen_full") {
     return conflict(code, error.message);
   }
+  if (code == "wrong_code" || code == "code_required") return {422, code, textOf(), "code"};
+  if (code == "code_locked") return conflict(code, error.message);
+  if (code == "outside_delivery_area") return {422, code, error.message, "delivery"};
+  if (code == "below_minimum") return {422, code, error.message, "items"};
   if (code == "forbidden") return forbidden(error.message);
   if (code == "reason_required") return invalid("reason", error.message);
   return internalError();

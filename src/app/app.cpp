@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <ctime>
 
+#include "app/delivery_code.hpp"
 #include "app/fields.hpp"
 #include "app/lifecycle.hpp"
 #include "app/menu_options.hpp"
@@ -98,7 +99,7 @@ App::App(store::Store& store, AppConfig config)
                      std::function<void(Result<Caller>)> done) { authenticate(hash, done); },
               config_.cors),
       signals_(store),
-      restaurant_(store, config_.clock) {
+      restaurant_(store, config_.clock, config_.deliveryFeeCents) {
   routes();
   // Failed sign-ins on other nodes count here too: the limits hold across nodes.
   signals_.on("login_failure", [this](const json::object& s) {
@@ -259,6 +260,7 @@ void App::routes() {
   r.add("GET", "/api/orders/:id", Access::kSignedIn, false, bind(&App::getOrder));
   r.add("POST", "/api/orders/:id/status", Access::kSignedIn, true, bind(&App::moveOrder));
   r.add("POST", "/api/orders/:id/assign", Access::kSignedIn, true, bind(&App::assignRider));
+  r.add("POST", "/api/orders/:id/payment", Access::kSignedIn, true, bind(&App::setPayment));
 
   r.add("GET", "/api/riders/me", Access::kRider, false,
         [this](const ApiRequestPtr& request, const ReplyPtr& reply) {
@@ -548,9 +550,19 @@ void App::createOrder(const ApiRequestPtr& request, const ReplyPtr& reply) {
   if (!d.ok()) return reply->error(*d.error());
   auto notes = f.text("notes", false, 0, kMaxNotesLength);
   if (!f.ok()) return reply->error(*f.error());
-  order.delivery = {*address, lat, lng};
+  auto payment = f.text("payment_method", false, 1, 10);
+  if (payment && *payment != store::kPaymentCash && *payment != store::kPaymentCard) {
+    f.fail("payment_method", "is \"cash\" or \"card\" (paid on delivery)");
+  }
+  if (!f.ok()) return reply->error(*f.error());
+  order.delivery = {*address, lat, lng, std::nullopt};
   order.notes = notes.value_or("");
+  order.payment_method = payment.value_or(std::string(store::kPaymentCash));
+  order.delivery_code = newDeliveryCode();
   order.admit = restaurant_.admission();
+  std::optional<GeoPoint> point;
+  if (lat) point = GeoPoint{*lat, *lng};
+  order.price = restaurant_.pricing(point);
 
   std::string_view key = request->http.header("idempotency-key");
   if (!key.empty()) {
@@ -564,9 +576,12 @@ void App::createOrder(const ApiRequestPtr& request, const ReplyPtr& reply) {
       for (int64_t o : line.options) options.push_back(o);
       lines.push_back(json::array{line.item_id, line.quantity, line.notes, options});
     }
-    json::array canonical{lines, order.delivery.address,
+    json::array canonical{lines,
+                          order.delivery.address,
                           lat ? json::value(*lat) : json::value(nullptr),
-                          lng ? json::value(*lng) : json::value(nullptr), order.notes};
+                          lng ? json::value(*lng) : json::value(nullptr),
+                          order.notes,
+                          order.payment_method};
     order.idempotency =
         store::IdempotencyRequest{std::string(key), hashHex(json::serialize(canonical))};
   }
@@ -614,10 +629,10 @@ void App::listOrders(const ApiRequestPtr& request, const ReplyPtr& reply) {
   if (caller.role == Role::kCustomer) query.customer_id = caller.id;
   if (caller.role == Role::kRider) query.rider_id = caller.id;
   int64_t pageSize = query.limit;
-  store_.listOrders(query, [reply, pageSize](Result<std::vector<store::Order>> orders) {
+  store_.listOrders(query, [reply, pageSize, caller](Result<std::vector<store::Order>> orders) {
     if (!orders) return reply->error(fromStore(orders.error()));
     json::array list;
-    for (const auto& order : *orders) list.push_back(toJson(order));
+    for (const auto& order : *orders) list.push_back(toJson(order, caller.role));
     json::value next = nullptr;
     if (static_cast<int64_t>(orders->size()) == pageSize && !orders->empty()) {
       next = orders->back().id;
@@ -636,7 +651,7 @@ void App::getOrder(const ApiRequestPtr& request, const ReplyPtr& reply) {
       }
       return reply->error(fromStore(order.error()));
     }
-    reply->json(200, toJson(*order));
+    reply->json(200, toJson(*order, request->caller->role));
   });
 }
 
@@ -649,21 +664,28 @@ void App::moveOrder(const ApiRequestPtr& request, const ReplyPtr& reply) {
   auto reason = f.text("reason", false, 0, kMaxReasonLength);
   auto prep = f.integer("prep_minutes", false, 1, kMaxPrepMinutes);
   auto version = f.integer("if_version", false, 0, INT64_MAX);
+  auto code = f.text("code", false, 1, 16);
+  auto paid = f.boolean("paid", false);
   std::optional<OrderStatus> to;
   if (f.ok()) {
     to = store::parseOrderStatus(*statusText);
     if (!to) f.fail("status", "unknown status");
   }
   if (!f.ok()) return reply->error(*f.error());
+  const bool delivering = *to == OrderStatus::kDelivered;
+  if ((code || paid) && !delivering) {
+    return reply->error(invalid(code ? "code" : "paid", "only with status \"delivered\""));
+  }
   store::OrderUpdate update;
   update.id = *id;
   // if_version is checked in `check`, after visibility and role, so a stale version
   // tells nothing about an order the caller may not see (404) or move (403).
   update.status = *to;
   update.by = caller.id;
-  if (*to == OrderStatus::kRejected || *to == OrderStatus::kCancelled) {
-    update.status_reason =
-        reason && !reason->empty() ? std::optional<std::string>(*reason) : std::nullopt;
+  bool hasReason = reason && !reason->empty();
+  if (*to == OrderStatus::kRejected || *to == OrderStatus::kCancelled ||
+      (delivering && caller.role == Role::kAdmin)) {
+    update.status_reason = hasReason ? std::optional<std::string>(*reason) : std::nullopt;
   }
   if (prep && (*to == OrderStatus::kAccepted || *to == OrderStatus::kPreparing)) {
     // Busy mode: the customer's quote includes the kitchen's extra minutes, added once,
@@ -671,11 +693,12 @@ void App::moveOrder(const ApiRequestPtr& request, const ReplyPtr& reply) {
     int64_t busy = *to == OrderStatus::kAccepted ? restaurant_.current()->busy_extra_minutes : 0;
     update.prep_minutes = std::optional<int64_t>(*prep + busy);
   }
+  if (paid && *paid) update.payment_status = std::string(store::kPaid);
   bool needsReason = *to == OrderStatus::kRejected;
-  bool hasReason = reason && !reason->empty();
   OrderStatus target = *to;
-  update.check = [caller, target, needsReason, hasReason,
-                  version](const store::Order& order) -> Result<void> {
+  const bool codeRequired = restaurant_.current()->delivery_code_required;
+  update.check = [caller, target, needsReason, hasReason, version, delivering, code,
+                  codeRequired](const store::Order& order) -> Result<void> {
     if (!canSee(order, caller)) return makeError("not_found", "no such order");
     auto allowed = checkMove(order, target, caller.role, caller.id);
     if (!allowed) return allowed;
@@ -684,12 +707,70 @@ void App::moveOrder(const ApiRequestPtr& request, const ReplyPtr& reply) {
     }
     if (needsReason && !hasReason)
       return makeError("reason_required", "a rejection needs a reason");
+    if (delivering) return checkDeliveryProof(order, caller, code, codeRequired, hasReason);
     return {};
   };
-  store_.updateOrder(std::move(update), [reply](Result<store::Order> order) {
-    reply->onLoop([reply, order = std::move(order)] {
+  store_.updateOrder(std::move(update),
+                     [this, reply, caller, orderId = *id](Result<store::Order> order) {
+                       if (!order && order.error().code == kWrongCode) {
+                         return countWrongCode(orderId, order.error(), reply);
+                       }
+                       reply->onLoop([reply, caller, order = std::move(order)] {
+                         if (!order) return reply->error(fromStore(order.error()));
+                         reply->json(200, toJson(*order, caller.role));
+                       });
+                     });
+}
+
+void App::countWrongCode(int64_t orderId, Error wrong, const ReplyPtr& reply, int attempts) {
+  // Counted on the order as it is in the write (code_attempts + 1): guesses sent in parallel
+  // are each counted. A change by another node meanwhile is a conflict: counted again.
+  store::OrderUpdate count;
+  count.id = orderId;
+  count.count_wrong_code = true;
+  count.check = [](const store::Order& order) -> Result<void> {
+    if (order.status != OrderStatus::kPickedUp) return makeError("not_counted", "moved on");
+    return {};
+  };
+  store_.updateOrder(
+      std::move(count), [this, reply, wrong, attempts, orderId](Result<store::Order> counted) {
+        if (!counted && counted.error().code == store::errc::kVersionConflict && attempts > 1) {
+          return countWrongCode(orderId, wrong, reply, attempts - 1);
+        }
+        if (!counted && counted.error().code != "not_counted") {
+          return reply->error(fromStore(counted.error()));
+        }
+        reply->error(fromStore(wrong));
+      });
+}
+
+void App::setPayment(const ApiRequestPtr& request, const ReplyPtr& reply) {
+  auto id = request->id();
+  if (!id) return reply->error(notFound("no such order"));
+  const Caller caller = *request->caller;
+  Fields f(request->body.get_object());
+  auto status = f.text("status", true, 1, 10);
+  auto version = f.integer("if_version", false, 0, INT64_MAX);
+  if (f.ok() && *status != store::kPaid && *status != store::kUnpaid) {
+    f.fail("status", "is \"paid\" or \"unpaid\"");
+  }
+  if (!f.ok()) return reply->error(*f.error());
+  store::OrderUpdate update;
+  update.id = *id;
+  update.expected_version = version;
+  update.payment_status = *status;
+  update.check = [caller](const store::Order& order) -> Result<void> {
+    if (!canSee(order, caller)) return makeError("not_found", "no such order");
+    // Staff, or the rider who carries it (collected on delivery).
+    if (caller.role == Role::kCustomer) {
+      return makeError("forbidden", "only staff and the order's rider record a payment");
+    }
+    return {};
+  };
+  store_.updateOrder(std::move(update), [reply, caller](Result<store::Order> order) {
+    reply->onLoop([reply, caller, order = std::move(order)] {
       if (!order) return reply->error(fromStore(order.error()));
-      reply->json(200, toJson(*order));
+      reply->json(200, toJson(*order, caller.role));
     });
   });
 }
@@ -721,7 +802,7 @@ void App::assignRider(const ApiRequestPtr& request, const ReplyPtr& reply) {
     store_.updateOrder(std::move(update), [reply](Result<store::Order> order) {
       reply->onLoop([reply, order = std::move(order)] {
         if (!order) return reply->error(fromStore(order.error()));
-        reply->json(200, toJson(*order));
+        reply->json(200, toJson(*order));  // staff only
       });
     });
   };
@@ -780,7 +861,7 @@ void App::listChanges(const ApiRequestPtr& request, const ReplyPtr& reply) {
         }
         json::array changes;
         for (const auto& change : page->changes) {
-          if (visible(*change, caller)) changes.push_back(toJson(*change));
+          if (visible(*change, caller)) changes.push_back(toJson(*change, caller.role));
         }
         reply->json(200, json::object{{"changes", std::move(changes)},
                                       {"epoch", page->epoch},

@@ -132,6 +132,10 @@ class App {
   void getOrder(const ApiRequestPtr& request, const ReplyPtr& reply);
   void moveOrder(const ApiRequestPtr& request, const ReplyPtr& reply);
   void assignRider(const ApiRequestPtr& request, const ReplyPtr& reply);
+  void setPayment(const ApiRequestPtr& request, const ReplyPtr& reply);
+  // Counts a wrong delivery code on the order, then answers `wrong` (retried on a change by
+  // another node, `attempts` times at most).
+  void countWrongCode(int64_t orderId, Error wrong, const ReplyPtr& reply, int attempts = 3);
 
   void listChanges(const ApiRequestPtr& request, const ReplyPtr& reply);
   void stats(const ApiRequestPtr& request, const ReplyPtr& reply);

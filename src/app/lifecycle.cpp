@@ -21,6 +21,8 @@ constexpr std::array kMoves = {
     Move{OrderStatus::kPending, OrderStatus::kCancelled, Role::kCustomer},
     Move{OrderStatus::kReady, OrderStatus::kPickedUp, Role::kRider},
     Move{OrderStatus::kPickedUp, OrderStatus::kDelivered, Role::kRider},
+    // Staff confirm a delivery the rider could not prove (app/delivery_code.hpp), with a reason.
+    Move{OrderStatus::kPickedUp, OrderStatus::kDelivered, Role::kAdmin},
 };
 
 }  // namespace

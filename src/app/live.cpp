@@ -3,6 +3,7 @@
 #include <boost/json/serialize.hpp>
 #include <charconv>
 
+#include "app/delivery_code.hpp"
 #include "app/views.hpp"
 #include "core/clock.hpp"
 #include "core/log.hpp"
@@ -92,9 +93,11 @@ json::object failure(std::string_view code, std::string_view message) {
 
 }  // namespace
 
-std::string Live::orderEvent(const store::Change& c) {
-  return withOffset({{"seq", c.seq}, {"op", store::toString(c.op)}, {"order", c.document}}, c.seq,
-                    "order:changed");
+std::string Live::orderEvent(const store::Change& c, Role viewer) {
+  json::object order = c.document;
+  if (viewer == Role::kRider) hideFromRider(order);
+  return withOffset({{"seq", c.seq}, {"op", store::toString(c.op)}, {"order", std::move(order)}},
+                    c.seq, "order:changed");
 }
 
 std::string Live::menuEvent(const store::Change& c) {
@@ -223,13 +226,16 @@ void Live::onChange(const store::ChangePtr& change) {
     if (auto customer = docId(c.document, "customer_id")) {
       broadcast = broadcast.to("customer:" + std::to_string(*customer));
     }
-    if (auto rider = docId(c.document, "rider_id")) {
-      broadcast = broadcast.to("rider:" + std::to_string(*rider));
-    }
-    if (c.previous_rider_id) {
-      broadcast = broadcast.to("rider:" + std::to_string(*c.previous_rider_id));
-    }
+    // Riders get the document without the delivery code (app/delivery_code.hpp).
+    std::optional<sio::BroadcastOperator> riders;
+    auto toRider = [&](int64_t id) {
+      std::string room = "rider:" + std::to_string(id);
+      riders = riders ? riders->to(std::move(room)) : io_.to(std::move(room));
+    };
+    if (auto rider = docId(c.document, "rider_id")) toRider(*rider);
+    if (c.previous_rider_id) toRider(*c.previous_rider_id);
     broadcast.emitRaw(orderEvent(c), tag);
+    if (riders) riders->emitRaw(orderEvent(c, Role::kRider), tag);
     if (c.op == store::ChangeOp::kInsert)
       io_.to(std::string(kAdminsRoom)).emitRaw(alertEvent(c), tag);
     return;
@@ -363,7 +369,7 @@ struct Live::Replay : std::enable_shared_from_this<Live::Replay> {
             if (!visible(*change, self->caller)) continue;  // the store filtered already
             bool alertOnly = change->seq == self->partial;
             if (change->collection == store::kOrders) {
-              if (!alertOnly) events.push_back(orderEvent(*change));
+              if (!alertOnly) events.push_back(orderEvent(*change, self->caller.role));
               if (change->op == store::ChangeOp::kInsert && self->caller.role == Role::kAdmin) {
                 events.push_back(alertEvent(*change));
               }

@@ -76,7 +76,9 @@ class Live {
   void runDue(std::function<void()> done);
 
   // The event an API client receives for a change: ["name", payload, "<seq>"].
-  static std::string orderEvent(const store::Change& change);
+  // As a socket of `viewer`'s role may see it (a rider never sees the delivery code).
+  static std::string orderEvent(const store::Change& change,
+                                store::Role viewer = store::Role::kAdmin);
   static std::string menuEvent(const store::Change& change);
   static std::string alertEvent(const store::Change& change);
   std::string restaurantEvent(const store::Change& change) const;

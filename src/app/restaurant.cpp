@@ -188,6 +188,8 @@ std::optional<ApiError> applyPatch(const json::object& patch, SysTime now, Resta
                                             "auto_reject_after_s",
                                             "pause_on_auto_reject",
                                             "location",
+                                            "delivery_area",
+                                            "delivery_code_required",
                                             "if_version"};
   for (const auto& [key, value] : patch) {
     if (!kKnown.count(std::string(key))) return invalid(std::string(key), "is not a setting");
@@ -253,8 +255,12 @@ std::optional<ApiError> applyPatch(const json::object& patch, SysTime now, Resta
     return e;
   }
   if (auto pause = f.boolean("pause_on_auto_reject", false)) s.pause_on_auto_reject = *pause;
+  if (auto code = f.boolean("delivery_code_required", false)) s.delivery_code_required = *code;
   if (const auto* location = patch.if_contains("location")) {
     if (auto e = readLocation(*location, s.location)) return e;
+  }
+  if (const auto* area = patch.if_contains("delivery_area")) {
+    if (auto e = readDeliveryArea(*area, s.delivery_area)) return e;
   }
   f.integer("if_version", false, 0, INT64_MAX);
   if (!f.ok()) return f.error();
@@ -285,6 +291,8 @@ json::object toStored(const RestaurantSettings& s) {
       {"location",
        s.location ? json::value(json::object{{"lat", s.location->lat}, {"lng", s.location->lng}})
                   : json::value(nullptr)},
+      {"delivery_area", deliveryAreaJson(s.delivery_area)},
+      {"delivery_code_required", s.delivery_code_required},
   };
 }
 

@@ -10,6 +10,8 @@
 #include <string>
 
 #include "app/api.hpp"
+#include "app/delivery_area.hpp"
+#include "app/geo.hpp"
 #include "app/hours.hpp"
 #include "store/types.hpp"
 
@@ -27,11 +29,6 @@ inline constexpr std::chrono::minutes kKitchenWindow{15};
 // Why an order was rejected by the server because nobody answered it.
 inline constexpr const char* kNotAnswered = "not_answered";
 
-struct GeoPoint {
-  double lat = 0;
-  double lng = 0;
-};
-
 struct RestaurantSettings {
   std::string name = "Brigade";
   std::string timezone = "UTC";
@@ -46,6 +43,8 @@ struct RestaurantSettings {
   std::optional<int64_t> auto_reject_after_s;  // pending longer → rejected (not_answered)
   bool pause_on_auto_reject = false;
   std::optional<GeoPoint> location;
+  std::optional<DeliveryArea> delivery_area;  // nullopt: anywhere, at the flat fee
+  bool delivery_code_required = false;        // riders deliver with the customer's code
 
   int64_t version = 0;
   std::string updated_at;

@@ -2,6 +2,7 @@
 
 #include <boost/json/serialize.hpp>
 
+#include "app/app.hpp"
 #include "app/fields.hpp"
 #include "core/log.hpp"
 #include "store/await.hpp"
@@ -10,8 +11,12 @@
 
 namespace brigade::app {
 
-RestaurantService::RestaurantService(store::Store& store, std::shared_ptr<Clock> clock)
-    : store_(store), clock_(std::move(clock)), current_(std::make_shared<RestaurantSettings>()) {
+RestaurantService::RestaurantService(store::Store& store, std::shared_ptr<Clock> clock,
+                                     int64_t flatFeeCents)
+    : store_(store),
+      clock_(std::move(clock)),
+      flatFeeCents_(flatFeeCents),
+      current_(std::make_shared<RestaurantSettings>()) {
   // Kept current from the stream: a change made on another node, or by another program.
   subscription_ =
       store_.subscribe(store::SubscribeOptions{}, [this](const store::StreamEvent& event) {
@@ -80,6 +85,16 @@ RestaurantService::admission() {
       };
 }
 
+std::function<Result<store::DeliveryPrice>(const store::Restaurant&, int64_t)>
+RestaurantService::pricing(std::optional<GeoPoint> point) {
+  return [this, point](const store::Restaurant& record, int64_t subtotal) {
+    std::shared_ptr<const RestaurantSettings> settings = current();
+    if (settings->version != record.version) settings = remember(record);
+    return priceDelivery(settings->location, settings->delivery_area, point, subtotal,
+                         flatFeeCents_);
+  };
+}
+
 void RestaurantService::read(
     std::function<void(Result<std::shared_ptr<const RestaurantSettings>>)> done) {
   store_.getRestaurant([this, done = std::move(done)](Result<store::Restaurant> record) {
@@ -121,7 +136,53 @@ json::object RestaurantService::viewOf(const json::object& document) const {
   return toView(readChangeDocument(document), clock_->wallNow());
 }
 
+void RestaurantService::quote(const ApiRequestPtr& request, const ReplyPtr& reply) {
+  auto number = [&](std::string_view name, double min, double max,
+                    std::optional<double>& out) -> bool {
+    auto text = request->http.queryParam(name);
+    if (!text) return true;
+    std::string copy(*text);
+    char* end = nullptr;
+    double v = std::strtod(copy.c_str(), &end);
+    if (copy.empty() || *end != '\0' || !(v >= min && v <= max)) return false;
+    out = v;
+    return true;
+  };
+  std::optional<double> lat, lng, subtotal;
+  if (!number("lat", -90, 90, lat)) return reply->error(invalid("lat", "must be -90..90"));
+  if (!number("lng", -180, 180, lng)) return reply->error(invalid("lng", "must be -180..180"));
+  if (lat.has_value() != lng.has_value()) {
+    return reply->error(invalid(lat ? "lng" : "lat", "is required with the other coordinate"));
+  }
+  if (!number("subtotal_cents", 0, static_cast<double>(kMaxPriceCents), subtotal)) {
+    return reply->error(invalid("subtotal_cents", "must be a whole amount in cents"));
+  }
+  std::optional<GeoPoint> point;
+  if (lat) point = GeoPoint{*lat, *lng};
+  read([this, reply, point, subtotal](Result<std::shared_ptr<const RestaurantSettings>> got) {
+    if (!got) return reply->error(fromStore(got.error()));
+    const auto& s = **got;
+    // Priced as an order would be: with the subtotal given, or as if it met the minimum.
+    const int64_t min = s.delivery_area ? s.delivery_area->min_subtotal_cents : 0;
+    const int64_t sub = subtotal ? static_cast<int64_t>(*subtotal) : min;
+    auto price = priceDelivery(s.location, s.delivery_area, point, sub, flatFeeCents_);
+    json::object body{{"deliverable", static_cast<bool>(price)},
+                      {"fee_cents", price ? json::value(price->fee_cents) : json::value(nullptr)},
+                      {"distance_m", price && price->distance_m ? json::value(*price->distance_m)
+                                                                : json::value(nullptr)},
+                      {"min_subtotal_cents", min},
+                      {"currency", s.currency}};
+    if (!price) {
+      ApiError why = fromStore(price.error());
+      body["reason"] = json::object{{"code", why.code}, {"message", why.message}};
+    }
+    reply->json(200, std::move(body));
+  });
+}
+
 void RestaurantService::routes(ApiRouter& r) {
+  r.add("GET", "/api/delivery/quote", Access::kAnyone, false,
+        [this](const ApiRequestPtr& request, const ReplyPtr& reply) { quote(request, reply); });
   r.add("GET", "/api/restaurant", Access::kAnyone, false,
         [this](const ApiRequestPtr&, const ReplyPtr& reply) {
           read([this, reply](Result<std::shared_ptr<const RestaurantSettings>> settings) {
@@ -140,7 +201,15 @@ void RestaurantService::routes(ApiRouter& r) {
           if (const auto* v = body.if_contains("if_version")) ifVersion = v->as_int64();
           edit(
               ifVersion,
-              [body, now](RestaurantSettings& s, bool&) { return applyPatch(body, now, s); },
+              [body, now](RestaurantSettings& s, bool&) -> std::optional<ApiError> {
+                if (auto bad = applyPatch(body, now, s)) return bad;
+                // Checked on the result, so that either member may come first or alone.
+                if (s.delivery_area && !s.location) {
+                  return invalid(body.contains("location") ? "location" : "delivery_area",
+                                 "a delivery area needs the restaurant's location");
+                }
+                return std::nullopt;
+              },
               [this, reply](Result<std::shared_ptr<const RestaurantSettings>> settings,
                             std::optional<ApiError> refused) {
                 if (refused) return reply->error(*refused);

@@ -18,7 +18,8 @@ namespace brigade::app {
 
 class RestaurantService {
  public:
-  RestaurantService(store::Store& store, std::shared_ptr<Clock> clock);
+  // `flatFeeCents`: the delivery fee where no delivery area is set (--delivery-fee-cents).
+  RestaurantService(store::Store& store, std::shared_ptr<Clock> clock, int64_t flatFeeCents);
   ~RestaurantService();
   // Before the store goes: no more change-stream callbacks.
   void stop();
@@ -29,6 +30,10 @@ class RestaurantService {
   std::shared_ptr<const RestaurantSettings> current() const;
   // The admission check for a new order (store::NewOrder::admit).
   std::function<Result<void>(const store::Restaurant&, const store::RecentOrders&)> admission();
+  // The delivery's price inside an order's transaction (store::NewOrder::price), for the
+  // order's delivery point.
+  std::function<Result<store::DeliveryPrice>(const store::Restaurant&, int64_t)> pricing(
+      std::optional<GeoPoint> point);
   // Reads the settings from the database (and refreshes current()).
   void read(std::function<void(Result<std::shared_ptr<const RestaurantSettings>>)> done);
   // Edits the settings read from the database and writes them compare-and-set: with
@@ -47,8 +52,11 @@ class RestaurantService {
   std::shared_ptr<const RestaurantSettings> remember(const store::Restaurant& record);
   void remember(std::shared_ptr<const RestaurantSettings> settings);
 
+  void quote(const ApiRequestPtr& request, const ReplyPtr& reply);
+
   store::Store& store_;
   std::shared_ptr<Clock> clock_;
+  int64_t flatFeeCents_;
   mutable std::mutex mutex_;
   std::shared_ptr<const RestaurantSettings> current_;
   store::SubscriptionId subscription_ = 0;

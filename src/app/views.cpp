@@ -1,5 +1,6 @@
 #include "app/views.hpp"
 
+#include "app/delivery_code.hpp"
 #include "store/documents.hpp"
 
 namespace brigade::app {
@@ -50,39 +51,13 @@ json::object toJson(const store::Menu& menu) {
 }
 
 json::object toJson(const store::Order& o) {
-  json::array items;
-  for (const auto& line : o.items) {
-    items.push_back(json::object{{"item_id", line.item_id},
-                                 {"name", line.name},
-                                 {"unit_price_cents", line.unit_price_cents},
-                                 {"quantity", line.quantity},
-                                 {"notes", line.notes},
-                                 {"options", store::chosenOptionsJson(line.options)}});
-  }
-  json::array history;
-  for (const auto& entry : o.history) {
-    history.push_back(json::object{
-        {"status", store::toString(entry.status)}, {"at", entry.at}, {"by", orNull(entry.by)}});
-  }
-  return {{"id", o.id},
-          {"customer_id", o.customer_id},
-          {"customer_name", o.customer_name},
-          {"items", std::move(items)},
-          {"subtotal_cents", o.subtotal_cents},
-          {"delivery_fee_cents", o.delivery_fee_cents},
-          {"total_cents", o.total_cents},
-          {"status", store::toString(o.status)},
-          {"status_reason", orNull(o.status_reason)},
-          {"rider_id", orNull(o.rider_id)},
-          {"prep_minutes", orNull(o.prep_minutes)},
-          {"delivery", json::object{{"address", o.delivery.address},
-                                    {"lat", orNull(o.delivery.lat)},
-                                    {"lng", orNull(o.delivery.lng)}}},
-          {"notes", o.notes},
-          {"created_at", o.created_at},
-          {"updated_at", o.updated_at},
-          {"version", o.version},
-          {"history", std::move(history)}};
+  return store::toDocument(o);  // the change stream's document (store/documents.hpp)
+}
+
+json::object toJson(const store::Order& o, store::Role viewer) {
+  json::object doc = toJson(o);
+  if (viewer == store::Role::kRider) hideFromRider(doc);
+  return doc;
 }
 
 json::object toJson(const store::Rider& r) {
@@ -103,6 +78,16 @@ json::object toJson(const store::Rider& r) {
 json::object toJson(const store::Change& c) {
   return {{"seq", c.seq},      {"collection", c.collection}, {"op", store::toString(c.op)},
           {"id", c.record_id}, {"document", c.document},     {"at", c.at}};
+}
+
+json::object toJson(const store::Change& c, store::Role viewer) {
+  json::object out = toJson(c);
+  if (viewer == store::Role::kRider && c.collection == store::kOrders) {
+    if (auto* doc = out.if_contains("document"); doc && doc->is_object()) {
+      hideFromRider(doc->get_object());
+    }
+  }
+  return out;
 }
 
 }  // namespace brigade::app

@@ -14,7 +14,10 @@ boost::json::object toJson(const store::MenuCategory& category);
 boost::json::object toJson(const store::MenuItem& item);
 boost::json::object toJson(const store::Menu& menu);
 boost::json::object toJson(const store::Order& order);
+// As a caller of that role may see it: a rider never sees the delivery code.
+boost::json::object toJson(const store::Order& order, store::Role viewer);
 boost::json::object toJson(const store::Rider& rider);
 boost::json::object toJson(const store::Change& change);
+boost::json::object toJson(const store::Change& change, store::Role viewer);
 
 }  // namespace brigade::app

@@ -196,7 +196,11 @@ json::object toDocument(const Order& order) {
       {"prep_minutes", orNull(order.prep_minutes)},
       {"delivery", json::object{{"address", order.delivery.address},
                                 {"lat", orNull(order.delivery.lat)},
-                                {"lng", orNull(order.delivery.lng)}}},
+                                {"lng", orNull(order.delivery.lng)},
+                                {"distance_m", orNull(order.delivery.distance_m)}}},
+      {"payment", json::object{{"method", order.payment.method}, {"status", order.payment.status}}},
+      {"delivery_code", orNull(order.delivery_code)},
+      {"code_attempts", order.code_attempts},
       {"notes", order.notes},
       {"created_at", order.created_at},
       {"updated_at", order.updated_at},
@@ -254,6 +258,13 @@ Result<Order> orderFromDocument(const json::object& doc) {
     o.delivery.address = stringField(d, "address");
     o.delivery.lat = optDouble(d, "lat");
     o.delivery.lng = optDouble(d, "lng");
+    o.delivery.distance_m = optInt64(d, "distance_m");
+    if (auto* pay = doc.if_contains("payment"); pay && pay->is_object()) {
+      o.payment.method = stringField(pay->get_object(), "method");
+      o.payment.status = stringField(pay->get_object(), "status");
+    }
+    o.delivery_code = optString(doc, "delivery_code");
+    if (doc.contains("code_attempts")) o.code_attempts = int64Field(doc, "code_attempts");
     o.notes = stringField(doc, "notes");
     o.created_at = stringField(doc, "created_at");
     o.updated_at = stringField(doc, "updated_at");

@@ -193,6 +193,24 @@ struct Delivery {
   std::string address;
   std::optional<double> lat;
   std::optional<double> lng;
+  std::optional<int64_t> distance_m;  // from the restaurant, when both points are known
+};
+
+// How an order is paid, and whether it is. Both kinds are settled on delivery; a payment
+// provider (an online kind, paid at checkout) would add its own (docs/API.md, "Payment").
+inline constexpr std::string_view kPaymentCash = "cash";
+inline constexpr std::string_view kPaymentCard = "card";
+inline constexpr std::string_view kUnpaid = "unpaid";
+inline constexpr std::string_view kPaid = "paid";
+struct Payment {
+  std::string method{kPaymentCash};
+  std::string status{kUnpaid};
+};
+
+// What the restaurant charges for a delivery, decided inside the order's transaction.
+struct DeliveryPrice {
+  int64_t fee_cents = 0;
+  std::optional<int64_t> distance_m;
 };
 
 struct Order {
@@ -213,6 +231,11 @@ struct Order {
   std::string updated_at;
   int64_t version = 0;
   std::vector<HistoryEntry> history;
+  Payment payment;
+  // Proof of delivery: the customer reads it to the rider (null on orders from before it).
+  // Never shown to riders (app/views.hpp).
+  std::optional<std::string> delivery_code;
+  int64_t code_attempts = 0;  // wrong codes entered
 };
 
 // Limits the store enforces itself (the REST layer validates first and reports fields).
@@ -253,10 +276,16 @@ struct NewOrder {
   std::string notes;
   int64_t delivery_fee_cents = 299;
   std::optional<IdempotencyRequest> idempotency;
+  std::string payment_method{kPaymentCash};
+  std::string delivery_code;  // empty: none
   // Runs inside the order's write transaction, after an idempotent repeat was answered and
   // before anything is written, with the restaurant as that transaction sees it: an error
   // refuses the order, passed through unchanged (closed, paused, kitchen full).
   std::function<Result<void>(const Restaurant&, const RecentOrders&)> admit;
+  // Runs in the same transaction once the lines are priced, with the subtotal: the delivery
+  // fee and distance, or an error refusing the order (outside the area, under the minimum).
+  // Unset: delivery_fee_cents, no distance.
+  std::function<Result<DeliveryPrice>(const Restaurant&, int64_t subtotal_cents)> price;
 };
 
 struct OrderCreated {
@@ -277,6 +306,8 @@ struct OrderUpdate {
   std::optional<std::optional<std::string>> status_reason;
   std::optional<std::optional<int64_t>> rider_id;
   std::optional<std::optional<int64_t>> prep_minutes;
+  std::optional<std::string> payment_status;  // kUnpaid or kPaid
+  bool count_wrong_code = false;              // code_attempts + 1, on the order as it is now
 };
 
 inline constexpr int64_t kMaxOrderListLimit = 200;

@@ -37,6 +37,8 @@ const MOVES = [
   ["pending", "cancelled", "customer"],
   ["ready", "picked_up", "rider"],
   ["picked_up", "delivered", "rider"],
+  // An extension (docs/API.md, "Proof of delivery"): staff confirm a delivery, with a reason.
+  ["picked_up", "delivered", "admin"],
 ];
 
 const RFC3339_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
@@ -82,14 +84,17 @@ const VARIANTS = [
   { name: "cancelled (by admin when ready, rider assigned)", status: "cancelled", withRider: true, cancelledFrom: "ready" },
 ];
 
-function build(variant) {
-  return orderAt(server, {
+// The order as the staff see it (the last move may have been a rider's, whose answer has no
+// delivery code).
+async function build(variant) {
+  const o = await orderAt(server, {
     admin,
     customer: owner,
     rider: variant.withRider ? rider : undefined,
     status: variant.status,
     cancelledFrom: variant.cancelledFrom,
   });
+  return snapshot(o.id);
 }
 
 function expected(variant, actorName, target) {
@@ -107,6 +112,7 @@ function bodyFor(target) {
   if (target === "rejected") body.reason = "out of stock";
   if (target === "cancelled") body.reason = "no longer needed";
   if (target === "accepted") body.prep_minutes = 25;
+  if (target === "delivered") body.reason = "the customer confirmed by phone"; // staff only
   return body;
 }
 
@@ -127,7 +133,8 @@ describe("every status × every target × every actor", () => {
       for (const target of STATUSES) {
         for (const actorName of Object.keys(actors)) {
           const want = expected(variant, actorName, target);
-          const { session } = actors[actorName];
+          const { session, role: actorRole } = actors[actorName];
+          const actor = { role: actorRole };
           const label = `${variant.name} → ${target} by ${actorName}`;
           if (want === 200) {
             legal += 1;
@@ -152,7 +159,17 @@ describe("every status × every target × every actor", () => {
             assert.equal(o.updated_at >= fresh.updated_at, true);
             if (target === "rejected" || target === "cancelled") assert.equal(o.status_reason, bodyFor(target).reason);
             if (target === "accepted") assert.equal(o.prep_minutes, 25);
-            assert.deepEqual(await snapshot(fresh.id), o, `${label}: GET shows the move`);
+            if (target === "delivered") {
+              assert.equal(o.status_reason, actor.role === "admin" ? bodyFor(target).reason : null);
+            }
+            // A rider's answer never holds the delivery code; the staff's GET does.
+            const seen = await snapshot(fresh.id);
+            if (actor.role === "rider") {
+              assert.equal(o.delivery_code, null, `${label}: no code for the rider`);
+              assert.match(seen.delivery_code, /^\d{4}$/);
+              seen.delivery_code = null;
+            }
+            assert.deepEqual(seen, o, `${label}: GET shows the move`);
           } else {
             const res = await move(server, session.token, shared.id, target, bodyFor(target));
             if (res.status !== want) {
@@ -335,7 +352,8 @@ describe("assign", () => {
     // After pick-up no more reassignment, and the old rider cannot deliver.
     expectError(await assign(server, admin.token, o.id, rider.user.id), 409);
     expectError(await move(server, rider.token, o.id, "delivered"), 404);
-    expectError(await move(server, admin.token, o.id, "delivered"), 403);
+    // Staff confirm a delivery only with a reason (the customer's code was not used).
+    expectError(await move(server, admin.token, o.id, "delivered"), 422, "invalid");
     const done = await moveOk(server, otherRider.token, o.id, "delivered");
     assert.equal(done.history.at(-1).by, otherRider.user.id);
   });

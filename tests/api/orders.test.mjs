@@ -32,15 +32,18 @@ after(async () => {
 });
 
 const ORDER_KEYS = [
+  "code_attempts",
   "created_at",
   "customer_id",
   "customer_name",
   "delivery",
+  "delivery_code",
   "delivery_fee_cents",
   "history",
   "id",
   "items",
   "notes",
+  "payment",
   "prep_minutes",
   "rider_id",
   "status",
@@ -79,7 +82,11 @@ describe("placing an order", () => {
     assert.equal(o.prep_minutes, null);
     assert.equal(o.version, 1);
     assert.equal(o.notes, "ring twice");
-    assert.deepEqual(o.delivery, { address: "10 Downing St", lat: 51.5034, lng: -0.1276 });
+    // No distance: the restaurant has no location yet.
+    assert.deepEqual(o.delivery, { address: "10 Downing St", lat: 51.5034, lng: -0.1276, distance_m: null });
+    assert.deepEqual(o.payment, { method: "cash", status: "unpaid" }, "cash on delivery unless chosen");
+    assert.match(o.delivery_code, /^\d{4}$/, "the customer sees the delivery code");
+    assert.equal(o.code_attempts, 0);
     assert.deepEqual(o.items, [
       { item_id: a.id, name: a.name, unit_price_cents: a.price_cents, quantity: 2, notes: "no onions", options: [] },
       { item_id: b.id, name: b.name, unit_price_cents: b.price_cents, quantity: 3, notes: "", options: [] },

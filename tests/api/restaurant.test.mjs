@@ -46,6 +46,8 @@ const RESTAURANT_KEYS = [
   "closed_dates",
   "closes_at",
   "currency",
+  "delivery_area",
+  "delivery_code_required",
   "language",
   "location",
   "max_orders_per_15min",

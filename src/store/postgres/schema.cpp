@@ -121,6 +121,18 @@ const std::string kOrderJson3 = [] {
   return doc;
 }();
 
+// From migration 4 (SQLite's 7): payment, delivery code and attempts, delivery distance.
+const std::string kOrderJson4 = [] {
+  std::string doc = kOrderJson3;
+  const std::string lng = "'lng', @R@.delivery_lng), ";
+  doc.replace(doc.find(lng), lng.size(),
+              "'lng', @R@.delivery_lng, 'distance_m', @R@.delivery_distance_m), "
+              "'payment', json_build_object('method', @R@.payment_method, "
+              "'status', @R@.payment_status), "
+              "'delivery_code', @R@.delivery_code, 'code_attempts', @R@.code_attempts, ");
+  return doc;
+}();
+
 // The restaurant's settings with the record's version and time (SQLite: json_set).
 const char* kRestaurantJson =
     "(@R@.settings::jsonb || jsonb_build_object('version', @R@.version, "
@@ -446,6 +458,23 @@ CREATE OR REPLACE VIEW order_documents AS SELECT o.id AS id, @ORDER_DOC_O@ AS do
          menuCaptureFunction("menu_items", kItemJson3.c_str());
 }
 
+// SQLite's migration 7: payment, proof of delivery and the delivery distance.
+std::string migration4() {
+  std::string sql = R"SQL(
+ALTER TABLE orders ADD COLUMN payment_method text NOT NULL DEFAULT 'cash'
+  CHECK (payment_method IN ('cash', 'card'));
+ALTER TABLE orders ADD COLUMN payment_status text NOT NULL DEFAULT 'unpaid'
+  CHECK (payment_status IN ('unpaid', 'paid'));
+ALTER TABLE orders ADD COLUMN delivery_code text;
+ALTER TABLE orders ADD COLUMN code_attempts bigint NOT NULL DEFAULT 0;
+ALTER TABLE orders ADD COLUMN delivery_distance_m bigint;
+CREATE OR REPLACE VIEW order_documents AS SELECT o.id AS id, @ORDER_DOC_O@ AS document
+  FROM orders AS o;
+)SQL";
+  sql = replaceAll(sql, "@ORDER_DOC_O@", doc(kOrderJson4.c_str(), "o"));
+  return sql + ordersCaptureFunction(kOrderJson4.c_str());
+}
+
 }  // namespace
 
 const std::vector<Migration>& migrations() {
@@ -453,6 +482,7 @@ const std::vector<Migration>& migrations() {
       {1, "initial schema with change capture", migration1()},
       {2, "restaurant settings", migration2()},
       {3, "item options and allergens", migration3()},
+      {4, "payment, delivery code and distance", migration4()},
   };
   return kMigrations;
 }

@@ -152,15 +152,23 @@ void SqlStore::updateOrder(OrderUpdate update, Callback<Order> done) {
             return c.lastError(rc);
           }
         }
+        if (update.payment_status && *update.payment_status != kPaid &&
+            *update.payment_status != kUnpaid) {
+          return makeError(errc::kInvalid, "payment_status: paid or unpaid");
+        }
         auto st = c.statement(
             "UPDATE orders SET status = ?, status_reason = ?, rider_id = ?, prep_minutes = ?, "
-            "updated_at = ?, version = version + 1 WHERE id = ? AND version = ?");
+            "payment_status = ?, code_attempts = ?, updated_at = ?, version = version + 1 "
+            "WHERE id = ? AND version = ?");
         if (!st) return st.error();
         st->bind(1, toString(update.status.value_or(cur->status)));
         st->bind(2, update.status_reason ? *update.status_reason : cur->status_reason);
         st->bind(3, update.rider_id ? *update.rider_id : cur->rider_id);
         st->bind(4, update.prep_minutes ? *update.prep_minutes : cur->prep_minutes);
-        st->bind(5, at).bind(6, update.id).bind(7, cur->version);
+        st->bind(5, update.payment_status.value_or(cur->payment.status));
+        const int64_t attempts = cur->code_attempts + (update.count_wrong_code ? 1 : 0);
+        st->bind(6, attempts);
+        st->bind(7, at).bind(8, update.id).bind(9, cur->version);
         const Step rc = st->step();
         if (rc == Step::kForeignKey) {
           return makeError(errc::kNotFound, "rider_id: no such user");
@@ -178,6 +186,8 @@ void SqlStore::updateOrder(OrderUpdate update, Callback<Order> done) {
         if (update.status_reason) next.status_reason = *update.status_reason;
         if (update.rider_id) next.rider_id = *update.rider_id;
         if (update.prep_minutes) next.prep_minutes = *update.prep_minutes;
+        if (update.payment_status) next.payment.status = *update.payment_status;
+        next.code_attempts = attempts;
         next.updated_at = at;
         ++next.version;
         return next;
@@ -353,10 +363,20 @@ Result<OrderCreated> SqlStore::insertOrder(Connection& c, const NewOrder& order)
       return makeError(errc::kInvalid, field + ": amount too large");
     }
   }
+  DeliveryPrice delivery{order.delivery_fee_cents, order.delivery.distance_m};
+  if (order.price) {
+    auto restaurant = restaurantRow(c);
+    if (!restaurant) return restaurant.error();
+    auto priced_delivery = order.price(*restaurant, subtotal);
+    if (!priced_delivery) return priced_delivery.error();
+    delivery = *priced_delivery;
+  }
   int64_t total = 0;
-  if (order.delivery_fee_cents < 0 ||
-      __builtin_add_overflow(subtotal, order.delivery_fee_cents, &total)) {
+  if (delivery.fee_cents < 0 || __builtin_add_overflow(subtotal, delivery.fee_cents, &total)) {
     return makeError(errc::kInvalid, "delivery_fee_cents: out of range");
+  }
+  if (order.payment_method != kPaymentCash && order.payment_method != kPaymentCard) {
+    return makeError(errc::kInvalid, "payment_method: cash or card");
   }
 
   // The id is chosen first so lines and history can precede the orders row (see schema).
@@ -410,14 +430,18 @@ Result<OrderCreated> SqlStore::insertOrder(Connection& c, const NewOrder& order)
   hist->bind(1, id).bind(2, at).bind(3, order.customer_id);
   if (const Step rc = hist->step(); rc != Step::kDone) return c.lastError(rc);
 
+  std::optional<std::string> code;
+  if (!order.delivery_code.empty()) code = order.delivery_code;
   auto st = c.statement(
       "INSERT INTO orders(id, customer_id, subtotal_cents, delivery_fee_cents, total_cents, "
-      "status, delivery_address, delivery_lat, delivery_lng, notes, created_at, updated_at) "
-      "VALUES (?1, ?2, ?3, ?4, ?5, 'pending', ?6, ?7, ?8, ?9, ?10, ?10)");
+      "status, delivery_address, delivery_lat, delivery_lng, notes, created_at, updated_at, "
+      "payment_method, delivery_code, delivery_distance_m) "
+      "VALUES (?1, ?2, ?3, ?4, ?5, 'pending', ?6, ?7, ?8, ?9, ?10, ?10, ?11, ?12, ?13)");
   if (!st) return st.error();
-  st->bind(1, id).bind(2, order.customer_id).bind(3, subtotal).bind(4, order.delivery_fee_cents);
+  st->bind(1, id).bind(2, order.customer_id).bind(3, subtotal).bind(4, delivery.fee_cents);
   st->bind(5, total).bind(6, order.delivery.address).bind(7, order.delivery.lat);
   st->bind(8, order.delivery.lng).bind(9, order.notes).bind(10, at);
+  st->bind(11, order.payment_method).bind(12, code).bind(13, delivery.distance_m);
   if (const Step rc = st->step(); rc != Step::kDone) {
     if (rc == Step::kForeignKey) return notFound("customer", order.customer_id);
     return c.lastError(rc);
@@ -437,9 +461,12 @@ Result<OrderCreated> SqlStore::insertOrder(Connection& c, const NewOrder& order)
                                       priced[i].options});
   }
   created.subtotal_cents = subtotal;
-  created.delivery_fee_cents = order.delivery_fee_cents;
+  created.delivery_fee_cents = delivery.fee_cents;
   created.total_cents = total;
   created.delivery = order.delivery;
+  created.delivery.distance_m = delivery.distance_m;
+  created.payment = Payment{order.payment_method, std::string(kUnpaid)};
+  created.delivery_code = code;
   created.notes = order.notes;
   created.created_at = at;
   created.updated_at = at;

@@ -57,6 +57,18 @@ const std::string kOrderJson6 = [] {
   return doc;
 }();
 
+// From migration 7: orders carry their payment, their delivery code (and the wrong codes
+// entered) and the distance of the delivery point.
+const std::string kOrderJson7 = [] {
+  std::string doc = kOrderJson6;
+  const std::string lng = "'lng', R.delivery_lng), ";
+  doc.replace(doc.find(lng), lng.size(),
+              "'lng', R.delivery_lng, 'distance_m', R.delivery_distance_m), "
+              "'payment', json_object('method', R.payment_method, 'status', R.payment_status), "
+              "'delivery_code', R.delivery_code, 'code_attempts', R.code_attempts, ");
+  return doc;
+}();
+
 // The restaurant's settings as stored, with the record's version and time added.
 const char* kRestaurantJson =
     "json_set(R.settings,'$.version',R.version,'$.updated_at',R.updated_at)";
@@ -363,6 +375,22 @@ std::string migration6() {
          menuTriggers("menu_items", kItemJson6.c_str());
 }
 
+// Payment (method and status), proof of delivery (a code and the wrong attempts) and the
+// delivery distance; the documents gain them (view and capture triggers again).
+std::string migration7() {
+  return "ALTER TABLE orders ADD COLUMN payment_method TEXT NOT NULL DEFAULT 'cash' "
+         "CHECK (payment_method IN ('cash', 'card'));\n"
+         "ALTER TABLE orders ADD COLUMN payment_status TEXT NOT NULL DEFAULT 'unpaid' "
+         "CHECK (payment_status IN ('unpaid', 'paid'));\n"
+         "ALTER TABLE orders ADD COLUMN delivery_code TEXT;\n"
+         "ALTER TABLE orders ADD COLUMN code_attempts INTEGER NOT NULL DEFAULT 0;\n"
+         "ALTER TABLE orders ADD COLUMN delivery_distance_m INTEGER;\n"
+         "DROP VIEW order_documents;\n"
+         "CREATE VIEW order_documents AS SELECT o.id AS id, " +
+         doc(kOrderJson7.c_str(), "o") + " AS document FROM orders AS o;\n" +
+         orderCaptureTriggers(kOrderJson7);
+}
+
 }  // namespace
 
 const std::vector<Migration>& migrations() {
@@ -373,6 +401,7 @@ const std::vector<Migration>& migrations() {
       {4, "changes carry their audience, indexed", migration4()},
       {5, "restaurant settings", migration5()},
       {6, "item options and allergens", migration6()},
+      {7, "payment, delivery code and distance", migration7()},
   };
   return kMigrations;
 }

@@ -168,8 +168,9 @@ void RestaurantService::quote(const ApiRequestPtr& request, const ReplyPtr& repl
     auto price = priceDelivery(s.location, s.delivery_area, point, sub, flatFeeCents_);
     json::object body{{"deliverable", static_cast<bool>(price)},
                       {"fee_cents", price ? json::value(price->fee_cents) : json::value(nullptr)},
-                      {"distance_m", price && price->distance_m ? json::value(*price->distance_m)
-                                                                : json::value(nullptr)},
+                      {"distance_m", s.location && point
+                                         ? json::value(distanceMeters(*s.location, *point))
+                                         : json::value(nullptr)},
                       {"min_subtotal_cents", min},
                       {"currency", s.currency}};
     if (!price) {

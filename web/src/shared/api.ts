@@ -1,6 +1,6 @@
 // REST client: JSON in and out, bearer token kept in localStorage per panel,
 // errors as ApiError carrying the server's {error:{code,message,field}}.
-import type { Menu, Order, Rider, Stats, User, Restaurant } from './types';
+import type { DeliveryQuote, Menu, Order, PaymentMethod, Rider, Stats, User, Restaurant } from './types';
 
 export class ApiError extends Error {
   constructor(
@@ -145,11 +145,20 @@ export class Api {
   order(id: number) {
     return this.request<Order>('GET', `/api/orders/${id}`);
   }
-  placeOrder(body: { items: { item_id: number; quantity: number; notes?: string }[]; delivery: { address: string; lat?: number; lng?: number }; notes?: string }, idempotencyKey: string) {
+  placeOrder(body: { items: { item_id: number; quantity: number; notes?: string }[]; delivery: { address: string; lat?: number; lng?: number }; notes?: string; payment_method?: PaymentMethod }, idempotencyKey: string) {
     return this.request<Order>('POST', '/api/orders', body, { 'Idempotency-Key': idempotencyKey });
   }
-  setStatus(id: number, body: { status: string; reason?: string; prep_minutes?: number; if_version?: number }) {
+  setStatus(id: number, body: { status: string; reason?: string; prep_minutes?: number; if_version?: number; code?: string; paid?: boolean }) {
     return this.request<Order>('POST', `/api/orders/${id}/status`, body);
+  }
+  setPayment(id: number, status: 'paid' | 'unpaid') {
+    return this.request<Order>('POST', `/api/orders/${id}/payment`, { status });
+  }
+  /** What a delivery to this point costs (anyone; docs/API.md, "Delivery area and fees"). */
+  quote(params: { lat?: number; lng?: number; subtotal_cents?: number }) {
+    const q = new URLSearchParams();
+    for (const [k, v] of Object.entries(params)) if (v !== undefined) q.set(k, String(v));
+    return this.request<DeliveryQuote>('GET', `/api/delivery/quote?${q}`);
   }
   assign(id: number, riderId: number) {
     return this.request<Order>('POST', `/api/orders/${id}/assign`, { rider_id: riderId });

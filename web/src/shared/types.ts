@@ -46,12 +46,34 @@ export interface Order {
   status_reason: string | null;
   rider_id: number | null;
   prep_minutes: number | null;
-  delivery: { address: string; lat: number | null; lng: number | null };
+  delivery: { address: string; lat: number | null; lng: number | null; distance_m: number | null };
+  /** Settled on delivery (docs/API.md, "Payment"). */
+  payment: { method: PaymentMethod; status: 'unpaid' | 'paid' };
+  /** Proof of delivery: the customer reads it to the rider; null for riders. */
+  delivery_code: string | null;
+  code_attempts: number;
   notes: string;
   created_at: string;
   updated_at: string;
   version: number;
   history: { status: OrderStatus; at: string; by: number | null }[];
+}
+
+export type PaymentMethod = 'cash' | 'card';
+
+/** GET /api/delivery/quote (docs/API.md, "Delivery area and fees"). */
+export interface DeliveryQuote {
+  deliverable: boolean;
+  fee_cents: number | null;
+  distance_m: number | null;
+  min_subtotal_cents: number;
+  currency: string;
+  reason?: { code: string; message: string };
+}
+
+export interface DeliveryArea {
+  bands: { up_to_m: number; fee_cents: number }[];
+  min_subtotal_cents: number;
 }
 
 export interface MenuItem {
@@ -174,6 +196,9 @@ export interface Restaurant {
   auto_reject_after_s: number | null;
   pause_on_auto_reject: boolean;
   location: { lat: number; lng: number } | null;
+  /** null: anywhere, at the flat fee. */
+  delivery_area: DeliveryArea | null;
+  delivery_code_required: boolean;
   version: number;
   updated_at: string;
   open_now: boolean;

@@ -1,0 +1,41 @@
+import { formatDateTime, formatMoney, itemsSummary } from '../shared/format';
+import { Icon } from '../shared/icons';
+import type { Order } from '../shared/types';
+import { ErrorBanner, Spinner, StatusPill } from '../shared/ui';
+
+/** The customer's orders, newest first. */
+export function History({ orders, loaded, error, onRetry }: { orders: Order[]; loaded: boolean; error: string | null; onRetry: () => void }) {
+  if (!loaded) return error ? <ErrorBanner message={`Could not load your orders: ${error}`} onRetry={onRetry} /> : <Spinner label="Loading your orders…" />;
+  const list = [...orders].sort((a, b) => b.created_at.localeCompare(a.created_at) || b.id - a.id);
+  return (
+    <div className="history">
+      <h1>Your orders</h1>
+      <ErrorBanner message={error} onRetry={onRetry} />
+      {list.length === 0 && (
+        <p className="empty">
+          <span className="big" aria-hidden="true">
+            <Icon name="plate" size={40} />
+          </span>
+          No orders yet. <a href="#/">Browse the menu</a>
+        </p>
+      )}
+      <ul className="history-list">
+        {list.map((o) => (
+          <li key={o.id}>
+            <a href={`#/orders/${o.id}`} className="card history-item" data-testid="history-item" data-order-id={o.id}>
+              <div className="history-top">
+                <strong>Order #{o.id}</strong>
+                <StatusPill status={o.status} label={o.status === 'pending' ? 'Placed' : undefined} />
+              </div>
+              <div className="small muted">{itemsSummary(o.items)}</div>
+              <div className="history-bottom">
+                <span className="small muted">{formatDateTime(o.created_at)}</span>
+                <strong className="num">{formatMoney(o.total_cents)}</strong>
+              </div>
+            </a>
+          </li>
+        ))}
+      </ul>
+    </div>
+  );
+}

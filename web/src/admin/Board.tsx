@@ -103,12 +103,18 @@ interface CardProps {
 
 const PREP_CHOICES = [10, 15, 20, 30];
 
+/** kMaxDeliveryCodeAttempts: after that many wrong codes the rider cannot mark the order delivered. */
+const MAX_CODE_ATTEMPTS = 5;
+const METHOD_LABEL: Record<Order['payment']['method'], string> = { cash: 'Cash', card: 'Card' };
+
 function OrderCard({ api, order: o, now, riders, riderName, onChanged, onAcknowledge, onRefreshRiders, autoRejectAfterS, onPrint }: CardProps) {
   const { busy, error, run } = useAction();
   const [prep, setPrep] = useState('15');
   const [rejecting, setRejecting] = useState(false);
   const [reason, setReason] = useState('');
   const [riderId, setRiderId] = useState('');
+  const [confirming, setConfirming] = useState(false);
+  const [deliveredReason, setDeliveredReason] = useState('');
   const u = urgency(o, now);
   const final = ['delivered', 'rejected', 'cancelled'].includes(o.status);
   const online = riders.filter((r) => r.online);
@@ -123,6 +129,14 @@ function OrderCard({ api, order: o, now, riders, riderName, onChanged, onAcknowl
       onAcknowledge(o.id);
       if (body.status === 'accepted' && autoPrintWanted()) onPrint?.(updated);
     });
+
+  // Only what the server says: "paid" when payment.status is paid, never otherwise.
+  const paid = o.payment?.status === 'paid';
+  const setPaid = (to: 'paid' | 'unpaid') =>
+    run(async () => {
+      onChanged(await api.setPayment(o.id, to));
+    });
+  const codeLocked = o.code_attempts >= MAX_CODE_ATTEMPTS;
 
   const assign = () =>
     run(async () => {
@@ -170,6 +184,18 @@ function OrderCard({ api, order: o, now, riders, riderName, onChanged, onAcknowl
       <div className="order-address" title={o.delivery.address}>
         <Icon name="pin" size={13} /> {o.delivery.address}
       </div>
+      {o.payment && (
+        <div className="order-sub order-payment">
+          <span data-testid="payment" data-payment-status={o.payment.status}>
+            {METHOD_LABEL[o.payment.method] ?? o.payment.method} · <span className={`pay-status ${paid ? 'pay-paid' : 'pay-unpaid'}`}>{paid ? 'paid' : 'unpaid'}</span>
+          </span>
+          {(o.status === 'delivered' || o.status === 'picked_up') && (
+            <button type="button" className="btn btn-link btn-small pay-toggle" disabled={busy} data-testid={paid ? 'mark-unpaid' : 'mark-paid'} onClick={() => void setPaid(paid ? 'unpaid' : 'paid')}>
+              {paid ? 'Mark unpaid' : 'Mark paid'}
+            </button>
+          )}
+        </div>
+      )}
       {riderName && (
         <div className="order-sub order-rider">
           <Icon name="bike" size={14} /> {riderName}
@@ -233,6 +259,51 @@ function OrderCard({ api, order: o, now, riders, riderName, onChanged, onAcknowl
               </button>
             </div>
           </form>
+        ))}
+
+      {o.status === 'picked_up' && (
+        <div className="order-sub order-code">
+          {o.delivery_code && (
+            <span data-testid="delivery-code" title="The customer reads this code to the rider at the door">
+              Code <strong className="num">{o.delivery_code}</strong>
+            </span>
+          )}
+          {o.code_attempts > 0 && (
+            <span data-testid="code-attempts" data-locked={codeLocked} className={codeLocked ? 'code-locked' : 'code-wrong'}>
+              {codeLocked ? 'Code locked — confirm delivery' : `${o.code_attempts} wrong ${o.code_attempts === 1 ? 'code' : 'codes'}`}
+            </span>
+          )}
+        </div>
+      )}
+      {o.status === 'picked_up' &&
+        (confirming ? (
+          <form
+            className="order-actions"
+            data-testid="confirm-delivered-form"
+            onSubmit={(e) => {
+              e.preventDefault();
+              void move({ status: 'delivered', reason: deliveredReason.trim() });
+            }}
+          >
+            <label className="sr-only" htmlFor={`delivered-reason-${o.id}`}>
+              Why order {o.id} is confirmed without the customer’s code
+            </label>
+            <input id={`delivered-reason-${o.id}`} placeholder="Reason (e.g. the customer had no phone)" required value={deliveredReason} onChange={(e) => setDeliveredReason(e.target.value)} autoFocus />
+            <div className="row">
+              <button type="submit" className="btn btn-small btn-ok" disabled={busy || !deliveredReason.trim()} data-testid="confirm-delivered-submit">
+                Confirm delivered
+              </button>
+              <button type="button" className="btn btn-small btn-ghost" onClick={() => setConfirming(false)}>
+                Back
+              </button>
+            </div>
+          </form>
+        ) : (
+          <div className="order-actions">
+            <button type="button" className={`btn btn-small ${codeLocked ? 'btn-primary' : 'btn-ghost'}`} disabled={busy} data-testid="confirm-delivered" onClick={() => setConfirming(true)}>
+              Confirm delivered
+            </button>
+          </div>
         ))}
 
       {['accepted', 'preparing', 'ready'].includes(o.status) && onPrint && (

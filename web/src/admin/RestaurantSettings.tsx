@@ -1,8 +1,9 @@
 import { useEffect, useMemo, useState } from 'react';
-import type { Api } from '../shared/api';
+import { ApiError, type Api } from '../shared/api';
 import { useAction } from '../shared/hooks';
 import { WEEKDAYS, type Restaurant, type Weekday } from '../shared/types';
 import { ErrorBanner } from '../shared/ui';
+import { DeliveryFields, deliveryDraftOf, deliveryPatch, fieldLabel, type DeliveryDraft } from './DeliverySettings';
 
 const DAY_NAMES: Record<Weekday, string> = { mon: 'Monday', tue: 'Tuesday', wed: 'Wednesday', thu: 'Thursday', fri: 'Friday', sat: 'Saturday', sun: 'Sunday' };
 
@@ -32,6 +33,7 @@ interface Draft {
   autoReject: string;
   pauseOnAutoReject: boolean;
   maxOrders: string;
+  delivery: DeliveryDraft;
 }
 
 function draftOf(r: Restaurant): Draft {
@@ -48,14 +50,17 @@ function draftOf(r: Restaurant): Draft {
     autoReject: r.auto_reject_after_s == null ? '' : String(r.auto_reject_after_s),
     pauseOnAutoReject: r.pause_on_auto_reject,
     maxOrders: r.max_orders_per_15min == null ? '' : String(r.max_orders_per_15min),
+    delivery: deliveryDraftOf(r),
   };
 }
 
-/** The restaurant's settings: name, time zone, hours, closed dates and the safety nets. */
+/** The restaurant's settings: name, time zone, hours, closed dates, the safety nets and delivery. */
 export function RestaurantSettings({ api, restaurant, onChanged }: { api: Api; restaurant: Restaurant | null; onChanged: (r: Restaurant) => void }) {
   const [draft, setDraft] = useState<Draft | null>(null);
   const [saved, setSaved] = useState(false);
   const { busy, error, setError, run } = useAction();
+  // The field the form's check or the server's 422 named (its input is marked invalid).
+  const [badField, setBadField] = useState<string | null>(null);
   useEffect(() => {
     if (restaurant && !draft) setDraft(draftOf(restaurant));
   }, [restaurant, draft]);
@@ -67,6 +72,7 @@ export function RestaurantSettings({ api, restaurant, onChanged }: { api: Api; r
   };
 
   const save = () => {
+    setBadField(null);
     const opening_hours = {} as Record<Weekday, [string, string][]>;
     for (const d of WEEKDAYS) {
       const spans = parseSpans(draft.hours[d]);
@@ -74,6 +80,11 @@ export function RestaurantSettings({ api, restaurant, onChanged }: { api: Api; r
       opening_hours[d] = spans;
     }
     const closed_dates = draft.closedDates.split(',').map((s) => s.trim()).filter(Boolean);
+    const delivery = deliveryPatch(draft.delivery);
+    if (!delivery.ok) {
+      setBadField(delivery.field);
+      return setError(delivery.message);
+    }
     void run(async () => {
       const r = await api.updateRestaurant({
         if_version: restaurant.version,
@@ -86,6 +97,14 @@ export function RestaurantSettings({ api, restaurant, onChanged }: { api: Api; r
         auto_reject_after_s: draft.autoReject ? Number(draft.autoReject) : null,
         pause_on_auto_reject: draft.pauseOnAutoReject,
         max_orders_per_15min: draft.maxOrders ? Number(draft.maxOrders) : null,
+        ...delivery.patch,
+      }).catch((e) => {
+        // A 422 names the field: say which setting, in the form's words.
+        if (e instanceof ApiError && e.field) {
+          setBadField(e.field);
+          throw new ApiError(e.status, e.code, `${fieldLabel(e.field)}: ${e.message}`, e.field);
+        }
+        throw e;
       });
       onChanged(r);
       setDraft(draftOf(r));
@@ -137,8 +156,13 @@ export function RestaurantSettings({ api, restaurant, onChanged }: { api: Api; r
         <input id="set-pause-auto" type="checkbox" checked={draft.pauseOnAutoReject} onChange={(e) => set({ pauseOnAutoReject: e.target.checked })} />
         <label htmlFor="set-max">Orders per 15 minutes at most</label>
         <input id="set-max" type="number" min={1} max={10000} placeholder="no limit" value={draft.maxOrders} onChange={(e) => set({ maxOrders: e.target.value })} />
+        <DeliveryFields draft={draft.delivery} invalidField={badField} onChange={(patch) => set({ delivery: { ...draft.delivery, ...patch } })} />
       </div>
-      <ErrorBanner message={error} />
+      {error && (
+        <div data-testid="settings-error" data-field={badField ?? ''} title={badField ?? undefined}>
+          <ErrorBanner message={error} />
+        </div>
+      )}
       <div className="row">
         <button type="submit" className="btn btn-primary" disabled={busy} data-testid="save-settings">
           Save

@@ -1,16 +1,52 @@
-import { useState } from 'react';
-import { newIdempotencyKey } from '../shared/api';
+import { useEffect, useState } from 'react';
+import { ApiError, newIdempotencyKey } from '../shared/api';
 import { formatMoney } from '../shared/format';
 import { useAction } from '../shared/hooks';
 import { Icon } from '../shared/icons';
 import { DeliveryMap, type MapPoint } from '../shared/map';
-import type { MenuItem, Order } from '../shared/types';
+import type { DeliveryQuote, MenuItem, Order, PaymentMethod } from '../shared/types';
 import { ErrorBanner, Field } from '../shared/ui';
 import { type Cart, cartLines, cartTotal } from './cart';
 import { api } from './customerApi';
 import { Stepper } from './Stepper';
 
-/** The cart, the delivery point and address, and Place order. */
+// What the customer typed survives signing in or registering (the page goes away meanwhile).
+const DRAFT_KEY = 'brigade.customer.checkout';
+interface Draft {
+  address: string;
+  lat: string;
+  lng: string;
+  notes: string;
+  payment: PaymentMethod;
+}
+function loadDraft(): Draft {
+  const empty: Draft = { address: localStorage.getItem('brigade.customer.address') ?? '', lat: '', lng: '', notes: '', payment: 'cash' };
+  try {
+    return { ...empty, ...JSON.parse(sessionStorage.getItem(DRAFT_KEY) ?? '{}') };
+  } catch {
+    return empty;
+  }
+}
+
+// Field limits of POST /api/orders (src/app/app.hpp).
+const MAX_ADDRESS = 500;
+const MAX_NOTES = 1000;
+
+/** The quote's refusal in plain words. */
+function refusalText(q: DeliveryQuote): string {
+  switch (q.reason?.code) {
+    case 'outside_delivery_area':
+      return `Sorry, this address is outside our delivery area (${q.reason.message}).`;
+    case 'below_minimum':
+      return `The minimum order is ${formatMoney(q.min_subtotal_cents)} before delivery.`;
+    case 'invalid':
+      return 'Set the delivery point on the map, or use your location, so that we can price the delivery.';
+    default:
+      return q.reason?.message ?? 'We cannot deliver this order.';
+  }
+}
+
+/** The cart, the delivery point and address, payment, the delivery fee and Place order. */
 export function Checkout({
   cart,
   items,
@@ -31,17 +67,39 @@ export function Checkout({
   onPlaced: (o: Order) => void;
   onBack: () => void;
 }) {
-  const [address, setAddress] = useState(() => localStorage.getItem('brigade.customer.address') ?? '');
-  const [lat, setLat] = useState('');
-  const [lng, setLng] = useState('');
-  const [notes, setNotes] = useState('');
-  const [key] = useState(newIdempotencyKey); // one key per checkout: a double tap never orders twice
+  const [draft, setDraft] = useState<Draft>(loadDraft);
+  const { address, lat, lng, notes, payment } = draft;
+  const set = (patch: Partial<Draft>) => setDraft((d) => ({ ...d, ...patch }));
+  useEffect(() => sessionStorage.setItem(DRAFT_KEY, JSON.stringify(draft)), [draft]);
+  const setLat = (v: string) => set({ lat: v });
+  const setLng = (v: string) => set({ lng: v });
+  const [key, setKey] = useState(newIdempotencyKey); // one key per order: a double tap never orders twice
+  // A request whose answer never came (the order may exist): sent again, as it was, first.
+  const [unanswered, setUnanswered] = useState<{ key: string; body: Parameters<typeof api.placeOrder>[0] } | null>(null);
   const { busy, error, setError, run } = useAction();
   const [locating, setLocating] = useState(false);
   const lines = cartLines(cart, items);
   const unavailable = lines.filter((l) => !l.item || !l.item.available || l.missingOptions);
   const subtotal = cartTotal(cart, items);
   const point: MapPoint | null = lat.trim() && lng.trim() && Number.isFinite(Number(lat)) && Number.isFinite(Number(lng)) ? { lat: Number(lat), lng: Number(lng) } : null;
+
+  // The fee as the server will charge it, asked again when the point or the subtotal moves.
+  const [quote, setQuote] = useState<DeliveryQuote | null>(null);
+  useEffect(() => {
+    let live = true;
+    const t = window.setTimeout(() => {
+      api.quote({ lat: point?.lat, lng: point?.lng, subtotal_cents: subtotal }).then(
+        (q) => live && setQuote(q),
+        () => live && setQuote(null),
+      );
+    }, 250);
+    return () => {
+      live = false;
+      window.clearTimeout(t);
+    };
+  }, [point?.lat, point?.lng, subtotal]);
+  const fee = quote?.deliverable ? (quote.fee_cents ?? 0) : null;
+  const refused = quote && !quote.deliverable ? refusalText(quote) : null;
 
   if (lines.length === 0)
     return (
@@ -78,24 +136,43 @@ export function Checkout({
   const place = () =>
     run(async () => {
       localStorage.setItem('brigade.customer.address', address);
-      const order = await api.placeOrder(
-        {
-          items: lines.map((l) => ({ item_id: l.itemId, quantity: l.q, ...(l.options.length ? { options: l.options.map((o) => o.id) } : {}) })),
-          delivery: { address: address.trim(), ...(point ? { lat: point.lat, lng: point.lng } : {}) },
-          notes: notes.trim() || undefined,
-        },
-        key,
-      );
-      onPlaced(order);
+      if (unanswered) {
+        // The last attempt's answer was lost: it may have placed the order. The same request
+        // with the same key tells (the server answers the order it made, or makes it now).
+        try {
+          const order = await api.placeOrder(unanswered.body, unanswered.key);
+          setUnanswered(null);
+          return done(order);
+        } catch (e) {
+          if (e instanceof ApiError && e.status === 0) throw e; // still no answer
+          setUnanswered(null);
+          setKey(newIdempotencyKey()); // refused: this checkout starts afresh
+        }
+      }
+      const body = {
+        items: lines.map((l) => ({ item_id: l.itemId, quantity: l.q, ...(l.options.length ? { options: l.options.map((o) => o.id) } : {}) })),
+        delivery: { address: address.trim(), ...(point ? { lat: point.lat, lng: point.lng } : {}) },
+        notes: notes.trim() || undefined,
+        payment_method: payment,
+      };
+      try {
+        done(await api.placeOrder(body, key));
+      } catch (e) {
+        if (e instanceof ApiError && (e.status === 0 || e.status >= 500)) setUnanswered({ key, body });
+        throw e instanceof ApiError ? new Error(placeError(e)) : e;
+      }
     });
+  const done = (order: Order) => {
+    sessionStorage.removeItem(DRAFT_KEY);
+    onPlaced(order);
+  };
 
   return (
     <form
       className="checkout"
       onSubmit={(e) => {
         e.preventDefault();
-        if (!signedIn) onLogin();
-        else void place();
+        void place();
       }}
     >
       <button type="button" className="btn btn-link back" onClick={onBack}>
@@ -119,13 +196,41 @@ export function Checkout({
           <span>Subtotal</span>
           <strong className="num">{formatMoney(subtotal)}</strong>
         </li>
-        <li className="muted small">A delivery fee is added by the restaurant; you'll see the final total on your order.</li>
+        <li data-testid="delivery-fee">
+          <span>
+            Delivery{quote?.distance_m != null && <span className="muted small"> · {(quote.distance_m / 1000).toFixed(1)} km</span>}
+          </span>
+          <span className="num">{fee == null ? '—' : fee === 0 ? 'Free' : formatMoney(fee)}</span>
+        </li>
+        <li className="total-line">
+          <span>Total</span>
+          <strong className="num" data-testid="checkout-total">
+            {formatMoney(subtotal + (fee ?? 0))}
+          </strong>
+        </li>
       </ul>
+      {refused && (
+        <div className="notice" role="alert" data-testid="not-deliverable">
+          {refused}
+        </div>
+      )}
 
       <h2>Delivery</h2>
       <div className="card">
         <Field label="Address">
-          {(id) => <textarea id={id} name="address" required value={address} onChange={(e) => setAddress(e.target.value)} placeholder="Street, number, floor, city" autoComplete="street-address" rows={2} />}
+          {(id) => (
+            <textarea
+              id={id}
+              name="address"
+              required={signedIn}
+              maxLength={MAX_ADDRESS}
+              value={address}
+              onChange={(e) => set({ address: e.target.value })}
+              placeholder="Street, number, floor, city"
+              autoComplete="street-address"
+              rows={2}
+            />
+          )}
         </Field>
         <div className="coords">
           <Field label="Latitude">
@@ -135,7 +240,7 @@ export function Checkout({
             {(id) => <input id={id} name="lng" inputMode="decimal" value={lng} onChange={(e) => setLng(e.target.value)} placeholder="4.8952" />}
           </Field>
         </div>
-        <p className="hint coords-hint">Optional: coordinates put a pin on the rider's map.</p>
+        <p className="hint coords-hint">The delivery point prices the delivery and puts a pin on the rider's map.</p>
         <button type="button" className="btn btn-small" onClick={locate} disabled={locating}>
           <Icon name="location" /> {locating ? 'Locating…' : 'Use my location'}
         </button>
@@ -153,16 +258,56 @@ export function Checkout({
           </div>
         )}
         <Field label="Notes for the kitchen or rider (optional)">
-          {(id) => <input id={id} name="notes" value={notes} onChange={(e) => setNotes(e.target.value)} placeholder="Ring twice, no onions…" />}
+          {(id) => <textarea id={id} name="notes" rows={2} maxLength={MAX_NOTES} value={notes} onChange={(e) => set({ notes: e.target.value })} placeholder="Ring twice, no onions…" />}
         </Field>
       </div>
+
+      <h2>Payment</h2>
+      <fieldset className="card payment-choice" data-testid="payment-choice">
+        <legend className="sr-only">Pay on delivery</legend>
+        <p className="hint">You pay the rider when your order arrives.</p>
+        <label>
+          <input type="radio" name="payment" value="cash" checked={payment === 'cash'} onChange={() => set({ payment: 'cash' })} /> Cash on delivery
+        </label>
+        <label>
+          <input type="radio" name="payment" value="card" checked={payment === 'card'} onChange={() => set({ payment: 'card' })} /> Card on delivery (the rider brings a terminal)
+        </label>
+      </fieldset>
       <ErrorBanner message={error} />
       {unavailable.length > 0 && <div className="notice">Remove the items that are no longer available to continue.</div>}
+      {unanswered && <div className="notice">We did not hear back about your order. Place it again: if it went through, you will be taken to it.</div>}
       <div className="checkout-bar">
-        <button className="btn btn-primary btn-large btn-block" type="submit" disabled={busy || unavailable.length > 0 || (signedIn && !!closedNotice)} data-testid="place-order">
-          {busy ? 'Placing your order…' : !signedIn ? 'Sign in to order' : closedNotice ? 'Ordering is closed' : `Place order · ${formatMoney(subtotal)}`}
-        </button>
+        {!signedIn ? (
+          // Not a submit: nothing needs filling in before signing in, and it all stays.
+          <button className="btn btn-primary btn-large btn-block" type="button" onClick={onLogin} data-testid="place-order">
+            Sign in to order
+          </button>
+        ) : (
+          <button className="btn btn-primary btn-large btn-block" type="submit" disabled={busy || unavailable.length > 0 || !!closedNotice || !!refused} data-testid="place-order">
+            {busy ? 'Placing your order…' : closedNotice ? 'Ordering is closed' : `Place order · ${formatMoney(subtotal + (fee ?? 0))}`}
+          </button>
+        )}
       </div>
     </form>
   );
+}
+
+const FIELD_NAMES: Record<string, string> = {
+  'delivery.address': 'The address',
+  'delivery.lat': 'The delivery point',
+  'delivery.lng': 'The delivery point',
+  notes: 'The note',
+  payment_method: 'The payment method',
+};
+
+/** A refused order in plain words, naming the field. */
+function placeError(e: ApiError): string {
+  if (e.code === 'outside_delivery_area') return `Sorry, this address is outside our delivery area (${e.message}).`;
+  if (e.code === 'below_minimum') return `Your order is under the minimum: ${e.message}.`;
+  if (e.code === 'network') return e.message;
+  if (e.code === 'invalid' && e.field) {
+    const name = FIELD_NAMES[e.field] ?? (e.field.startsWith('items') ? 'An item in your cart' : e.field);
+    return `${name} ${e.message.replace(/bytes/, 'characters')}.`;
+  }
+  return e.message;
 }

@@ -1,9 +1,9 @@
 import { useCallback, useEffect, useMemo, useState } from 'react';
 import { formatMoney, orderingNotice } from '../shared/format';
 import { applyMenuChange, useLive, useOrders, useRestaurant, useSession } from '../shared/hooks';
-import type { Menu, MenuItem, RiderLocation, User } from '../shared/types';
+import type { Menu, MenuItem, Order, RiderLocation, User } from '../shared/types';
 import { Brand, ConnectionBadge, LoginForm, Spinner } from '../shared/ui';
-import { type Cart, cartTotal } from './cart';
+import { type Cart, cartTotal, lineKey } from './cart';
 import { Checkout } from './Checkout';
 import { api } from './customerApi';
 import { History } from './History';
@@ -106,6 +106,20 @@ export function CustomerApp() {
       return next;
     });
 
+  // The lines of a past order back in the cart, with their options; the checkout flags what
+  // is no longer on the menu or available, and will not place the order until it is removed.
+  const reorder = (o: Order) => {
+    setCart((c) => {
+      const next = { ...c };
+      for (const line of o.items) {
+        const key = lineKey(line.item_id, (line.options ?? []).map((opt) => opt.id));
+        next[key] = Math.min(99, (next[key] ?? 0) + line.quantity);
+      }
+      return next;
+    });
+    go('/checkout');
+  };
+
   const orderMatch = route.match(/^\/orders\/(\d+)/);
   const activeCount = [...orders.values()].filter((o) => ['pending', 'accepted', 'preparing', 'ready', 'picked_up'].includes(o.status)).length;
 
@@ -144,8 +158,10 @@ export function CustomerApp() {
       />
     );
   else if (orderMatch)
-    page = <OrderPage id={Number(orderMatch[1])} order={orders.get(Number(orderMatch[1]))} onLoaded={(o) => apply(o)} location={locations[Number(orderMatch[1])]} />;
-  else if (route === '/orders') page = <History orders={[...orders.values()]} loaded={ordersLoaded} error={ordersError} onRetry={loadOrders} />;
+    page = (
+      <OrderPage id={Number(orderMatch[1])} order={orders.get(Number(orderMatch[1]))} onLoaded={(o) => apply(o)} location={locations[Number(orderMatch[1])]} onReorder={reorder} />
+    );
+  else if (route === '/orders') page = <History orders={[...orders.values()]} loaded={ordersLoaded} error={ordersError} onRetry={loadOrders} onReorder={reorder} />;
   else page = <MenuPage menu={menu} error={menuError} onRetry={loadMenu} cart={cart} setQty={setQty} />;
 
   const onMenu = !orderMatch && !['/checkout', '/orders', '/login'].includes(route);

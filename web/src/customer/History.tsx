@@ -4,7 +4,7 @@ import type { Order } from '../shared/types';
 import { ErrorBanner, Spinner, StatusPill } from '../shared/ui';
 
 /** The customer's orders, newest first. */
-export function History({ orders, loaded, error, onRetry }: { orders: Order[]; loaded: boolean; error: string | null; onRetry: () => void }) {
+export function History({ orders, loaded, error, onRetry, onReorder }: { orders: Order[]; loaded: boolean; error: string | null; onRetry: () => void; onReorder: (o: Order) => void }) {
   if (!loaded) return error ? <ErrorBanner message={`Could not load your orders: ${error}`} onRetry={onRetry} /> : <Spinner label="Loading your orders…" />;
   const list = [...orders].sort((a, b) => b.created_at.localeCompare(a.created_at) || b.id - a.id);
   return (
@@ -33,6 +33,11 @@ export function History({ orders, loaded, error, onRetry }: { orders: Order[]; l
                 <strong className="num">{formatMoney(o.total_cents)}</strong>
               </div>
             </a>
+            {['delivered', 'rejected', 'cancelled'].includes(o.status) && (
+              <button type="button" className="btn btn-small btn-ghost reorder" data-testid="reorder" onClick={() => onReorder(o)}>
+                Order again
+              </button>
+            )}
           </li>
         ))}
       </ul>

@@ -1,4 +1,4 @@
-import { useEffect } from 'react';
+import { useEffect, useState } from 'react';
 import { formatMoney, formatTime, STATUS_LABEL } from '../shared/format';
 import { useAction, useNow } from '../shared/hooks';
 import { DeliveryMap } from '../shared/map';
@@ -16,8 +16,21 @@ const STEPS: { status: OrderStatus; label: string }[] = [
 ];
 
 /** One order, live: where it stands, the map, the timeline, the receipt. */
-export function OrderPage({ id, order, onLoaded, location }: { id: number; order: Order | undefined; onLoaded: (o: Order) => void; location?: RiderLocation }) {
-  const { error, run } = useAction();
+export function OrderPage({
+  id,
+  order,
+  onLoaded,
+  location,
+  onReorder,
+}: {
+  id: number;
+  order: Order | undefined;
+  onLoaded: (o: Order) => void;
+  location?: RiderLocation;
+  onReorder: (o: Order) => void;
+}) {
+  const { busy, error, run } = useAction();
+  const [confirmCancel, setConfirmCancel] = useState(false);
   const now = useNow(15000);
   useEffect(() => {
     void run(async () => onLoaded(await api.order(id)));
@@ -88,6 +101,49 @@ export function OrderPage({ id, order, onLoaded, location }: { id: number; order
         )}
       </div>
 
+      {order.delivery_code && ['accepted', 'preparing', 'ready', 'picked_up', 'pending'].includes(order.status) && (
+        <div className="card delivery-code" data-testid="delivery-code">
+          <div>
+            <strong>Your delivery code</strong>
+            <div className="small muted">Tell it to the rider when your order arrives.</div>
+          </div>
+          <span className="code" aria-label={`Delivery code ${order.delivery_code.split('').join(' ')}`}>
+            {order.delivery_code}
+          </span>
+        </div>
+      )}
+
+      {order.status === 'pending' && (
+        <div className="order-actions-row">
+          {confirmCancel ? (
+            <>
+              <span>Cancel this order?</span>
+              <button
+                type="button"
+                className="btn btn-small btn-danger"
+                data-testid="confirm-cancel"
+                disabled={busy}
+                onClick={() =>
+                  void run(async () => {
+                    onLoaded(await api.setStatus(order.id, { status: 'cancelled', reason: 'cancelled by the customer' }));
+                    setConfirmCancel(false);
+                  })
+                }
+              >
+                Yes, cancel it
+              </button>
+              <button type="button" className="btn btn-small" onClick={() => setConfirmCancel(false)} autoFocus>
+                Keep it
+              </button>
+            </>
+          ) : (
+            <button type="button" className="btn btn-small" data-testid="cancel-order" onClick={() => setConfirmCancel(true)}>
+              Cancel order
+            </button>
+          )}
+        </div>
+      )}
+
       {showMap && (
         <div className="track-map">
           <DeliveryMap destination={dest} rider={rider} label={rider ? `Rider at ${rider.lat.toFixed(4)}, ${rider.lng.toFixed(4)}` : 'Delivery address'} />
@@ -145,6 +201,19 @@ export function OrderPage({ id, order, onLoaded, location }: { id: number; order
         </ul>
         <p className="small muted">Deliver to: {order.delivery.address}</p>
       </section>
+      <p className="small muted" data-testid="payment">
+        {order.payment.status === 'paid'
+          ? `Paid by ${order.payment.method} · ${formatMoney(order.total_cents)}`
+          : order.status === 'rejected' || order.status === 'cancelled'
+            ? 'Nothing to pay.'
+            : `To pay on delivery by ${order.payment.method}: ${formatMoney(order.total_cents)}`}
+      </p>
+
+      {['delivered', 'rejected', 'cancelled'].includes(order.status) && (
+        <button type="button" className="btn" data-testid="reorder" onClick={() => onReorder(order)}>
+          Order this again
+        </button>
+      )}
       <ErrorBanner message={error} />
     </div>
   );

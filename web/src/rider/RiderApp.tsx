@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import { Api } from '../shared/api';
+import { Api, ApiError } from '../shared/api';
 import { formatMoney, formatTime, STATUS_LABEL } from '../shared/format';
-import { useAction, useLive, useOrders, useSession } from '../shared/hooks';
+import { useAction, useLive, useOrders, useRestaurant, useSession } from '../shared/hooks';
 import type { LiveConnection } from '../shared/live';
 import type { Order, User } from '../shared/types';
 import { Brand, ConnectionBadge, ErrorBanner, LoginForm, Spinner, StatusPill } from '../shared/ui';
@@ -64,8 +64,13 @@ function RiderHome({ user, onSignOut }: { user: User; onSignOut: () => void }) {
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [load]);
 
+  const restaurant = useRestaurant(api);
+  const codeRequired = restaurant.restaurant?.delivery_code_required ?? false;
   const { state, live } = useLive(api, user, {
-    reload: load,
+    reload: async () => {
+      await Promise.all([load(), restaurant.reload()]);
+    },
+    restaurant: restaurant.apply,
     order: (c) => {
       if (c.order.rider_id !== user.id) apply(c.order, 'delete'); // unassigned: the job leaves the list
       else apply(c.order, c.op);
@@ -130,7 +135,7 @@ function RiderHome({ user, onSignOut }: { user: User; onSignOut: () => void }) {
           </div>
         )}
         {active.map((o) => (
-          <DeliveryCard key={o.id} order={o} onChanged={(x) => apply(x)} />
+          <DeliveryCard key={o.id} order={o} codeRequired={codeRequired} onChanged={(x) => apply(x)} />
         ))}
         {doneToday.length > 0 && (
           <p className="done-today muted small">
@@ -148,13 +153,51 @@ function RiderHome({ user, onSignOut }: { user: User; onSignOut: () => void }) {
   );
 }
 
-function DeliveryCard({ order: o, onChanged }: { order: Order; onChanged: (o: Order) => void }) {
-  const { busy, error, run } = useAction();
-  const move = (status: 'picked_up' | 'delivered') =>
+/** What the rider settles at the door, in words: never "paid" unless it is. */
+function paymentText(o: Order): string {
+  if (o.payment.status === 'paid') return `${formatMoney(o.total_cents)} · paid`;
+  return o.payment.method === 'cash' ? `Collect ${formatMoney(o.total_cents)} in cash` : `Card terminal: ${formatMoney(o.total_cents)}`;
+}
+
+/** A maps link that opens the app on iPhone and Android alike: the point, or the address. */
+function mapsLink(o: Order): string {
+  const query = o.delivery.lat != null && o.delivery.lng != null ? `${o.delivery.lat},${o.delivery.lng}` : o.delivery.address;
+  return `https://www.google.com/maps/search/?api=1&query=${encodeURIComponent(query)}`;
+}
+
+function deliverError(e: unknown): string {
+  if (e instanceof ApiError) {
+    if (e.code === 'code_locked') return 'Too many wrong codes: call the restaurant to confirm this delivery.';
+    if (e.code === 'wrong_code') return `Wrong code — ${e.message.replace(/^.*\(/, '').replace(/\)$/, '')}. Ask the customer again.`;
+    if (e.code === 'code_required') return 'Ask the customer for their 4-digit delivery code.';
+    return e.message;
+  }
+  return String(e);
+}
+
+function DeliveryCard({ order: o, codeRequired, onChanged }: { order: Order; codeRequired: boolean; onChanged: (o: Order) => void }) {
+  const { busy, error, setError, run } = useAction();
+  const [code, setCode] = useState('');
+  const [collected, setCollected] = useState(o.payment.status !== 'paid');
+  const pickUp = () =>
     run(async () => {
-      onChanged(await api.setStatus(o.id, { status, if_version: o.version }));
+      onChanged(await api.setStatus(o.id, { status: 'picked_up', if_version: o.version }));
     });
-  const maps = o.delivery.lat != null && o.delivery.lng != null ? `geo:${o.delivery.lat},${o.delivery.lng}` : null;
+  const deliver = () =>
+    run(async () => {
+      try {
+        const body: Parameters<typeof api.setStatus>[1] = { status: 'delivered', if_version: o.version };
+        if (code) body.code = code;
+        if (collected && o.payment.status !== 'paid') body.paid = true;
+        onChanged(await api.setStatus(o.id, body));
+      } catch (e) {
+        setCode('');
+        // A wrong code is counted on the order: the next try needs its new version.
+        if (e instanceof ApiError && (e.code === 'wrong_code' || e.code === 'code_locked')) onChanged(await api.order(o.id));
+        throw new Error(deliverError(e));
+      }
+    });
+  const locked = o.code_attempts >= 5;
   return (
     <article className={`delivery card status-${o.status}`} data-testid="delivery" data-order-id={o.id} data-status={o.status} aria-label={`Delivery for order ${o.id}`}>
       <header className="delivery-head">
@@ -165,11 +208,9 @@ function DeliveryCard({ order: o, onChanged }: { order: Order; onChanged: (o: Or
         <Icon name="pin" size={20} className="addr-icon" />
         <div>
           <div className="address">{o.delivery.address}</div>
-          {maps && (
-            <a className="small" href={maps}>
-              Open in maps
-            </a>
-          )}
+          <a className="small" href={mapsLink(o)} target="_blank" rel="noreferrer">
+            Open in maps
+          </a>
         </div>
       </div>
       <ul className="delivery-items">
@@ -181,16 +222,54 @@ function DeliveryCard({ order: o, onChanged }: { order: Order; onChanged: (o: Or
         ))}
       </ul>
       {o.notes && <p className="delivery-notes">“{o.notes}”</p>}
+      <div className={`delivery-pay ${o.payment.status}`} data-testid="payment">
+        <Icon name={o.payment.method === 'cash' ? 'cash' : 'card'} size={18} /> {paymentText(o)}
+      </div>
       <div className="delivery-meta small muted">
-        <span>{formatMoney(o.total_cents)} · paid</span>
+        <span>{o.delivery.distance_m != null ? `${(o.delivery.distance_m / 1000).toFixed(1)} km from the restaurant` : ''}</span>
         <span>{o.prep_minutes != null && o.status !== 'picked_up' ? `Prep ${o.prep_minutes} min` : `Since ${formatTime(o.updated_at)}`}</span>
       </div>
       {o.status === 'picked_up' ? (
-        <button type="button" className="btn btn-ok btn-large btn-block" disabled={busy} onClick={() => void move('delivered')}>
-          {busy ? 'Saving…' : '✓ Delivered'}
-        </button>
+        <form
+          className="deliver-form"
+          onSubmit={(e) => {
+            e.preventDefault();
+            setError(null);
+            void deliver();
+          }}
+        >
+          {locked ? (
+            <p className="notice" role="alert">
+              Too many wrong codes: call the restaurant to confirm this delivery.
+            </p>
+          ) : (
+            <label className="code-field">
+              <span>{codeRequired ? "Customer's delivery code" : "Customer's delivery code (if they have it)"}</span>
+              <input
+                name="code"
+                inputMode="numeric"
+                autoComplete="one-time-code"
+                pattern="[0-9]{4}"
+                maxLength={4}
+                required={codeRequired}
+                value={code}
+                onChange={(e) => setCode(e.target.value.replace(/\D/g, ''))}
+                data-testid="delivery-code-input"
+              />
+            </label>
+          )}
+          {o.payment.status !== 'paid' && (
+            <label className="collected">
+              <input type="checkbox" checked={collected} onChange={(e) => setCollected(e.target.checked)} data-testid="payment-collected" />{' '}
+              {o.payment.method === 'cash' ? 'Cash collected' : 'Card payment taken'}
+            </label>
+          )}
+          <button type="submit" className="btn btn-ok btn-large btn-block" disabled={busy || locked}>
+            {busy ? 'Saving…' : '✓ Delivered'}
+          </button>
+        </form>
       ) : (
-        <button type="button" className="btn btn-primary btn-large btn-block" disabled={busy || o.status !== 'ready'} onClick={() => void move('picked_up')}>
+        <button type="button" className="btn btn-primary btn-large btn-block" disabled={busy || o.status !== 'ready'} onClick={() => void pickUp()}>
           {busy ? 'Saving…' : o.status === 'ready' ? 'Picked up' : `${STATUS_LABEL[o.status]} — not ready yet`}
         </button>
       )}

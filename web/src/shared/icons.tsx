@@ -42,6 +42,18 @@ const paths: Record<string, ReactNode> = {
       <circle cx="12" cy="12" r="4.5" />
     </>
   ),
+  cash: (
+    <>
+      <rect x="2.5" y="6.5" width="19" height="11" rx="1.5" />
+      <circle cx="12" cy="12" r="2.5" />
+    </>
+  ),
+  card: (
+    <>
+      <rect x="2.5" y="5.5" width="19" height="13" rx="2" />
+      <path d="M2.5 10h19M6 15h4" />
+    </>
+  ),
   moon: <path d="M19 14.5A7.5 7.5 0 019.5 5a7.5 7.5 0 109.5 9.5z" />,
   check: <path d="M5 12.5l4.5 4.5L19 7.5" />,
   location: (

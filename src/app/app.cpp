@@ -99,7 +99,8 @@ App::App(store::Store& store, AppConfig config)
                      std::function<void(Result<Caller>)> done) { authenticate(hash, done); },
               config_.cors),
       signals_(store),
-      restaurant_(store, config_.clock, config_.deliveryFeeCents) {
+      restaurant_(store, config_.clock, config_.deliveryFeeCents),
+      offers_(store, config_.clock, restaurant_) {
   routes();
   // Failed sign-ins on other nodes count here too: the limits hold across nodes.
   signals_.on("login_failure", [this](const json::object& s) {
@@ -261,6 +262,7 @@ void App::routes() {
   r.add("POST", "/api/orders/:id/status", Access::kSignedIn, true, bind(&App::moveOrder));
   r.add("POST", "/api/orders/:id/assign", Access::kSignedIn, true, bind(&App::assignRider));
   r.add("POST", "/api/orders/:id/payment", Access::kSignedIn, true, bind(&App::setPayment));
+  offers_.routes(r);
 
   r.add("GET", "/api/riders/me", Access::kRider, false,
         [this](const ApiRequestPtr& request, const ReplyPtr& reply) {
@@ -694,6 +696,8 @@ void App::moveOrder(const ApiRequestPtr& request, const ReplyPtr& reply) {
     update.prep_minutes = std::optional<int64_t>(*prep + busy);
   }
   if (paid && *paid) update.payment_status = std::string(store::kPaid);
+  // Picking an order up takes it: an open offer is accepted by it.
+  if (*to == OrderStatus::kPickedUp) update.accept_offer = true;
   bool needsReason = *to == OrderStatus::kRejected;
   OrderStatus target = *to;
   const bool codeRequired = restaurant_.current()->delivery_code_required;
@@ -790,6 +794,7 @@ void App::assignRider(const ApiRequestPtr& request, const ReplyPtr& reply) {
     update.expected_version = version;
     update.rider_id = std::optional<int64_t>(rider);
     update.by = caller.id;
+    offers_.offer(update);  // the rider accepts or declines (app/rider_offers.hpp)
     update.check = [caller](const store::Order& order) -> Result<void> {
       if (!canSee(order, caller)) return makeError("not_found", "no such order");
       if (caller.role != Role::kAdmin) return makeError("forbidden", "only staff assign riders");

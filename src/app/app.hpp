@@ -17,6 +17,7 @@
 #include "app/passwords.hpp"
 #include "app/rate_limiter.hpp"
 #include "app/restaurant_service.hpp"
+#include "app/rider_offers.hpp"
 #include "app/signals.hpp"
 #include "app/worker_pool.hpp"
 #include "core/clock.hpp"
@@ -99,6 +100,8 @@ class App {
   Signals& signals() { return signals_; }
   // The restaurant's settings.
   RestaurantService& restaurant() { return restaurant_; }
+  // Riders' offers (their expiry and the server's dispatch run by a timer of the caller's).
+  RiderOffers& offers() { return offers_; }
   // Forgets a cached caller (the token was revoked here or on another node).
   void forgetToken(const std::string& hash);
   // Extra lines for /metrics (the live layer's gauges).
@@ -162,6 +165,7 @@ class App {
   // Last of the members it may call into: destroyed (unsubscribed) first.
   Signals signals_;
   RestaurantService restaurant_;
+  RiderOffers offers_;
   std::atomic<uint64_t> ordersCreated_{0};
 };
 

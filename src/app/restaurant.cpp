@@ -190,6 +190,7 @@ std::optional<ApiError> applyPatch(const json::object& patch, SysTime now, Resta
                                             "location",
                                             "delivery_area",
                                             "delivery_code_required",
+                                            "auto_offer",
                                             "if_version"};
   for (const auto& [key, value] : patch) {
     if (!kKnown.count(std::string(key))) return invalid(std::string(key), "is not a setting");
@@ -256,6 +257,7 @@ std::optional<ApiError> applyPatch(const json::object& patch, SysTime now, Resta
   }
   if (auto pause = f.boolean("pause_on_auto_reject", false)) s.pause_on_auto_reject = *pause;
   if (auto code = f.boolean("delivery_code_required", false)) s.delivery_code_required = *code;
+  if (auto offer = f.boolean("auto_offer", false)) s.auto_offer = *offer;
   if (const auto* location = patch.if_contains("location")) {
     if (auto e = readLocation(*location, s.location)) return e;
   }
@@ -293,6 +295,7 @@ json::object toStored(const RestaurantSettings& s) {
                   : json::value(nullptr)},
       {"delivery_area", deliveryAreaJson(s.delivery_area)},
       {"delivery_code_required", s.delivery_code_required},
+      {"auto_offer", s.auto_offer},
   };
 }
 

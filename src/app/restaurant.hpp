@@ -45,6 +45,7 @@ struct RestaurantSettings {
   std::optional<GeoPoint> location;
   std::optional<DeliveryArea> delivery_area;  // nullopt: anywhere, at the flat fee
   bool delivery_code_required = false;        // riders deliver with the customer's code
+  bool auto_offer = false;  // the server offers orders to riders itself (app/rider_offers.hpp)
 
   int64_t version = 0;
   std::string updated_at;

@@ -166,13 +166,13 @@ void RestaurantService::quote(const ApiRequestPtr& request, const ReplyPtr& repl
     const int64_t min = s.delivery_area ? s.delivery_area->min_subtotal_cents : 0;
     const int64_t sub = subtotal ? static_cast<int64_t>(*subtotal) : min;
     auto price = priceDelivery(s.location, s.delivery_area, point, sub, flatFeeCents_);
-    json::object body{{"deliverable", static_cast<bool>(price)},
-                      {"fee_cents", price ? json::value(price->fee_cents) : json::value(nullptr)},
-                      {"distance_m", s.location && point
-                                         ? json::value(distanceMeters(*s.location, *point))
-                                         : json::value(nullptr)},
-                      {"min_subtotal_cents", min},
-                      {"currency", s.currency}};
+    json::object body{
+        {"deliverable", static_cast<bool>(price)},
+        {"fee_cents", price ? json::value(price->fee_cents) : json::value(nullptr)},
+        {"distance_m", s.location && point ? json::value(distanceMeters(*s.location, *point))
+                                           : json::value(nullptr)},
+        {"min_subtotal_cents", min},
+        {"currency", s.currency}};
     if (!price) {
       ApiError why = fromStore(price.error());
       body["reason"] = json::object{{"code", why.code}, {"message", why.message}};

@@ -189,8 +189,14 @@ int main(int argc, char** argv) {
   unanswered.start();
   app::StatusChanged statusChanged(app, io);
   statusChanged.start();
+  // Riders' offers: their ends, and the server's dispatch when the restaurant lets it.
+  sio::Periodic offers = io.runEvery(app::kOfferSweepMs, [&app] { app.offers().sweep(nullptr); });
   if (config.testClock) {
-    server::mountTestClock(router, *clock, *store, live, unanswered);
+    server::mountTestClock(
+        router, *clock, *store,
+        {[&live](std::function<void()> done) { live.runDue(std::move(done)); },
+         [&unanswered](std::function<void()> done) { unanswered.sweep(std::move(done)); },
+         [&app](std::function<void()> done) { app.offers().sweep(std::move(done)); }});
     spdlog::warn("--test-clock: POST /__test/clock moves this server's time (tests only)");
   }
   // Read once, here: requests are answered from memory, never from the disk.
@@ -232,6 +238,7 @@ int main(int argc, char** argv) {
   live.stop();        // no more change-stream callbacks (unsubscribe waits one out) or rechecks
   unanswered.stop();  // no new pass (one running ends in the store's answers below)
   statusChanged.stop();
+  offers.cancel();
   io.close();  // every socket leaves ("server shutting down"), sessions end: clients
                // reconnect (to another node behind a balancer)
   // Writes already queued commit and their answers reach the loops (bounded: a node

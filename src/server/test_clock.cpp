@@ -15,12 +15,24 @@ bool isLoopback(const std::string& host) {
   return !ec && address.is_loopback();
 }
 
-void mountTestClock(http::Router& router, Clock& clock, store::Store& store, app::Live& live,
-                    app::UnansweredOrders& unanswered) {
+namespace {
+
+// Runs due[i..] one after the other, then `done`.
+void runFrom(std::shared_ptr<const std::vector<DueWork>> due, size_t i,
+             std::function<void()> done) {
+  if (i == due->size()) return done();
+  (*due)[i]([due, i, done] { runFrom(due, i + 1, done); });
+}
+
+}  // namespace
+
+void mountTestClock(http::Router& router, Clock& clock, store::Store& store,
+                    std::vector<DueWork> due) {
   http::Route route;
   route.headAsGet = false;
-  route.handle = [&clock, &store, &live, &unanswered](http::Request&& request,
-                                                      const http::ResponderPtr& responder) {
+  auto work = std::make_shared<const std::vector<DueWork>>(std::move(due));
+  route.handle = [&clock, &store, work](http::Request&& request,
+                                        const http::ResponderPtr& responder) {
     if (request.method != "POST") {
       return responder->send(http::Response::json(
           405, http::errorJson("method_not_allowed", "POST a body {advance_ms: N}")));
@@ -35,12 +47,10 @@ void mountTestClock(http::Router& router, Clock& clock, store::Store& store, app
           422, http::errorJson("invalid", "advance_ms: an integer of milliseconds, 0 or more")));
     }
     clock.advance(advance->as_int64());
-    store.purgeExpired([&clock, &live, &unanswered, responder](Result<store::PurgeReport>) {
-      live.runDue([&clock, &unanswered, responder] {
-        unanswered.sweep([&clock, responder] {
-          responder->send(http::Response::json(
-              200, json::serialize(json::object{{"offset_ms", clock.offsetMs()}})));
-        });
+    store.purgeExpired([&clock, work, responder](Result<store::PurgeReport>) {
+      runFrom(work, 0, [&clock, responder] {
+        responder->send(http::Response::json(
+            200, json::serialize(json::object{{"offset_ms", clock.offsetMs()}})));
       });
     });
   };

@@ -167,6 +167,14 @@ Result<std::vector<std::string>> stringsFromJson(const json::value& v) {
   return guarded([&]() -> Result<std::vector<std::string>> { return readStrings(v); });
 }
 
+namespace {
+json::array int64Array(const std::vector<int64_t>& values) {
+  json::array out;
+  for (auto v : values) out.push_back(v);
+  return out;
+}
+}  // namespace
+
 json::object toDocument(const Order& order) {
   json::array items;
   for (const auto& l : order.items) {
@@ -201,6 +209,9 @@ json::object toDocument(const Order& order) {
       {"payment", json::object{{"method", order.payment.method}, {"status", order.payment.status}}},
       {"delivery_code", orNull(order.delivery_code)},
       {"code_attempts", order.code_attempts},
+      {"offer_expires_at", orNull(order.offer_expires_at)},
+      {"rider_accepted_at", orNull(order.rider_accepted_at)},
+      {"declined_rider_ids", int64Array(order.declined_rider_ids)},
       {"notes", order.notes},
       {"created_at", order.created_at},
       {"updated_at", order.updated_at},
@@ -265,6 +276,11 @@ Result<Order> orderFromDocument(const json::object& doc) {
     }
     o.delivery_code = optString(doc, "delivery_code");
     if (doc.contains("code_attempts")) o.code_attempts = int64Field(doc, "code_attempts");
+    o.offer_expires_at = optString(doc, "offer_expires_at");
+    o.rider_accepted_at = optString(doc, "rider_accepted_at");
+    if (auto* declined = doc.if_contains("declined_rider_ids"); declined && declined->is_array()) {
+      for (const auto& v : declined->get_array()) o.declined_rider_ids.push_back(v.as_int64());
+    }
     o.notes = stringField(doc, "notes");
     o.created_at = stringField(doc, "created_at");
     o.updated_at = stringField(doc, "updated_at");

@@ -236,6 +236,12 @@ struct Order {
   // Never shown to riders (app/views.hpp).
   std::optional<std::string> delivery_code;
   int64_t code_attempts = 0;  // wrong codes entered
+  // The rider's offer (app/rider_offers.hpp): while offer_expires_at is set, rider_id is
+  // offered the order, not yet committed to it; accepting clears it and sets
+  // rider_accepted_at. An assignment without an expiry (older orders) is not an offer.
+  std::optional<std::string> offer_expires_at;
+  std::optional<std::string> rider_accepted_at;
+  std::vector<int64_t> declined_rider_ids;  // riders who declined (or let expire) this order
 };
 
 // Limits the store enforces itself (the REST layer validates first and reports fields).
@@ -308,6 +314,12 @@ struct OrderUpdate {
   std::optional<std::optional<int64_t>> prep_minutes;
   std::optional<std::string> payment_status;  // kUnpaid or kPaid
   bool count_wrong_code = false;              // code_attempts + 1, on the order as it is now
+  std::optional<std::optional<std::string>> offer_expires_at;
+  std::optional<std::optional<std::string>> rider_accepted_at;
+  std::optional<int64_t> declined_by;  // added to declined_rider_ids
+  // The rider takes the order: rider_accepted_at set (kept if it already was), the offer's
+  // end cleared.
+  bool accept_offer = false;
 };
 
 inline constexpr int64_t kMaxOrderListLimit = 200;
@@ -320,8 +332,11 @@ struct OrderQuery {
   std::optional<int64_t> before_id;           // only orders with a smaller id (older)
   std::optional<std::string> created_from;    // only orders created at or after this time
   std::optional<std::string> created_before;  // only orders created before this time
-  bool oldest_first = false;                  // default: newest first
-  int64_t limit = 50;                         // clamped to 1..kMaxOrderListLimit
+  // Only orders whose rider's offer ran out before this time, not accepted.
+  std::optional<std::string> offer_expired_before;
+  bool unassigned = false;    // only orders without a rider
+  bool oldest_first = false;  // default: newest first
+  int64_t limit = 50;         // clamped to 1..kMaxOrderListLimit
 };
 
 // Over orders created in [from, to). Revenue counts every order not rejected or cancelled.

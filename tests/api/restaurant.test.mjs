@@ -41,6 +41,7 @@ const kMaxSpansPerDay = 6;
 
 const RESTAURANT_KEYS = [
   "accepting_orders",
+  "auto_offer",
   "auto_reject_after_s",
   "busy_extra_minutes",
   "closed_dates",

@@ -133,6 +133,18 @@ const std::string kOrderJson4 = [] {
   return doc;
 }();
 
+// From migration 5 (SQLite's 8): the rider's offer and who declined.
+const std::string kOrderJson5 = [] {
+  std::string doc = kOrderJson4;
+  const std::string attempts = "'code_attempts', @R@.code_attempts, ";
+  doc.replace(doc.find(attempts), attempts.size(),
+              attempts +
+                  "'offer_expires_at', @R@.offer_expires_at, "
+                  "'rider_accepted_at', @R@.rider_accepted_at, "
+                  "'declined_rider_ids', @R@.declined_rider_ids::json, ");
+  return doc;
+}();
+
 // The restaurant's settings with the record's version and time (SQLite: json_set).
 const char* kRestaurantJson =
     "(@R@.settings::jsonb || jsonb_build_object('version', @R@.version, "
@@ -475,6 +487,22 @@ CREATE OR REPLACE VIEW order_documents AS SELECT o.id AS id, @ORDER_DOC_O@ AS do
   return sql + ordersCaptureFunction(kOrderJson4.c_str());
 }
 
+// SQLite's migration 8: rider offers.
+std::string migration5() {
+  std::string sql = R"SQL(
+ALTER TABLE orders ADD COLUMN offer_expires_at text COLLATE "C";
+ALTER TABLE orders ADD COLUMN rider_accepted_at text COLLATE "C";
+ALTER TABLE orders ADD COLUMN declined_rider_ids text NOT NULL DEFAULT '[]'
+  CHECK (json_typeof(declined_rider_ids::json) = 'array');
+CREATE INDEX orders_by_offer_expiry ON orders(offer_expires_at)
+  WHERE offer_expires_at IS NOT NULL;
+CREATE OR REPLACE VIEW order_documents AS SELECT o.id AS id, @ORDER_DOC_O@ AS document
+  FROM orders AS o;
+)SQL";
+  sql = replaceAll(sql, "@ORDER_DOC_O@", doc(kOrderJson5.c_str(), "o"));
+  return sql + ordersCaptureFunction(kOrderJson5.c_str());
+}
+
 }  // namespace
 
 const std::vector<Migration>& migrations() {
@@ -483,6 +511,7 @@ const std::vector<Migration>& migrations() {
       {2, "restaurant settings", migration2()},
       {3, "item options and allergens", migration3()},
       {4, "payment, delivery code and distance", migration4()},
+      {5, "rider offers", migration5()},
   };
   return kMigrations;
 }

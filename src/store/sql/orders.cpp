@@ -87,6 +87,8 @@ void SqlStore::listOrders(OrderQuery q, Callback<std::vector<Order>> done) {
         add(q.before_id.has_value(), "id < ?");
         add(q.created_from.has_value(), "created_at >= ?");
         add(q.created_before.has_value(), "created_at < ?");
+        add(q.offer_expired_before.has_value(), "offer_expires_at < ?");
+        add(q.unassigned, "rider_id IS NULL");
         const std::string order = q.oldest_first ? "ASC" : "DESC";
         auto st = c.statement("SELECT d.document FROM (SELECT id FROM orders" + where +
                               " ORDER BY id " + order +
@@ -102,6 +104,7 @@ void SqlStore::listOrders(OrderQuery q, Callback<std::vector<Order>> done) {
         if (q.before_id) st->bind(++n, *q.before_id);
         if (q.created_from) st->bind(++n, *q.created_from);
         if (q.created_before) st->bind(++n, *q.created_before);
+        if (q.offer_expired_before) st->bind(++n, *q.offer_expired_before);
         st->bind(++n, std::clamp<int64_t>(q.limit, 1, kMaxOrderListLimit));
         std::vector<Order> out;
         Step rc;
@@ -156,9 +159,20 @@ void SqlStore::updateOrder(OrderUpdate update, Callback<Order> done) {
             *update.payment_status != kUnpaid) {
           return makeError(errc::kInvalid, "payment_status: paid or unpaid");
         }
+        std::vector<int64_t> declined = cur->declined_rider_ids;
+        if (update.declined_by &&
+            std::find(declined.begin(), declined.end(), *update.declined_by) == declined.end()) {
+          declined.push_back(*update.declined_by);
+        }
+        std::string declinedJson = "[";
+        for (size_t i = 0; i < declined.size(); ++i) {
+          declinedJson += (i ? "," : "") + std::to_string(declined[i]);
+        }
+        declinedJson += "]";
         auto st = c.statement(
             "UPDATE orders SET status = ?, status_reason = ?, rider_id = ?, prep_minutes = ?, "
-            "payment_status = ?, code_attempts = ?, updated_at = ?, version = version + 1 "
+            "payment_status = ?, code_attempts = ?, offer_expires_at = ?, rider_accepted_at = ?, "
+            "declined_rider_ids = ?, updated_at = ?, version = version + 1 "
             "WHERE id = ? AND version = ?");
         if (!st) return st.error();
         st->bind(1, toString(update.status.value_or(cur->status)));
@@ -168,7 +182,18 @@ void SqlStore::updateOrder(OrderUpdate update, Callback<Order> done) {
         st->bind(5, update.payment_status.value_or(cur->payment.status));
         const int64_t attempts = cur->code_attempts + (update.count_wrong_code ? 1 : 0);
         st->bind(6, attempts);
-        st->bind(7, at).bind(8, update.id).bind(9, cur->version);
+        std::optional<std::string> expires =
+            update.offer_expires_at ? *update.offer_expires_at : cur->offer_expires_at;
+        std::optional<std::string> accepted =
+            update.rider_accepted_at ? *update.rider_accepted_at : cur->rider_accepted_at;
+        if (update.accept_offer) {
+          if (!accepted) accepted = at;
+          expires.reset();
+        }
+        st->bind(7, expires);
+        st->bind(8, accepted);
+        st->bind(9, declinedJson);
+        st->bind(10, at).bind(11, update.id).bind(12, cur->version);
         const Step rc = st->step();
         if (rc == Step::kForeignKey) {
           return makeError(errc::kNotFound, "rider_id: no such user");
@@ -188,6 +213,9 @@ void SqlStore::updateOrder(OrderUpdate update, Callback<Order> done) {
         if (update.prep_minutes) next.prep_minutes = *update.prep_minutes;
         if (update.payment_status) next.payment.status = *update.payment_status;
         next.code_attempts = attempts;
+        next.offer_expires_at = expires;
+        next.rider_accepted_at = accepted;
+        next.declined_rider_ids = std::move(declined);
         next.updated_at = at;
         ++next.version;
         return next;

@@ -69,6 +69,18 @@ const std::string kOrderJson7 = [] {
   return doc;
 }();
 
+// From migration 8: the rider's offer (its end, its acceptance) and who declined.
+const std::string kOrderJson8 = [] {
+  std::string doc = kOrderJson7;
+  const std::string attempts = "'code_attempts', R.code_attempts, ";
+  doc.replace(doc.find(attempts), attempts.size(),
+              attempts +
+                  "'offer_expires_at', R.offer_expires_at, "
+                  "'rider_accepted_at', R.rider_accepted_at, "
+                  "'declined_rider_ids', json(R.declined_rider_ids), ");
+  return doc;
+}();
+
 // The restaurant's settings as stored, with the record's version and time added.
 const char* kRestaurantJson =
     "json_set(R.settings,'$.version',R.version,'$.updated_at',R.updated_at)";
@@ -391,6 +403,20 @@ std::string migration7() {
          orderCaptureTriggers(kOrderJson7);
 }
 
+// Rider offers: an offer's end, its acceptance and the riders who declined the order.
+std::string migration8() {
+  return "ALTER TABLE orders ADD COLUMN offer_expires_at TEXT;\n"
+         "ALTER TABLE orders ADD COLUMN rider_accepted_at TEXT;\n"
+         "ALTER TABLE orders ADD COLUMN declined_rider_ids TEXT NOT NULL DEFAULT '[]' "
+         "CHECK (json_valid(declined_rider_ids) AND json_type(declined_rider_ids) = 'array');\n"
+         "CREATE INDEX orders_by_offer_expiry ON orders(offer_expires_at) "
+         "WHERE offer_expires_at IS NOT NULL;\n"
+         "DROP VIEW order_documents;\n"
+         "CREATE VIEW order_documents AS SELECT o.id AS id, " +
+         doc(kOrderJson8.c_str(), "o") + " AS document FROM orders AS o;\n" +
+         orderCaptureTriggers(kOrderJson8);
+}
+
 }  // namespace
 
 const std::vector<Migration>& migrations() {
@@ -402,6 +428,7 @@ const std::vector<Migration>& migrations() {
       {5, "restaurant settings", migration5()},
       {6, "item options and allergens", migration6()},
       {7, "payment, delivery code and distance", migration7()},
+      {8, "rider offers", migration8()},
   };
   return kMigrations;
 }

@@ -197,8 +197,18 @@ function OrderCard({ api, order: o, now, riders, riderName, onChanged, onAcknowl
         </div>
       )}
       {riderName && (
-        <div className="order-sub order-rider">
+        <div className="order-sub order-rider" data-testid="rider-offer" data-offer={o.offer_expires_at ? 'offered' : o.rider_accepted_at ? 'accepted' : 'assigned'}>
           <Icon name="bike" size={14} /> {riderName}
+          {o.offer_expires_at
+            ? ` · offered, ${Math.max(0, Math.round((Date.parse(o.offer_expires_at) - now) / 1000))} s to answer`
+            : o.rider_accepted_at
+              ? ' · accepted'
+              : ''}
+        </div>
+      )}
+      {o.declined_rider_ids?.length > 0 && !final && (
+        <div className="order-sub muted" data-testid="declined">
+          Declined by {o.declined_rider_ids.map((id) => riders.find((r) => r.id === id)?.name ?? `Rider #${id}`).join(', ')}
         </div>
       )}
       {o.status_reason && <div className="order-sub">Reason: {o.status_reason === 'not_answered' ? 'not answered in time (rejected automatically)' : o.status_reason}</div>}

@@ -32,6 +32,7 @@ interface Draft {
   closedDates: string;
   autoReject: string;
   pauseOnAutoReject: boolean;
+  autoOffer: boolean;
   maxOrders: string;
   delivery: DeliveryDraft;
 }
@@ -49,6 +50,7 @@ function draftOf(r: Restaurant): Draft {
     closedDates: r.closed_dates.join(', '),
     autoReject: r.auto_reject_after_s == null ? '' : String(r.auto_reject_after_s),
     pauseOnAutoReject: r.pause_on_auto_reject,
+    autoOffer: r.auto_offer,
     maxOrders: r.max_orders_per_15min == null ? '' : String(r.max_orders_per_15min),
     delivery: deliveryDraftOf(r),
   };
@@ -96,6 +98,7 @@ export function RestaurantSettings({ api, restaurant, onChanged }: { api: Api; r
         closed_dates,
         auto_reject_after_s: draft.autoReject ? Number(draft.autoReject) : null,
         pause_on_auto_reject: draft.pauseOnAutoReject,
+        auto_offer: draft.autoOffer,
         max_orders_per_15min: draft.maxOrders ? Number(draft.maxOrders) : null,
         ...delivery.patch,
       }).catch((e) => {
@@ -154,6 +157,9 @@ export function RestaurantSettings({ api, restaurant, onChanged }: { api: Api; r
         <span className="settings-hint">The server rejects an order nobody accepted in time, so no customer waits forever.</span>
         <label htmlFor="set-pause-auto">Pause ordering then</label>
         <input id="set-pause-auto" type="checkbox" checked={draft.pauseOnAutoReject} onChange={(e) => set({ pauseOnAutoReject: e.target.checked })} />
+        <label htmlFor="set-auto-offer">Offer orders to riders automatically</label>
+        <input id="set-auto-offer" type="checkbox" checked={draft.autoOffer} onChange={(e) => set({ autoOffer: e.target.checked })} />
+        <span className="settings-hint">The nearest free rider gets each accepted order as an offer for 60 s; a declined or expired offer goes to the next.</span>
         <label htmlFor="set-max">Orders per 15 minutes at most</label>
         <input id="set-max" type="number" min={1} max={10000} placeholder="no limit" value={draft.maxOrders} onChange={(e) => set({ maxOrders: e.target.value })} />
         <DeliveryFields draft={draft.delivery} invalidField={badField} onChange={(patch) => set({ delivery: { ...draft.delivery, ...patch } })} />

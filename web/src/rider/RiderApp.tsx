@@ -1,11 +1,12 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { Api, ApiError } from '../shared/api';
 import { formatMoney, formatTime, STATUS_LABEL } from '../shared/format';
-import { useAction, useLive, useOrders, useRestaurant, useSession } from '../shared/hooks';
+import { useAction, useLive, useNow, useOrders, useRestaurant, useSession } from '../shared/hooks';
 import type { LiveConnection } from '../shared/live';
 import type { Order, User } from '../shared/types';
 import { Brand, ConnectionBadge, ErrorBanner, LoginForm, Spinner, StatusPill } from '../shared/ui';
 import { Icon } from '../shared/icons';
+import { offerAlert, prepareAlert } from './alert';
 
 const api = new Api('rider');
 (window as any).__brigadeApi = api;
@@ -73,12 +74,26 @@ function RiderHome({ user, onSignOut }: { user: User; onSignOut: () => void }) {
     restaurant: restaurant.apply,
     order: (c) => {
       if (c.order.rider_id !== user.id) apply(c.order, 'delete'); // unassigned: the job leaves the list
-      else apply(c.order, c.op);
+      else {
+        const before = orders.get(c.order.id);
+        // A new offer or assignment: sound and vibration.
+        if (!before || before.rider_id !== user.id || (c.order.offer_expires_at && !before.offer_expires_at)) offerAlert();
+        apply(c.order, c.op);
+      }
     },
   });
 
+  const mine = useMemo(() => [...orders.values()].filter((o) => o.rider_id === user.id), [orders, user.id]);
+  const active = mine.filter((o) => ['accepted', 'preparing', 'ready', 'picked_up'].includes(o.status)).sort((a, b) => a.id - b.id);
+  const doneToday = mine.filter((o) => o.status === 'delivered' && new Date(o.updated_at).toDateString() === new Date().toDateString());
+  const carrying = active.some((o) => o.status === 'picked_up');
+  const [confirmOffline, setConfirmOffline] = useState(false);
   // Optimistic: the switch moves at once and goes back if the server refuses.
-  const setAvailability = async (value: boolean) => {
+  const setAvailability = async (value: boolean, sure = false) => {
+    if (value) prepareAlert(); // a gesture: offers can sound from now on
+    // Holding a job: say so before going offline (the jobs stay assigned).
+    if (!value && !sure && active.length > 0) return setConfirmOffline(true);
+    setConfirmOffline(false);
     const before = online;
     setOnline(value);
     const r = await toggle.run(() => api.setOnline(value));
@@ -88,10 +103,6 @@ function RiderHome({ user, onSignOut }: { user: User; onSignOut: () => void }) {
     } else setOnline(before);
   };
 
-  const mine = useMemo(() => [...orders.values()].filter((o) => o.rider_id === user.id), [orders, user.id]);
-  const active = mine.filter((o) => ['accepted', 'preparing', 'ready', 'picked_up'].includes(o.status)).sort((a, b) => a.id - b.id);
-  const doneToday = mine.filter((o) => o.status === 'delivered' && new Date(o.updated_at).toDateString() === new Date().toDateString());
-  const carrying = active.some((o) => o.status === 'picked_up');
 
   return (
     <div className="rider">
@@ -110,6 +121,21 @@ function RiderHome({ user, onSignOut }: { user: User; onSignOut: () => void }) {
           <input type="checkbox" role="switch" checked={online} disabled={toggle.busy} onChange={(e) => void setAvailability(e.target.checked)} data-testid="online-switch" />
         </label>
       </section>
+      {confirmOffline && (
+        <div className="notice confirm-offline" role="alertdialog" aria-label="Go offline?" data-testid="confirm-offline">
+          <p>
+            You still have {active.length} deliver{active.length === 1 ? 'y' : 'ies'}. They stay yours while you are offline.
+          </p>
+          <div className="row">
+            <button type="button" className="btn btn-small btn-danger" onClick={() => void setAvailability(false, true)}>
+              Go offline anyway
+            </button>
+            <button type="button" className="btn btn-small" onClick={() => setConfirmOffline(false)} autoFocus>
+              Stay online
+            </button>
+          </div>
+        </div>
+      )}
       <ErrorBanner message={toggle.error} />
 
       {!netOnline && (
@@ -137,11 +163,7 @@ function RiderHome({ user, onSignOut }: { user: User; onSignOut: () => void }) {
         {active.map((o) => (
           <DeliveryCard key={o.id} order={o} codeRequired={codeRequired} onChanged={(x) => apply(x)} />
         ))}
-        {doneToday.length > 0 && (
-          <p className="done-today muted small">
-            ✓ {doneToday.length} deliver{doneToday.length === 1 ? 'y' : 'ies'} completed today
-          </p>
-        )}
+        {doneToday.length > 0 && <RiderDay done={doneToday} />}
       </main>
       <footer className="rider-foot">
         <span className="muted small">Signed in as {user.name}</span>
@@ -149,6 +171,46 @@ function RiderHome({ user, onSignOut }: { user: User; onSignOut: () => void }) {
           Sign out
         </button>
       </footer>
+    </div>
+  );
+}
+
+/** The rider's day: deliveries, cash collected, distance to the customers. */
+function RiderDay({ done }: { done: Order[] }) {
+  const cash = done.filter((o) => o.payment.method === 'cash' && o.payment.status === 'paid').reduce((s, o) => s + o.total_cents, 0);
+  const metres = done.reduce((s, o) => s + (o.delivery.distance_m ?? 0), 0);
+  return (
+    <p className="done-today muted small" data-testid="rider-day">
+      ✓ {done.length} deliver{done.length === 1 ? 'y' : 'ies'} today · {formatMoney(cash)} cash collected
+      {metres > 0 ? ` · ${(metres / 1000).toFixed(1)} km to customers` : ''}
+    </p>
+  );
+}
+
+/** An offer: the time left to answer it, Accept and Decline. */
+function OfferBar({ order: o, onChanged }: { order: Order; onChanged: (o: Order) => void }) {
+  const now = useNow(1000);
+  const { busy, error, run } = useAction();
+  const left = Math.max(0, Math.round((Date.parse(o.offer_expires_at!) - now) / 1000));
+  const answer = (accept: boolean) =>
+    run(async () => {
+      const r = await api.request<Order>('POST', `/api/orders/${o.id}/offer`, { accept });
+      onChanged(r);
+    });
+  return (
+    <div className="offer-bar" role="group" aria-label={`Offer for order ${o.id}`} data-testid="offer">
+      <strong>
+        New offer — answer within <span className="num">{Math.floor(left / 60)}:{String(left % 60).padStart(2, '0')}</span>
+      </strong>
+      <div className="row">
+        <button type="button" className="btn btn-ok" disabled={busy} onClick={() => void answer(true)} data-testid="accept-offer">
+          Accept
+        </button>
+        <button type="button" className="btn btn-danger" disabled={busy} onClick={() => void answer(false)} data-testid="decline-offer">
+          Decline
+        </button>
+      </div>
+      <ErrorBanner message={error} />
     </div>
   );
 }
@@ -222,6 +284,7 @@ function DeliveryCard({ order: o, codeRequired, onChanged }: { order: Order; cod
         ))}
       </ul>
       {o.notes && <p className="delivery-notes">“{o.notes}”</p>}
+      {o.offer_expires_at && <OfferBar order={o} onChanged={onChanged} />}
       <div className={`delivery-pay ${o.payment.status}`} data-testid="payment">
         <Icon name={o.payment.method === 'cash' ? 'cash' : 'card'} size={18} /> {paymentText(o)}
       </div>

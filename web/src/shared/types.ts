@@ -52,6 +52,10 @@ export interface Order {
   /** Proof of delivery: the customer reads it to the rider; null for riders. */
   delivery_code: string | null;
   code_attempts: number;
+  /** While set, rider_id is offered the order until then (docs/API.md, "Rider offers"). */
+  offer_expires_at: string | null;
+  rider_accepted_at: string | null;
+  declined_rider_ids: number[];
   notes: string;
   created_at: string;
   updated_at: string;
@@ -199,6 +203,8 @@ export interface Restaurant {
   /** null: anywhere, at the flat fee. */
   delivery_area: DeliveryArea | null;
   delivery_code_required: boolean;
+  /** The server offers orders to riders by itself. */
+  auto_offer: boolean;
   version: number;
   updated_at: string;
   open_now: boolean;

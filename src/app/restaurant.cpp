@@ -191,6 +191,8 @@ std::optional<ApiError> applyPatch(const json::object& patch, SysTime now, Resta
                                             "delivery_area",
                                             "delivery_code_required",
                                             "auto_offer",
+                                            "map_tile_url",
+                                            "map_attribution",
                                             "if_version"};
   for (const auto& [key, value] : patch) {
     if (!kKnown.count(std::string(key))) return invalid(std::string(key), "is not a setting");
@@ -258,6 +260,18 @@ std::optional<ApiError> applyPatch(const json::object& patch, SysTime now, Resta
   if (auto pause = f.boolean("pause_on_auto_reject", false)) s.pause_on_auto_reject = *pause;
   if (auto code = f.boolean("delivery_code_required", false)) s.delivery_code_required = *code;
   if (auto offer = f.boolean("auto_offer", false)) s.auto_offer = *offer;
+  if (auto url = f.text("map_tile_url", false, 0, kMaxMapSettingLength)) {
+    const bool plain = url->empty();
+    if (!plain &&
+        (!url->starts_with("https://") || url->find("{z}") == std::string::npos ||
+         url->find("{x}") == std::string::npos || url->find("{y}") == std::string::npos)) {
+      f.fail("map_tile_url", "is an https:// template with {z}, {x} and {y}, or \"\" for none");
+    }
+    s.map_tile_url = *url;
+  }
+  if (auto attribution = f.text("map_attribution", false, 0, kMaxMapSettingLength)) {
+    s.map_attribution = *attribution;
+  }
   if (const auto* location = patch.if_contains("location")) {
     if (auto e = readLocation(*location, s.location)) return e;
   }
@@ -296,6 +310,8 @@ json::object toStored(const RestaurantSettings& s) {
       {"delivery_area", deliveryAreaJson(s.delivery_area)},
       {"delivery_code_required", s.delivery_code_required},
       {"auto_offer", s.auto_offer},
+      {"map_tile_url", s.map_tile_url},
+      {"map_attribution", s.map_attribution},
   };
 }
 

@@ -26,6 +26,9 @@ inline constexpr int64_t kMinAutoRejectS = 30;
 inline constexpr int64_t kMaxAutoRejectS = 3600;
 // The window of max_orders_per_15min.
 inline constexpr std::chrono::minutes kKitchenWindow{15};
+inline constexpr const char* kDefaultMapTileUrl = "https://tile.openstreetmap.org/{z}/{x}/{y}.png";
+inline constexpr const char* kDefaultMapAttribution = "© OpenStreetMap contributors";
+inline constexpr size_t kMaxMapSettingLength = 300;
 // Why an order was rejected by the server because nobody answered it.
 inline constexpr const char* kNotAnswered = "not_answered";
 
@@ -46,6 +49,10 @@ struct RestaurantSettings {
   std::optional<DeliveryArea> delivery_area;  // nullopt: anywhere, at the flat fee
   bool delivery_code_required = false;        // riders deliver with the customer's code
   bool auto_offer = false;  // the server offers orders to riders itself (app/rider_offers.hpp)
+  // The panels' street map: a tile URL template ({z}/{x}/{y}; empty: the plain grid) and
+  // the attribution its provider requires.
+  std::string map_tile_url = kDefaultMapTileUrl;
+  std::string map_attribution = kDefaultMapAttribution;
 
   int64_t version = 0;
   std::string updated_at;

@@ -32,6 +32,7 @@ const DAYS = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"]; // Date#getUTCDa
 // The limits, as in src/app/restaurant.hpp and src/app/hours.hpp.
 const kMaxRestaurantNameLength = 200;
 const kMaxClosedDates = 366;
+const kMaxMapSettingLength = 300; // src/app/restaurant.hpp
 const kMaxBusyExtraMinutes = 120;
 const kMaxPauseMinutes = 24 * 60;
 const kMaxOrdersPer15Min = 10000;
@@ -51,6 +52,8 @@ const RESTAURANT_KEYS = [
   "delivery_code_required",
   "language",
   "location",
+  "map_attribution",
+  "map_tile_url",
   "max_orders_per_15min",
   "name",
   "next_opening",
@@ -340,6 +343,12 @@ describe("the restaurant on a fresh server", () => {
       ["location without lng", { location: { lat: 10 } }, "location.lng"],
       ["location not an object", { location: [1, 2] }, "location"],
       ["if_version not an integer", { if_version: "1" }, "if_version"],
+      ["map_tile_url over http", { map_tile_url: "http://tiles.example/{z}/{x}/{y}.png" }, "map_tile_url"],
+      ["map_tile_url without {x}", { map_tile_url: "https://tiles.example/{z}/{y}.png" }, "map_tile_url"],
+      ["map_tile_url over kMaxMapSettingLength", { map_tile_url: `https://t.example/{z}/{x}/{y}/${"a".repeat(kMaxMapSettingLength)}` }, "map_tile_url"],
+      ["map_attribution over kMaxMapSettingLength", { map_attribution: "a".repeat(kMaxMapSettingLength + 1) }, "map_attribution"],
+      ["auto_offer not a boolean", { auto_offer: "on" }, "auto_offer"],
+      ["delivery_code_required not a boolean", { delivery_code_required: 1 }, "delivery_code_required"],
     ];
     for (const [what, bad, field] of cases) {
       test(`${what} → 422 invalid, field ${field}, nothing written`, async () => {
@@ -1008,5 +1017,29 @@ describe("auto-rejection across a restart", () => {
     await server.advanceClock(31_000);
     const later = await get(server, `/api/orders/${placed.id}`, { token: demo.admin.token });
     assert.deepEqual(later.body, res.body, "rejected once");
+  });
+});
+
+describe("the street map's tiles", () => {
+  let server;
+  let demo;
+  before(async () => {
+    server = await startServer();
+    demo = await demoSessions(server);
+  });
+  after(async () => {
+    await server?.stop();
+  });
+
+  test("OpenStreetMap's by default with its attribution; another https template, or none", async () => {
+    const r = (await get(server, "/api/restaurant")).body;
+    assert.equal(r.map_tile_url, "https://tile.openstreetmap.org/{z}/{x}/{y}.png");
+    assert.equal(r.map_attribution, "© OpenStreetMap contributors");
+    const other = await patch(server, "/api/restaurant", { map_tile_url: "https://tiles.example/{z}/{x}/{y}.png", map_attribution: "Example" }, { token: demo.admin.token });
+    expectStatus(other, 200);
+    assert.equal(other.body.map_tile_url, "https://tiles.example/{z}/{x}/{y}.png");
+    const none = await patch(server, "/api/restaurant", { map_tile_url: "" }, { token: demo.admin.token });
+    expectStatus(none, 200);
+    assert.equal(none.body.map_tile_url, "", "the plain grid");
   });
 });

@@ -205,6 +205,9 @@ export interface Restaurant {
   delivery_code_required: boolean;
   /** The server offers orders to riders by itself. */
   auto_offer: boolean;
+  /** The street map's tile URL template ({z}/{x}/{y}); "" for the plain grid. */
+  map_tile_url: string;
+  map_attribution: string;
   version: number;
   updated_at: string;
   open_now: boolean;

@@ -146,6 +146,14 @@ test('the rider collects by card and delivers with the customer\'s code; the cus
   await customer.getByTestId('nav-orders').waitFor(); // signed in, back on the menu
   await customer.goto(`/#/orders/${order.id}`);
   await customer.locator(`[data-testid=order-page][data-status=ready]`).waitFor();
+  // The arrival: the kitchen's 10 minutes from acceptance, then the ride (800 m at 300 m a
+  // minute, 2 minutes' handover: src/customer/eta.ts), shown as a time.
+  const seen = await api.call('GET', `/api/orders/${order.id}`, null, adminToken);
+  const acceptedAt = Date.parse(seen.history.find((h) => h.status === 'accepted').at);
+  const expected = Math.max(Date.now(), acceptedAt + 10 * 60_000) + (seen.delivery.distance_m / 300 + 2) * 60_000;
+  const arrival = customer.getByTestId('arrival');
+  await arrival.getByText(/Arrives around \d{1,2}:\d{2}/).waitFor();
+  assert.ok(Math.abs(Date.parse(await arrival.getAttribute('data-at')) - expected) < 60_000, 'arrival = prep + ride');
   const code = (await customer.getByTestId('delivery-code').locator('.code').innerText()).trim();
   assert.equal(code, order.delivery_code);
 

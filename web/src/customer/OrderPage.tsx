@@ -5,6 +5,7 @@ import { DeliveryMap } from '../shared/map';
 import type { Order, OrderStatus, RiderLocation } from '../shared/types';
 import { ErrorBanner, Spinner, StatusPill } from '../shared/ui';
 import { api } from './customerApi';
+import { estimateArrival } from './eta';
 
 const STEPS: { status: OrderStatus; label: string }[] = [
   { status: 'pending', label: 'Order placed' },
@@ -47,6 +48,7 @@ export function OrderPage({
   const rider = location ? { lat: location.lat, lng: location.lng } : null;
   const showMap = order.status === 'picked_up' || (dest && !stopped && order.status !== 'delivered') || !!rider;
 
+  const arrival = estimateArrival(order, location, now);
   let headline: string;
   let sub = '';
   switch (order.status) {
@@ -97,6 +99,11 @@ export function OrderPage({
         {sub && (
           <p className="eta" data-testid="eta">
             {sub}
+          </p>
+        )}
+        {arrival != null && (
+          <p className="arrival" data-testid="arrival" data-at={new Date(arrival).toISOString()}>
+            Arrives around <strong>{formatTime(new Date(arrival).toISOString())}</strong>
           </p>
         )}
       </div>

@@ -17,9 +17,10 @@ fi
 
 stamp=dist/.build-stamp
 if [ "${1:-}" = "--force" ] || [ ! -f "$stamp" ] ||
-  [ -n "$(find src index.html admin rider public package.json package-lock.json vite.config.ts tsconfig.json \
+  [ -n "$(find src index.html admin rider public scripts package.json package-lock.json vite.config.ts tsconfig.json \
     -newer "$stamp" -print -quit 2>/dev/null)" ]; then
   npm run --silent build >/dev/null
+  node scripts/precompress.mjs dist  # F.gz and F.br beside F: served with Content-Encoding
   touch "$stamp"
   echo "build-web: web/dist built"
 fi
@@ -33,6 +34,7 @@ if [ "${1:-}" = "--force" ] || [ ! -f "$example_stamp" ] ||
   [ -n "$(find src index.html package.json package-lock.json vite.config.js \
     -newer "$example_stamp" -print -quit 2>/dev/null)" ]; then
   npm run --silent build >/dev/null
+  node ../../web/scripts/precompress.mjs ../../web/dist/examples/tutorial
   touch "$example_stamp"
   echo "build-web: web/dist/examples/tutorial built"
 fi

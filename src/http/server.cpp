@@ -1,5 +1,8 @@
 #include "http/server.hpp"
 
+#include <algorithm>
+#include <cctype>
+
 #include "http/request_parser.hpp"
 #include "net/loop.hpp"
 
@@ -26,8 +29,49 @@ std::string refusalBytes(ConnectionLimiter::Verdict verdict) {
 }
 
 Responder::Responder(net::TcpConnectionPtr connection, HttpConnectionHandler* owner, bool keepAlive,
-                     bool head)
-    : connection_(std::move(connection)), owner_(owner), keepAlive_(keepAlive), head_(head) {}
+                     bool head, Coding accept)
+    : connection_(std::move(connection)),
+      owner_(owner),
+      keepAlive_(keepAlive),
+      head_(head),
+      accept_(accept) {}
+
+namespace {
+
+bool hasHeader(const Headers& headers, std::string_view lowerName) {
+  for (const auto& [name, value] : headers) {
+    if (name.size() == lowerName.size() &&
+        std::equal(name.begin(), name.end(), lowerName.begin(), [](char a, char b) {
+          return std::tolower(static_cast<unsigned char>(a)) == b;
+        })) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// Large enough answers of a text type go out gzipped when the client takes it (static files
+// come already coded, with their Content-Encoding).
+void compressForClient(Response& response, Coding accept) {
+  if (accept == Coding::kIdentity || response.body.size() < kMinCompressBytes ||
+      !compressible(response.contentType) || hasHeader(response.headers, "content-encoding")) {
+    return;
+  }
+  auto coded = gzipCompress(response.body, kDynamicGzipLevel);
+  if (!coded || coded->size() >= response.body.size()) return;
+  response.body = std::move(*coded);
+  response.set("Content-Encoding", "gzip");
+  for (auto& [name, value] : response.headers) {
+    if (name.size() == 4 && std::tolower(static_cast<unsigned char>(name[0])) == 'v' &&
+        hasHeader({{name, value}}, "vary")) {
+      value += ", Accept-Encoding";  // one Vary, every reason in it
+      return;
+    }
+  }
+  response.set("Vary", "Accept-Encoding");
+}
+
+}  // namespace
 
 void Responder::send(Response response) {
   if (connection_->loop().inLoop()) {
@@ -45,6 +89,7 @@ void Responder::write(Response response) {
   onAbort_ = nullptr;
   if (connection_->closed()) return;
   for (const auto& header : owner_->options_.defaultHeaders) response.headers.push_back(header);
+  if (!response.contentLength) compressForClient(response, accept_);
   if (head_ && !response.contentLength) {
     response.contentLength = response.body.size();
     response.body.clear();
@@ -149,7 +194,8 @@ size_t HttpConnectionHandler::onData(std::string_view data) {
     bool head = request.method == "HEAD" && route && route->headAsGet;
     if (head) request.method = "GET";
     current_ =
-        std::make_shared<Responder>(connection_.shared_from_this(), this, request.keepAlive, head);
+        std::make_shared<Responder>(connection_.shared_from_this(), this, request.keepAlive, head,
+                                    preferredCoding(request.header("accept-encoding"), false));
     if (!route || !route->handle) {
       current_->send(Response::json(404, errorJson("not_found", "no such path")));
       continue;

@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include "http/compression.hpp"
 #include "http/connection_limits.hpp"
 #include "http/message.hpp"
 #include "http/trusted_proxies.hpp"
@@ -22,8 +23,9 @@ class HttpConnectionHandler;
 // the bytes are written on the connection's own loop.
 class Responder : public std::enable_shared_from_this<Responder> {
  public:
+  // `accept`: the coding the request accepts for a compressed answer (compression.hpp).
   Responder(net::TcpConnectionPtr connection, HttpConnectionHandler* owner, bool keepAlive,
-            bool head = false);
+            bool head = false, Coding accept = Coding::kIdentity);
 
   void send(Response response);
   bool answered() const { return answered_; }
@@ -40,6 +42,7 @@ class Responder : public std::enable_shared_from_this<Responder> {
   HttpConnectionHandler* owner_;
   bool keepAlive_;
   bool head_;  // a HEAD request served as GET: the answer goes without its body
+  Coding accept_;
   bool answered_ = false;
   std::function<void()> onAbort_;
 };

@@ -9,9 +9,11 @@
 #include <cstdio>
 #include <filesystem>
 #include <optional>
+#include <set>
 #include <vector>
 
 #include "core/log.hpp"
+#include "http/compression.hpp"
 
 namespace brigade::server {
 
@@ -134,9 +136,16 @@ StaticFiles StaticFiles::index(const std::string& webDir, StaticLimits limits, E
   // Sorted, so which files the total cap leaves out does not depend on listing order.
   std::sort(regular.begin(), regular.end());
 
+  const std::set<fs::path> present(regular.begin(), regular.end());
   for (const auto& path : regular) {
     std::string relative = shown(path);
     if (examples == Examples::kLeftOut && relative.starts_with(kExamplesDir)) continue;
+    // A coding of another file: attached to it below.
+    const std::string name = path.filename().string();
+    if ((name.ends_with(kGzipSuffix) || name.ends_with(kBrotliSuffix)) &&
+        present.count(path.parent_path() / path.stem())) {
+      continue;
+    }
     ReadError error;
     auto bytes = readCapped(path, limits.maxFile, error);
     if (!bytes) {
@@ -158,6 +167,21 @@ StaticFiles StaticFiles::index(const std::string& webDir, StaticLimits limits, E
     file->cacheControl = relative.starts_with("assets/") ? kImmutable : kRevalidate;
     file->etag = etagOf(*bytes);
     file->body = std::move(*bytes);
+    // The build's codings, when present, readable and smaller.
+    auto coding = [&](std::string_view suffix, std::string& out) {
+      fs::path sibling = path;
+      sibling += std::string(suffix);
+      if (!present.count(sibling)) return;
+      ReadError codingError;
+      auto coded = readCapped(sibling, limits.maxFile, codingError);
+      if (coded && coded->size() < file->body.size() &&
+          files.totalBytes_ + file->body.size() + coded->size() <= limits.maxTotal) {
+        out = std::move(*coded);
+        files.totalBytes_ += out.size();
+      }
+    };
+    coding(kGzipSuffix, file->gzip);
+    coding(kBrotliSuffix, file->brotli);
     files.totalBytes_ += file->body.size();
     ++files.fileCount_;
 
@@ -210,16 +234,30 @@ http::Response StaticFiles::answerGet(const http::Request& request) const {
   if (!file) return http::Response::text(404, "not found");
   response.contentType = file->contentType;
   response.set("Cache-Control", file->cacheControl);
-  response.set("ETag", file->etag);
+  // The coding the client takes best among those the build made.
+  http::Coding coding = http::preferredCoding(request.header("accept-encoding"), true);
+  if (coding == http::Coding::kBrotli && file->brotli.empty()) {
+    coding = http::preferredCoding(request.header("accept-encoding"), false);
+  }
+  if (coding == http::Coding::kGzip && file->gzip.empty()) coding = http::Coding::kIdentity;
+  const std::string* body = &file->body;
+  std::string etag = file->etag;
+  if (coding != http::Coding::kIdentity) {
+    body = coding == http::Coding::kBrotli ? &file->brotli : &file->gzip;
+    etag.insert(etag.size() - 1, "-" + std::string(http::codingName(coding)));
+    response.set("Content-Encoding", std::string(http::codingName(coding)));
+  }
+  if (!file->gzip.empty() || !file->brotli.empty()) response.set("Vary", "Accept-Encoding");
+  response.set("ETag", etag);
   // Weak comparison (RFC 9110 13.1.2): the quoted tag anywhere in the list, or "*".
   std::string_view ifNoneMatch = request.header("if-none-match");
-  if (ifNoneMatch == "*" || ifNoneMatch.find(file->etag) != std::string_view::npos) {
+  if (ifNoneMatch == "*" || ifNoneMatch.find(etag) != std::string_view::npos) {
     response.status = 304;
-    response.contentLength = file->body.size();
+    response.contentLength = body->size();
     return response;
   }
   // One copy per GET: the HTTP layer sends a Response's own string.
-  response.body = file->body;
+  response.body = *body;
   return response;
 }
 

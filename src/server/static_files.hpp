@@ -27,6 +27,11 @@ struct StaticLimits {
 inline constexpr std::string_view kExamplesDir = "examples/";
 enum class Examples { kLeftOut, kServed };
 
+// A file's precompressed siblings end in these; they are served as codings of the file
+// (Content-Encoding), not as files of their own.
+inline constexpr std::string_view kGzipSuffix = ".gz";
+inline constexpr std::string_view kBrotliSuffix = ".br";
+
 // One indexed file with its answer's pieces, built once at start-up.
 struct StaticFile {
   std::string relativePath;  // "admin/index.html", '/'-separated
@@ -34,6 +39,10 @@ struct StaticFile {
   std::string cacheControl;
   std::string etag;  // quoted
   std::string body;
+  // The same bytes coded at build time (F.gz and F.br beside F, scripts/build-web.sh), when
+  // they are smaller; empty otherwise. Their ETags add "-gzip" / "-br" inside the quotes.
+  std::string gzip;
+  std::string brotli;
 };
 
 // The built panels, served from memory. index() reads every regular file under the

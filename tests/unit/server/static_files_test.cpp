@@ -1,5 +1,7 @@
 #include "server/static_files.hpp"
 
+#include "http/compression.hpp"
+
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -170,6 +172,43 @@ TEST_F(StaticFilesTest, ExamplesAreServedOnlyWhenAskedFor) {
   ASSERT_NE(served.find("/examples/tutorial/"), nullptr);
   EXPECT_EQ(served.find("/examples/tutorial/")->body, "<h1>tutorial</h1>");
   EXPECT_EQ(served.fileCount(), plain.fileCount() + 1);
+}
+
+TEST_F(StaticFilesTest, BuildCodingsAreServedToClientsThatTakeThem) {
+  std::string js;
+  for (int i = 0; i < 40; ++i) js += "console.log('line " + std::to_string(i) + "');\n";
+  write(web_ / "assets" / "big.js", js);
+  write(web_ / "assets" / "big.js.gz", *http::gzipCompress(js, 9));
+  write(web_ / "assets" / "big.js.br", *http::brotliCompress(js, 11));
+  write(web_ / "assets" / "lonely.txt.gz", "a gzip file of its own");  // no lonely.txt
+  auto files = StaticFiles::index(web_.string(), {1 << 20, 1 << 20});
+  EXPECT_EQ(files.find("/assets/big.js.gz"), nullptr) << "a coding is not a file of its own";
+  EXPECT_NE(files.find("/assets/lonely.txt.gz"), nullptr);
+  auto get = [&](std::string accept, std::string ifNoneMatch = "") {
+    auto r = request("GET", "/assets/big.js");
+    if (!accept.empty()) r.headers.emplace_back("accept-encoding", accept);
+    if (!ifNoneMatch.empty()) r.headers.emplace_back("if-none-match", ifNoneMatch);
+    return files.answer(r);
+  };
+  auto br = get("gzip, deflate, br");
+  EXPECT_EQ(header(br, "Content-Encoding"), "br");
+  EXPECT_EQ(br.body, *http::brotliCompress(js, 11));
+  EXPECT_EQ(header(br, "Vary"), "Accept-Encoding");
+  auto gz = get("gzip");
+  EXPECT_EQ(header(gz, "Content-Encoding"), "gzip");
+  EXPECT_EQ(gz.body.size(), files.find("/assets/big.js")->gzip.size());
+  auto plain = get("");
+  EXPECT_EQ(header(plain, "Content-Encoding"), "");
+  EXPECT_EQ(plain.body, js);
+  EXPECT_EQ(header(plain, "Vary"), "Accept-Encoding");
+  // Each coding has its own ETag, and a 304 answers only its own.
+  EXPECT_NE(header(br, "ETag"), header(plain, "ETag"));
+  EXPECT_NE(header(br, "ETag"), header(gz, "ETag"));
+  EXPECT_EQ(get("br", header(br, "ETag")).status, 304);
+  EXPECT_EQ(get("", header(br, "ETag")).status, 200);
+  auto small = request("GET", "/assets/x.js");  // no codings built: as it is
+  small.headers.emplace_back("accept-encoding", "br");
+  EXPECT_EQ(header(files.answer(small), "Content-Encoding"), "");
 }
 
 TEST_F(StaticFilesTest, FilesAddedAfterIndexingAreNotServed) {

@@ -1,7 +1,8 @@
-import { useCallback, useEffect, useMemo, useState } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { formatMoney, orderingNotice } from '../shared/format';
 import { applyMenuChange, useLive, useOrders, useRestaurant, useSession } from '../shared/hooks';
 import type { Menu, MenuItem, Order, RiderLocation, User } from '../shared/types';
+import { Icon } from '../shared/icons';
 import { Brand, ConnectionBadge, LoginForm, Spinner } from '../shared/ui';
 import { type Cart, cartTotal, lineKey } from './cart';
 import { Checkout } from './Checkout';
@@ -25,9 +26,47 @@ function useRoute(): [string, (r: string) => void] {
   return [route, (r: string) => (location.hash = r)];
 }
 
+/**
+ * After a page change (not the first load) focus goes to the new page's main heading, as a
+ * screen reader user expects, instead of staying on <body> or on a link that is gone. A page
+ * whose heading comes later (loading first) gets it when it appears, unless focus has moved
+ * on by then or the page put it somewhere itself.
+ */
+function useFocusHeadingOnRouteChange(route: string) {
+  const shown = useRef(route);
+  useEffect(() => {
+    if (shown.current === route) return;
+    shown.current = route;
+    const main = document.querySelector('main');
+    if (!main) return;
+    const before = document.activeElement;
+    const focusHeading = () => {
+      const active = document.activeElement;
+      if (active && active !== before && active !== document.body) return true; // moved on
+      if (active && active !== document.body && main.contains(active)) return true; // the page chose
+      const h1 = main.querySelector('h1');
+      if (!h1) return false;
+      if (!h1.hasAttribute('tabindex')) h1.tabIndex = -1;
+      h1.focus({ preventScroll: true });
+      return true;
+    };
+    if (focusHeading()) return;
+    const observer = new MutationObserver(() => {
+      if (focusHeading()) observer.disconnect();
+    });
+    observer.observe(main, { childList: true, subtree: true });
+    const t = window.setTimeout(() => observer.disconnect(), 10000);
+    return () => {
+      observer.disconnect();
+      window.clearTimeout(t);
+    };
+  }, [route]);
+}
+
 export function CustomerApp() {
   const session = useSession(api, 'customer');
   const [route, go] = useRoute();
+  useFocusHeadingOnRouteChange(route);
   const [menu, setMenu] = useState<Menu | null>(null);
   const [menuError, setMenuError] = useState<string | null>(null);
   const [cart, setCart] = useState<Cart>(() => {
@@ -167,7 +206,7 @@ export function CustomerApp() {
   const onMenu = !orderMatch && !['/checkout', '/orders', '/login'].includes(route);
   return (
     <div className="shop">
-      <header className="shop-top">
+      <header className={`shop-top${session.user ? ' signed-in' : ''}`}>
         <a href="#/" className="brand-link" aria-label="Brigade, menu">
           <Brand />
         </a>
@@ -178,8 +217,9 @@ export function CustomerApp() {
               <a href="#/orders" className="btn btn-small btn-ghost" data-testid="nav-orders">
                 Orders{activeCount ? <span className="badge">{activeCount}</span> : null}
               </a>
-              <button type="button" className="btn btn-small btn-ghost" onClick={session.signOut}>
-                Sign out
+              <button type="button" className="btn btn-small btn-ghost sign-out" onClick={session.signOut} title="Sign out">
+                <Icon name="signOut" />
+                <span className="sign-out-text">Sign out</span>
               </button>
             </>
           ) : (

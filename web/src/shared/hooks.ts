@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { Api } from './api';
 import { LiveConnection, type LiveHandlers, type LiveState } from './live';
+import { setMapTiles } from './mapTiles';
 import type { Menu, MenuChange, Order, User, Restaurant, RestaurantChange } from './types';
 
 /** The signed-in user of a panel: checks the stored token, follows 401s. */
@@ -186,6 +187,10 @@ export function useRestaurant(api: Api) {
   const apply = useCallback((c: RestaurantChange) => {
     setRestaurant((cur) => (cur && cur.version > c.restaurant.version ? cur : c.restaurant));
   }, []);
+  // The street maps of the page follow the tile settings (shared/mapTiles.ts).
+  useEffect(() => {
+    if (restaurant) setMapTiles(restaurant);
+  }, [restaurant]);
   useEffect(() => {
     void reload();
     const t = window.setInterval(() => void reload(), 60000);

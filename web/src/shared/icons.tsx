@@ -55,6 +55,7 @@ const paths: Record<string, ReactNode> = {
     </>
   ),
   moon: <path d="M19 14.5A7.5 7.5 0 019.5 5a7.5 7.5 0 109.5 9.5z" />,
+  signOut: <path d="M14 4.5h3.5a2 2 0 012 2v11a2 2 0 01-2 2H14M10 8l-4 4 4 4M6 12h9.5" />,
   check: <path d="M5 12.5l4.5 4.5L19 7.5" />,
   location: (
     <>

@@ -1,14 +1,17 @@
-// A Leaflet map that works without tiles (tests and offline kitchens): the
-// tile layer is only added when a tile URL is configured, and tile errors are
-// ignored. Markers are div icons (no image assets to resolve).
-import { useEffect, useRef } from 'react';
+// A Leaflet map of the delivery: street tiles from the restaurant's settings (map_tile_url,
+// with map_attribution in Leaflet's attribution control), or a plain grid when none are
+// configured or none load (offline, blocked: tests block every outside host), so the pins
+// and click-to-pick keep working either way. The container's data-tiles says which:
+// "loading" (settings or first tile on the way), "loaded", "fallback" (tiles failed, grid
+// shown) or "none" (no tiles configured). Markers are div icons (no image assets to resolve).
+import { useEffect, useRef, useState } from 'react';
 import L from 'leaflet';
 import 'leaflet/dist/leaflet.css';
 import { BIKE_SVG } from './icons';
+import { type MapTiles, useMapTiles } from './mapTiles';
 
-export function tileUrl(): string | null {
-  return (window as any).BRIGADE_CONFIG?.tileUrl ?? localStorage.getItem('brigade.tileUrl') ?? import.meta.env.VITE_TILE_URL ?? null;
-}
+export type { MapTiles } from './mapTiles';
+export type TileState = 'loading' | 'loaded' | 'fallback' | 'none';
 
 export interface MapPoint {
   lat: number;
@@ -21,12 +24,20 @@ interface Props {
   label: string;
   className?: string;
   onPick?: (p: MapPoint) => void;
+  /** Tile settings; by default the restaurant's (see mapTiles.ts). */
+  tiles?: MapTiles | null;
 }
+
+const escapeHtml = (text: string) =>
+  text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c);
 
 const destIcon = L.divIcon({ className: 'pin pin-dest', html: '<span></span>', iconSize: [26, 26], iconAnchor: [13, 26] });
 const riderIcon = L.divIcon({ className: 'pin pin-rider', html: `<span>${BIKE_SVG}</span>`, iconSize: [34, 34], iconAnchor: [17, 17] });
 
-export function DeliveryMap({ destination, rider, label, className, onPick }: Props) {
+export function DeliveryMap({ destination, rider, label, className, onPick, tiles: given }: Props) {
+  const shared = useMapTiles();
+  const tiles = given === undefined ? shared : given;
+  const [tileState, setTileState] = useState<TileState>('loading');
   const el = useRef<HTMLDivElement>(null);
   const map = useRef<L.Map | null>(null);
   const dest = useRef<L.Marker | null>(null);
@@ -36,13 +47,8 @@ export function DeliveryMap({ destination, rider, label, className, onPick }: Pr
 
   useEffect(() => {
     if (!el.current) return;
-    const m = L.map(el.current, { zoomControl: true, attributionControl: false, keyboard: true });
-    const url = tileUrl();
-    if (url) {
-      const layer = L.tileLayer(url, { maxZoom: 19 });
-      layer.on('tileerror', () => {});
-      layer.addTo(m);
-    }
+    const m = L.map(el.current, { zoomControl: true, attributionControl: true, keyboard: true });
+    m.attributionControl.setPrefix(false);
     m.setView([destination?.lat ?? rider?.lat ?? 52.37, destination?.lng ?? rider?.lng ?? 4.89], 15);
     m.on('click', (e: L.LeafletMouseEvent) => pick.current?.({ lat: e.latlng.lat, lng: e.latlng.lng }));
     map.current = m;
@@ -54,6 +60,36 @@ export function DeliveryMap({ destination, rider, label, className, onPick }: Pr
     };
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, []);
+
+  // The tile layer follows the settings; until a tile loads (or if none does) the grid shows.
+  const url = tiles?.url ?? null;
+  const attribution = tiles?.attribution ?? '';
+  useEffect(() => {
+    const m = map.current;
+    if (!m) return;
+    if (url === null) {
+      setTileState('loading');
+      return;
+    }
+    if (!url) {
+      setTileState('none');
+      return;
+    }
+    setTileState('loading');
+    let loaded = false;
+    const layer = L.tileLayer(url, { maxZoom: 19, attribution: escapeHtml(attribution) });
+    layer.on('tileload', () => {
+      loaded = true;
+      setTileState('loaded');
+    });
+    layer.on('tileerror', () => {
+      if (!loaded) setTileState('fallback');
+    });
+    layer.addTo(m);
+    return () => {
+      layer.remove();
+    };
+  }, [url, attribution]);
 
   useEffect(() => {
     const m = map.current;
@@ -77,10 +113,11 @@ export function DeliveryMap({ destination, rider, label, className, onPick }: Pr
   return (
     <div
       ref={el}
-      className={`map ${tileUrl() ? '' : 'map-notiles'} ${className ?? ''}`}
+      className={`map ${className ?? ''}`}
       role="img"
       aria-label={label}
       data-testid="map"
+      data-tiles={tileState}
       data-rider-lat={rider?.lat ?? ''}
       data-rider-lng={rider?.lng ?? ''}
     />

@@ -357,7 +357,9 @@ describe("Engine.IO close", () => {
       const [polled, closing] = await Promise.all([get(server, PATH, sid), post(server, PATH, sid, "1")]);
       assert.equal(closing.status, 200, `round ${round}`);
       assert.equal(polled.status, 200, `round ${round}: ${polled.body}`);
-      assert.equal(polled.body, "6", `round ${round}`);
+      // NOOP — or, when the heartbeat (every 300 ms here) fell due between the open and the
+      // poll, that PING, which was already waiting (seen once in 20 runs of the suite).
+      assert.ok(polled.body === "6" || polled.body === "2", `round ${round}: ${polled.body}`);
       assert.equal((await get(server, PATH, sid)).status, 400, `round ${round}: only one poll is answered so`);
     }
   });

@@ -17,7 +17,7 @@ fi
 
 stamp=dist/.build-stamp
 if [ "${1:-}" = "--force" ] || [ ! -f "$stamp" ] ||
-  [ -n "$(find src index.html admin rider public scripts package.json package-lock.json vite.config.ts tsconfig.json \
+  [ -n "$(find src index.html admin rider public pwa scripts package.json package-lock.json vite.config.ts tsconfig.json \
     -newer "$stamp" -print -quit 2>/dev/null)" ]; then
   npm run --silent build >/dev/null
   node scripts/precompress.mjs dist  # F.gz and F.br beside F: served with Content-Encoding

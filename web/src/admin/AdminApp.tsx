@@ -2,7 +2,8 @@ import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { Api } from '../shared/api';
 import { applyMenuChange, useLive, useOrders, useRestaurant, useSession } from '../shared/hooks';
 import type { Alert, Menu, Order, Rider, Stats, User } from '../shared/types';
-import { Brand, ConnectionBadge, ErrorBanner, LoginForm, Spinner } from '../shared/ui';
+import { Brand, ConnectionBadge, ErrorBanner, LoginForm, OfflineBanner, Spinner } from '../shared/ui';
+import { askNotificationPermission, notifyIfHidden } from '../shared/pwa';
 import { Board } from './Board';
 import { MenuAdmin } from './MenuAdmin';
 import { TodayStats } from './TodayStats';
@@ -27,19 +28,9 @@ interface Toast extends Alert {
   at: number;
 }
 
-/** With the kitchen's permission (asked with "Enable sound"), a system notification for a
- * new order while this tab is hidden: the sound alone is easy to miss behind other windows. */
-function askNotificationPermission() {
-  if ('Notification' in window && Notification.permission === 'default') void Notification.requestPermission();
-}
-function notifyIfHidden(title: string, body: string) {
-  if (!document.hidden || !('Notification' in window) || Notification.permission !== 'granted') return;
-  try {
-    new Notification(title, { body, tag: title });
-  } catch {
-    /* some browsers only allow notifications from a service worker */
-  }
-}
+// With the kitchen's permission (asked with "Enable sound"), a system notification for a
+// new order while this tab is hidden (notifyIfHidden, src/shared/pwa.ts): the sound alone
+// is easy to miss behind other windows.
 
 export function AdminApp() {
   const session = useSession(api, 'admin');
@@ -48,6 +39,7 @@ export function AdminApp() {
     return (
       <div className="center-page">
         <Brand subtitle="Kitchen" />
+        <OfflineBanner>Signing in needs the network.</OfflineBanner>
         <LoginForm api={api} role="admin" title="Restaurant sign in" subtitle="Orders, menu and riders, live." onSignedIn={session.signedIn} />
       </div>
     );
@@ -152,7 +144,7 @@ function Dashboard({ user, onSignOut }: { user: User; onSignOut: () => void }) {
     menu: (c) => setMenu((m) => applyMenuChange(m, c)),
     restaurant: restaurant.apply,
     alert: (a) => {
-      notifyIfHidden(`New order #${a.order_id}`, a.message);
+      void notifyIfHidden(`New order #${a.order_id}`, a.message);
       setToasts((ts) => (ts.some((t) => t.order_id === a.order_id) ? ts : [...ts, { ...a, key: `${a.order_id}`, at: Date.now() }]));
     },
   });
@@ -218,7 +210,7 @@ function Dashboard({ user, onSignOut }: { user: User; onSignOut: () => void }) {
               data-testid="enable-sound"
               data-sound-toggle
               onClick={() => {
-                askNotificationPermission();
+                void askNotificationPermission();
                 void enableSound().then((ok) => setSound(ok || soundReady() ? 'on' : 'blocked'));
               }}
             >

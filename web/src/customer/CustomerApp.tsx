@@ -1,9 +1,10 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import { formatMoney, orderingNotice } from '../shared/format';
+import { formatMoney, orderingNotice, STATUS_LABEL } from '../shared/format';
 import { applyMenuChange, useLive, useOrders, useRestaurant, useSession } from '../shared/hooks';
-import type { Menu, MenuItem, Order, RiderLocation, User } from '../shared/types';
+import type { Menu, MenuItem, Order, OrderStatus, RiderLocation, User } from '../shared/types';
+import { notifyIfHidden } from '../shared/pwa';
 import { Icon } from '../shared/icons';
-import { Brand, ConnectionBadge, LoginForm, Spinner } from '../shared/ui';
+import { Brand, ConnectionBadge, LoginForm, OfflineBanner, Spinner } from '../shared/ui';
 import { type Cart, cartTotal, lineKey } from './cart';
 import { Checkout } from './Checkout';
 import { api } from './customerApi';
@@ -12,6 +13,19 @@ import { MenuPage } from './MenuPage';
 import { OrderPage } from './OrderPage';
 
 const CART_KEY = 'brigade.customer.cart';
+
+// What a status change means to the customer, for the system notification shown while the
+// tab is hidden (permission asked with "Notify me" on the order page).
+const STATUS_NEWS: Record<OrderStatus, string> = {
+  pending: 'Waiting for the restaurant to accept it.',
+  accepted: 'The restaurant accepted your order.',
+  preparing: 'Your food is being prepared.',
+  ready: 'Your order is ready and waiting for the rider.',
+  picked_up: 'Your rider is on the way.',
+  delivered: 'Delivered — enjoy your meal!',
+  rejected: 'The restaurant could not take your order.',
+  cancelled: 'Your order was cancelled.',
+};
 
 function useRoute(): [string, (r: string) => void] {
   const [route, setRoute] = useState(() => location.hash.replace(/^#/, '') || '/');
@@ -106,6 +120,10 @@ export function CustomerApp() {
 
   useEffect(() => {
     void loadMenu();
+    // Back from an offline start (or a lost network): the menu again, without a Retry.
+    const online = () => void loadMenu();
+    window.addEventListener('online', online);
+    return () => window.removeEventListener('online', online);
   }, [loadMenu]);
   useEffect(() => {
     if (session.user) void loadOrders();
@@ -125,7 +143,12 @@ export function CustomerApp() {
     reload: async () => {
       await Promise.all([loadMenu(), loadOrders(), restaurant.reload()]);
     },
-    order: (c) => apply(c.order, c.op),
+    order: (c) => {
+      const before = orders.get(c.order.id);
+      if (before && before.status !== c.order.status)
+        void notifyIfHidden(`Order #${c.order.id} — ${STATUS_LABEL[c.order.status]}`, STATUS_NEWS[c.order.status], `order-${c.order.id}`);
+      apply(c.order, c.op);
+    },
     menu: (c) => setMenu((m) => applyMenuChange(m, c)),
     restaurant: restaurant.apply,
     location: (l) => setLocations((ls) => ({ ...ls, [l.order_id]: l })),
@@ -234,7 +257,10 @@ export function CustomerApp() {
           {notice}
         </div>
       )}
-      <main className="shop-main">{page}</main>
+      <main className="shop-main">
+        <OfflineBanner>The menu and your orders will load again when you're back online.</OfflineBanner>
+        {page}
+      </main>
       {onMenu && cartCount > 0 && (
         <div className="cart-bar">
           <a href="#/checkout" className="btn btn-primary btn-large btn-block" data-testid="view-cart">

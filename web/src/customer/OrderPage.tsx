@@ -4,6 +4,7 @@ import { useAction, useNow } from '../shared/hooks';
 import { DeliveryMap } from '../shared/map';
 import type { Order, OrderStatus, RiderLocation } from '../shared/types';
 import { ErrorBanner, Spinner, StatusPill } from '../shared/ui';
+import { askNotificationPermission, notificationPermission, type NotifyPermission } from '../shared/pwa';
 import { api } from './customerApi';
 import { estimateArrival } from './eta';
 
@@ -15,6 +16,30 @@ const STEPS: { status: OrderStatus; label: string }[] = [
   { status: 'picked_up', label: 'On the way' },
   { status: 'delivered', label: 'Delivered' },
 ];
+
+/**
+ * "Notify me": asks for the system notifications of this order's progress (shown while the
+ * tab is hidden, web/src/customer/CustomerApp.tsx) — only when the customer asks, never on
+ * page load.
+ */
+function NotifyMe() {
+  const [permission, setPermission] = useState<NotifyPermission>(notificationPermission);
+  if (permission === 'unsupported' || permission === 'granted') return null;
+  if (permission === 'denied')
+    return (
+      <p className="small muted" data-testid="notify-blocked">
+        Notifications are blocked for this site in your browser's settings.
+      </p>
+    );
+  return (
+    <div className="card notify-me" data-testid="notify-me">
+      <span className="small">Get a notification when your order moves on, even with this tab in the background.</span>
+      <button type="button" className="btn btn-small" onClick={() => void askNotificationPermission().then(setPermission)}>
+        Notify me
+      </button>
+    </div>
+  );
+}
 
 /** One order, live: where it stands, the map, the timeline, the receipt. */
 export function OrderPage({
@@ -107,6 +132,8 @@ export function OrderPage({
           </p>
         )}
       </div>
+
+      {!['delivered', 'rejected', 'cancelled'].includes(order.status) && <NotifyMe />}
 
       {order.delivery_code && ['accepted', 'preparing', 'ready', 'picked_up', 'pending'].includes(order.status) && (
         <div className="card delivery-code" data-testid="delivery-code">

@@ -1,6 +1,7 @@
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import '../shared/styles.css';
+import { registerServiceWorker } from '../shared/pwa';
 import './customer.css';
 import { CustomerApp } from './CustomerApp';
 
@@ -9,3 +10,5 @@ createRoot(document.getElementById('root')!).render(
     <CustomerApp />
   </StrictMode>,
 );
+
+registerServiceWorker('/');

@@ -4,7 +4,7 @@ import { formatMoney, formatTime, STATUS_LABEL } from '../shared/format';
 import { useAction, useLive, useNow, useOrders, useRestaurant, useSession } from '../shared/hooks';
 import type { LiveConnection } from '../shared/live';
 import type { Order, User } from '../shared/types';
-import { Brand, ConnectionBadge, ErrorBanner, LoginForm, Spinner, StatusPill } from '../shared/ui';
+import { Brand, ConnectionBadge, ErrorBanner, LoginForm, OfflineBanner, Spinner, StatusPill } from '../shared/ui';
 import { Icon } from '../shared/icons';
 import { offerAlert, prepareAlert } from './alert';
 
@@ -19,6 +19,7 @@ export function RiderApp() {
     return (
       <div className="center-page rider-login">
         <Brand subtitle="Rider" />
+        <OfflineBanner>Signing in needs the network.</OfflineBanner>
         <LoginForm api={api} role="rider" title="Rider sign in" subtitle="Your deliveries, with directions and live tracking." onSignedIn={session.signedIn} />
       </div>
     );
@@ -76,8 +77,8 @@ function RiderHome({ user, onSignOut }: { user: User; onSignOut: () => void }) {
       if (c.order.rider_id !== user.id) apply(c.order, 'delete'); // unassigned: the job leaves the list
       else {
         const before = orders.get(c.order.id);
-        // A new offer or assignment: sound and vibration.
-        if (!before || before.rider_id !== user.id || (c.order.offer_expires_at && !before.offer_expires_at)) offerAlert();
+        // A new offer or assignment: sound and vibration (a notification when hidden).
+        if (!before || before.rider_id !== user.id || (c.order.offer_expires_at && !before.offer_expires_at)) offerAlert(c.order);
         apply(c.order, c.op);
       }
     },
@@ -90,7 +91,7 @@ function RiderHome({ user, onSignOut }: { user: User; onSignOut: () => void }) {
   const [confirmOffline, setConfirmOffline] = useState(false);
   // Optimistic: the switch moves at once and goes back if the server refuses.
   const setAvailability = async (value: boolean, sure = false) => {
-    if (value) prepareAlert(); // a gesture: offers can sound from now on
+    if (value) prepareAlert(); // a gesture: offers can sound (and notify) from now on
     // Holding a job: say so before going offline (the jobs stay assigned).
     if (!value && !sure && active.length > 0) return setConfirmOffline(true);
     setConfirmOffline(false);

@@ -1,5 +1,9 @@
-// A new offer or assignment: a short two-tone sound and a vibration. Browsers only let a
-// page play sound after a gesture, so the audio is prepared when the rider goes online.
+// A new offer or assignment: a short two-tone sound and a vibration, and a system
+// notification while the panel is hidden. Browsers only let a page play sound (and ask for
+// notifications) after a gesture, so both are prepared when the rider goes online.
+import { askNotificationPermission, notifyIfHidden } from '../shared/pwa';
+import type { Order } from '../shared/types';
+
 let ctx: AudioContext | null = null;
 
 export function prepareAlert() {
@@ -9,11 +13,14 @@ export function prepareAlert() {
   } catch {
     ctx = null;
   }
+  void askNotificationPermission(); // asks once; nothing if already answered
 }
 
-export function offerAlert() {
+export function offerAlert(order: Order) {
   (window as any).__brigadeOfferAlerts = ((window as any).__brigadeOfferAlerts ?? 0) + 1;
   navigator.vibrate?.([200, 100, 200]);
+  const title = order.offer_expires_at ? `New offer — order #${order.id}` : `New delivery — order #${order.id}`;
+  void notifyIfHidden(title, order.offer_expires_at ? `Deliver to ${order.delivery.address}. Answer in the Brigade rider app.` : `Deliver to ${order.delivery.address}.`, `offer-${order.id}`);
   if (!ctx || ctx.state !== 'running') return;
   const t = ctx.currentTime;
   for (const [i, freq] of [880, 1320].entries()) {

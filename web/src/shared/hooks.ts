@@ -12,7 +12,8 @@ export function useSession(api: Api, role: User['role']) {
 
   useEffect(() => {
     const off = api.onUnauthorized(() => setUser(null));
-    if (api.token) {
+    let retryOnline = false; // the check failed for want of a network (an offline start)
+    const check = () => {
       api
         .me()
         .then((u) => {
@@ -20,14 +21,27 @@ export function useSession(api: Api, role: User['role']) {
             api.setToken(null);
             setUser(null);
           } else setUser(u);
+          setError(null);
         })
         .catch((e) => {
-          if (e.status !== 401) setError(e.message);
+          if (e.status !== 401) {
+            setError(e.message);
+            retryOnline = true;
+          }
         })
         .finally(() => setChecking(false));
-    }
+    };
+    const online = () => {
+      if (retryOnline && api.token) {
+        retryOnline = false;
+        check();
+      }
+    };
+    if (api.token) check();
+    window.addEventListener('online', online);
     return () => {
       off();
+      window.removeEventListener('online', online);
     };
   }, [api, role]);
 

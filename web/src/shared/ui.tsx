@@ -1,4 +1,4 @@
-import { useId, useState, type FormEvent, type ReactNode } from 'react';
+import { useEffect, useId, useState, type FormEvent, type ReactNode } from 'react';
 import type { Api } from './api';
 import type { LiveState } from './live';
 import type { OrderStatus, User } from './types';
@@ -19,6 +19,34 @@ export function ConnectionBadge({ state }: { state: LiveState }) {
       <span className="conn-dot" aria-hidden="true" />
       {LIVE_LABEL[state]}
     </span>
+  );
+}
+
+/** The device's network (navigator.onLine), live: false also when the panel started from its cached copy. */
+export function useNetworkOnline(): boolean {
+  const [online, setOnline] = useState(() => navigator.onLine);
+  useEffect(() => {
+    const up = () => setOnline(true);
+    const down = () => setOnline(false);
+    window.addEventListener('online', up);
+    window.addEventListener('offline', down);
+    setOnline(navigator.onLine);
+    return () => {
+      window.removeEventListener('online', up);
+      window.removeEventListener('offline', down);
+    };
+  }, []);
+  return online;
+}
+
+/** Says plainly that the device is offline (the panel may be showing its cached copy). */
+export function OfflineBanner({ children }: { children: ReactNode }) {
+  const online = useNetworkOnline();
+  if (online) return null;
+  return (
+    <div className="net-offline-banner" role="alert" data-testid="net-offline">
+      <strong>You're offline.</strong> {children}
+    </div>
   );
 }
 

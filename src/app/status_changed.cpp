@@ -86,11 +86,12 @@ void StatusChanged::start() {
     return "# TYPE brigade_status_changed_total counter\nbrigade_status_changed_total " +
            std::to_string(emitted_.load()) + "\n";
   });
-  store::SubscribeOptions live;  // from the head on: a snapshot needs no history
-  subscription_ = app_.store().subscribe(live, [this](const store::StreamEvent& event) {
-    if (event.kind == store::StreamEventKind::kChange) onChange(*event.change);
-    if (event.kind == store::StreamEventKind::kResync) request(true);
-  });
+  // From the head on: a snapshot needs no history.
+  subscription_ =
+      app_.store().subscribe(store::SubscribeOptions{}, [this](const store::StreamEvent& event) {
+        if (event.kind == store::StreamEventKind::kChange) onChange(*event.change);
+        if (event.kind == store::StreamEventKind::kResync) request(true);
+      });
   // A quarter of the interval: the list follows a burst's last change within 1.25 intervals.
   timer_ = io_.runEvery(kStatusChangedIntervalMs / 4, [this] { tick(); });
 }

@@ -1,6 +1,6 @@
 import { useMemo, useState } from 'react';
 import type { Api } from '../shared/api';
-import { dayIn, formatElapsed, formatMoney, formatTime, minutesSince, STATUS_LABEL } from '../shared/format';
+import { dayIn, formatElapsed, formatMoney, formatTime, minutesSince, statusLabel } from '../shared/format';
 import { useAction, useNow } from '../shared/hooks';
 import type { Order, OrderStatus, Rider } from '../shared/types';
 import { ErrorBanner, StatusPill } from '../shared/ui';
@@ -147,7 +147,7 @@ function OrderCard({ api, order: o, now, riders, riderName, onChanged, onAcknowl
     });
 
   return (
-    <article className={`order-card urgency-${u}${urgent ? ' urgent' : ''}`} data-testid="order-card" data-order-id={o.id} data-status={o.status} aria-label={`Order ${o.id}, ${STATUS_LABEL[o.status]}`}>
+    <article className={`order-card urgency-${u}${urgent ? ' urgent' : ''}`} data-testid="order-card" data-order-id={o.id} data-status={o.status} aria-label={`Order ${o.id}, ${statusLabel(o.status)}`}>
       <header className="order-head">
         <span className="order-id">#{o.id}</span>
         {final ? (

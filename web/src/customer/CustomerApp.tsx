@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import { formatMoney, orderingNotice, STATUS_LABEL } from '../shared/format';
+import { formatMoney, orderingNotice, statusLabel } from '../shared/format';
 import { applyMenuChange, useLive, useOrders, useRestaurant, useSession } from '../shared/hooks';
 import type { Menu, MenuItem, Order, OrderStatus, RiderLocation, User } from '../shared/types';
 import { notifyIfHidden } from '../shared/pwa';
@@ -146,7 +146,7 @@ export function CustomerApp() {
     order: (c) => {
       const before = orders.get(c.order.id);
       if (before && before.status !== c.order.status)
-        void notifyIfHidden(`Order #${c.order.id} — ${STATUS_LABEL[c.order.status]}`, STATUS_NEWS[c.order.status], `order-${c.order.id}`);
+        void notifyIfHidden(`Order #${c.order.id} — ${statusLabel(c.order.status)}`, STATUS_NEWS[c.order.status], `order-${c.order.id}`);
       apply(c.order, c.op);
     },
     menu: (c) => setMenu((m) => applyMenuChange(m, c)),

@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'react';
-import { formatMoney, formatTime, STATUS_LABEL } from '../shared/format';
+import { formatMoney, formatTime, statusLabel } from '../shared/format';
 import { useAction, useNow } from '../shared/hooks';
 import { DeliveryMap } from '../shared/map';
 import type { Order, OrderStatus, RiderLocation } from '../shared/types';
@@ -207,7 +207,7 @@ export function OrderPage({
             <span className="dot" aria-hidden="true">
               ✕
             </span>
-            <span className="step-label">{STATUS_LABEL[order.status]}</span>
+            <span className="step-label">{statusLabel(order.status)}</span>
             <span className="step-time num">{reached.get(order.status) ? formatTime(reached.get(order.status)!) : ''}</span>
           </li>
         )}

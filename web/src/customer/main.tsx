@@ -1,5 +1,6 @@
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
+import { LanguageProvider } from '../shared/i18n';
 import '../shared/styles.css';
 import { registerServiceWorker } from '../shared/pwa';
 import './customer.css';
@@ -7,7 +8,9 @@ import { CustomerApp } from './CustomerApp';
 
 createRoot(document.getElementById('root')!).render(
   <StrictMode>
-    <CustomerApp />
+    <LanguageProvider>
+      <CustomerApp />
+    </LanguageProvider>
   </StrictMode>,
 );
 

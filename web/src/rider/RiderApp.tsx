@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { Api, ApiError } from '../shared/api';
-import { formatMoney, formatTime, STATUS_LABEL } from '../shared/format';
+import { formatMoney, formatTime, statusLabel } from '../shared/format';
 import { useAction, useLive, useNow, useOrders, useRestaurant, useSession } from '../shared/hooks';
 import type { LiveConnection } from '../shared/live';
 import type { Order, User } from '../shared/types';
@@ -334,7 +334,7 @@ function DeliveryCard({ order: o, codeRequired, onChanged }: { order: Order; cod
         </form>
       ) : (
         <button type="button" className="btn btn-primary btn-large btn-block" disabled={busy || o.status !== 'ready'} onClick={() => void pickUp()}>
-          {busy ? 'Saving…' : o.status === 'ready' ? 'Picked up' : `${STATUS_LABEL[o.status]} — not ready yet`}
+          {busy ? 'Saving…' : o.status === 'ready' ? 'Picked up' : `${statusLabel(o.status)} — not ready yet`}
         </button>
       )}
       <ErrorBanner message={error} />

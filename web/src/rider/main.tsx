@@ -1,5 +1,6 @@
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
+import { LanguageProvider } from '../shared/i18n';
 import '../shared/styles.css';
 import { registerServiceWorker } from '../shared/pwa';
 import './rider.css';
@@ -7,7 +8,9 @@ import { RiderApp } from './RiderApp';
 
 createRoot(document.getElementById('root')!).render(
   <StrictMode>
-    <RiderApp />
+    <LanguageProvider>
+      <RiderApp />
+    </LanguageProvider>
   </StrictMode>,
 );
 

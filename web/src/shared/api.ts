@@ -53,7 +53,7 @@ export class Api {
         cache: 'no-store',
       });
     } catch {
-      throw new ApiError(0, 'network', 'Cannot reach the restaurant. Check your connection and try again.');
+      throw new ApiError(0, 'network', 'network error'); // shown as a sentence by shared/errors.ts
     }
     if (response.status === 204) return undefined as T;
     let data: any = null;

@@ -1,5 +1,7 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { Api } from './api';
+import { errorText } from './errors';
+import { setCurrency } from './format';
 import { LiveConnection, type LiveHandlers, type LiveState } from './live';
 import { setMapTiles } from './mapTiles';
 import type { Menu, MenuChange, Order, User, Restaurant, RestaurantChange } from './types';
@@ -25,7 +27,7 @@ export function useSession(api: Api, role: User['role']) {
         })
         .catch((e) => {
           if (e.status !== 401) {
-            setError(e.message);
+            setError(errorText(e));
             retryOnline = true;
           }
         })
@@ -174,7 +176,7 @@ export function useAction() {
     try {
       return await fn();
     } catch (e: any) {
-      setError(e?.message ?? String(e));
+      setError(errorText(e));
       return undefined;
     } finally {
       setBusy(false);
@@ -193,12 +195,14 @@ export function useRestaurant(api: Api) {
   const reload = useCallback(async () => {
     try {
       const r = await api.restaurant();
+      setCurrency(r.currency);
       setRestaurant((cur) => (cur && cur.version > r.version ? cur : r));
     } catch {
       /* kept as it was; the next tick tries again */
     }
   }, [api]);
   const apply = useCallback((c: RestaurantChange) => {
+    setCurrency(c.restaurant.currency);
     setRestaurant((cur) => (cur && cur.version > c.restaurant.version ? cur : c.restaurant));
   }, []);
   // The street maps of the page follow the tile settings (shared/mapTiles.ts).

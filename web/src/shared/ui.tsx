@@ -2,22 +2,17 @@ import { useEffect, useId, useState, type FormEvent, type ReactNode } from 'reac
 import type { Api } from './api';
 import type { LiveState } from './live';
 import type { OrderStatus, User } from './types';
-import { STATUS_LABEL } from './format';
-
-const LIVE_LABEL: Record<LiveState, string> = {
-  connecting: 'Connecting…',
-  live: 'Live',
-  reconnecting: 'Reconnecting…',
-  reloaded: 'Live · reloaded',
-  offline: 'Offline',
-  unauthorized: 'Signed out',
-};
+import { errorText } from './errors';
+import { statusLabel } from './format';
+import { LanguageSelect, useMessages } from './i18n';
+import { shared } from './messages';
 
 export function ConnectionBadge({ state }: { state: LiveState }) {
+  const m = useMessages(shared);
   return (
     <span className={`conn conn-${state}`} role="status" aria-live="polite" data-testid="connection" data-state={state}>
       <span className="conn-dot" aria-hidden="true" />
-      {LIVE_LABEL[state]}
+      {m.live[state]}
     </span>
   );
 }
@@ -42,35 +37,39 @@ export function useNetworkOnline(): boolean {
 /** Says plainly that the device is offline (the panel may be showing its cached copy). */
 export function OfflineBanner({ children }: { children: ReactNode }) {
   const online = useNetworkOnline();
+  const m = useMessages(shared);
   if (online) return null;
   return (
     <div className="net-offline-banner" role="alert" data-testid="net-offline">
-      <strong>You're offline.</strong> {children}
+      <strong>{m.offline}</strong> {children}
     </div>
   );
 }
 
 export function StatusPill({ status, label }: { status: OrderStatus; label?: string }) {
-  return <span className={`pill pill-${status}`}>{label ?? STATUS_LABEL[status]}</span>;
+  useMessages(shared); // re-rendered when the language changes
+  return <span className={`pill pill-${status}`}>{label ?? statusLabel(status)}</span>;
 }
 
-export function Spinner({ label = 'Loading…' }: { label?: string }) {
+export function Spinner({ label }: { label?: string }) {
+  const m = useMessages(shared);
   return (
     <div className="loading" role="status">
       <span className="spinner" aria-hidden="true" />
-      <span>{label}</span>
+      <span>{label ?? m.loading}</span>
     </div>
   );
 }
 
 export function ErrorBanner({ message, onRetry }: { message: string | null | undefined; onRetry?: () => void }) {
+  const m = useMessages(shared);
   if (!message) return null;
   return (
     <div className="error-banner" role="alert">
       <span>{message}</span>
       {onRetry && (
         <button type="button" className="btn btn-small btn-ghost" onClick={onRetry}>
-          Retry
+          {m.retry}
         </button>
       )}
     </div>
@@ -117,6 +116,8 @@ export function LoginForm({ api, role, title, subtitle, onSignedIn, allowRegiste
   const [name, setName] = useState('');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
+  const m = useMessages(shared);
+  const t = m.login;
 
   async function submit(e: FormEvent) {
     e.preventDefault();
@@ -126,15 +127,14 @@ export function LoginForm({ api, role, title, subtitle, onSignedIn, allowRegiste
       const r = mode === 'login' ? await api.login(email, password) : await api.register(email, password, name);
       if (r.user.role !== role) {
         api.setToken(null);
-        setError(`This account is not a ${role} account.`);
+        setError(t.wrongRole(role));
         return;
       }
       onSignedIn(r.user);
     } catch (err: any) {
-      if (err.status === 401) setError('Wrong email or password.');
-      else if (err.status === 429) setError('Too many attempts. Wait a minute and try again.');
-      else if (err.code === 'email_taken') setError('An account with this email already exists. Sign in instead.');
-      else setError(err.message);
+      if (err.status === 401) setError(t.wrong);
+      else if (err.status === 429) setError(t.tooMany);
+      else setError(errorText(err));
     } finally {
       setBusy(false);
     }
@@ -142,19 +142,19 @@ export function LoginForm({ api, role, title, subtitle, onSignedIn, allowRegiste
 
   return (
     <form className="card login" onSubmit={submit} aria-labelledby="login-title">
-      <h1 id="login-title">{mode === 'login' ? title : 'Create your account'}</h1>
-      <p className="muted">{mode === 'login' ? subtitle : 'Order in a minute and follow it live.'}</p>
+      <h1 id="login-title">{mode === 'login' ? title : t.createTitle}</h1>
+      <p className="muted">{mode === 'login' ? subtitle : t.createSubtitle}</p>
       {mode === 'register' && (
-        <Field label="Name">
+        <Field label={t.name}>
           {(id) => <input id={id} name="name" autoComplete="name" required value={name} onChange={(e) => setName(e.target.value)} />}
         </Field>
       )}
-      <Field label="Email">
+      <Field label={t.email}>
         {(id) => (
           <input id={id} name="email" type="email" autoComplete="email" required value={email} onChange={(e) => setEmail(e.target.value)} />
         )}
       </Field>
-      <Field label="Password" hint={mode === 'register' ? 'At least 8 characters.' : undefined}>
+      <Field label={t.password} hint={mode === 'register' ? t.passwordHint : undefined}>
         {(id) => (
           <input
             id={id}
@@ -170,18 +170,24 @@ export function LoginForm({ api, role, title, subtitle, onSignedIn, allowRegiste
       </Field>
       <ErrorBanner message={error} />
       <button className="btn btn-primary btn-block" type="submit" disabled={busy}>
-        {busy ? 'Please wait…' : mode === 'login' ? 'Sign in' : 'Create account'}
+        {busy ? t.wait : mode === 'login' ? t.signIn : t.create}
       </button>
       {allowRegister && (
         <button type="button" className="btn btn-link" onClick={() => setMode(mode === 'login' ? 'register' : 'login')}>
-          {mode === 'login' ? 'New here? Create an account' : 'Already have an account? Sign in'}
+          {mode === 'login' ? t.toRegister : t.toLogin}
         </button>
       )}
       {onCancel && (
         <button type="button" className="btn btn-link" onClick={onCancel}>
-          Back
+          {m.back}
         </button>
       )}
     </form>
   );
+}
+
+/** The language switch of a panel's header (shared/i18n.tsx). */
+export function LanguageSwitch() {
+  const m = useMessages(shared);
+  return <LanguageSelect label={m.language} />;
 }

@@ -44,9 +44,13 @@ export async function launchBrowser() {
   return chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, timeout: 60000 });
 }
 
-/** A browser context that can only reach the test server. */
+/**
+ * A browser context that can only reach the test server. Its language is English unless
+ * `options.locale` says otherwise ('ko-KR' opens the panels in Korean): the panels follow
+ * the browser's language (web/src/shared/i18n.tsx), and a test must not follow the machine's.
+ */
 export async function newContext(browser, server, options = {}) {
-  const context = await browser.newContext({ baseURL: server.url, ...options });
+  const context = await browser.newContext({ baseURL: server.url, locale: 'en-US', ...options });
   const allowed = new URL(server.url).host;
   await context.route('**/*', (route) => {
     const u = new URL(route.request().url());

@@ -19,6 +19,7 @@
 #include "net/loop.hpp"
 #include "protocol/socketio/server.hpp"
 #include "server/admin_command.hpp"
+#include "server/backup_command.hpp"
 #include "server/config.hpp"
 #include "server/instance_lock.hpp"
 #include "server/print_command.hpp"
@@ -47,6 +48,13 @@ int main(int argc, char** argv) {
     spdlog::set_default_logger(spdlog::stderr_color_mt("brigade"));
     log::setLevel("warn");
     return server::runPrintCommand(argc - 1, argv + 1);
+  }
+  if (argc > 1 &&
+      (std::string_view(argv[1]) == "backup" || std::string_view(argv[1]) == "restore")) {
+    spdlog::set_default_logger(spdlog::stderr_color_mt("brigade"));
+    log::setLevel("warn");
+    return std::string_view(argv[1]) == "backup" ? server::runBackupCommand(argc - 1, argv + 1)
+                                                 : server::runRestoreCommand(argc - 1, argv + 1);
   }
   server::Config config = server::parseConfig(argc, argv);
   // Standard output carries the lines scripts read (demo accounts, listening); logs go

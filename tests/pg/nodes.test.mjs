@@ -21,6 +21,7 @@ import {
   moveOrder,
   placeOrder,
   registerCustomer,
+  brigadeBinary,
   repoRoot,
   startBrigade,
 } from "../live/lib/harness.mjs";
@@ -30,13 +31,14 @@ const pg = (...args) => execFileSync("bash", [pgScript, ...args], { encoding: "u
 
 describe("two nodes on one PostgreSQL", () => {
   let dir;
+  let url;
   let a;
   let b;
   const sockets = [];
 
   before(async () => {
     dir = mkdtempSync(path.join(os.tmpdir(), "brigade-pgnodes-"));
-    const url = pg("start", "--dir", dir).split("\n").pop();
+    url = pg("start", "--dir", dir).split("\n").pop();
     a = await startBrigade({ args: ["--db", url, "--node-id", "a"] });
     b = await startBrigade({ args: ["--db", url, "--node-id", "b", "--no-demo"], accounts: a.accounts });
   });
@@ -139,5 +141,28 @@ describe("two nodes on one PostgreSQL", () => {
     }
     const mine = await api(b, "GET", "/api/orders", { token: customer.token });
     assert.equal(mine.body.orders?.length ?? mine.body.length, 5);
+  });
+
+  // Last: it changes the stream every later test would read.
+  test("`brigade restore --db URL --new-epoch` (after pg_restore): both nodes switch, their sockets resync", async () => {
+    const admin = await loginDemo(a, "admin");
+    const onA = await open(a, admin.token, "admin on A");
+    const onB = await open(b, admin.token, "admin on B");
+    const old = (await api(a, "GET", "/healthz")).body.epoch;
+    const refused = (() => {
+      try {
+        execFileSync(brigadeBinary(), ["restore", "--db", url], { encoding: "utf8", stdio: "pipe", timeout: 30000 });
+        return null;
+      } catch (e) {
+        return e;
+      }
+    })();
+    assert.equal(refused?.status, 2, "without --new-epoch it says what to do");
+    assert.match(refused.stderr, /pg_restore/);
+    const out = execFileSync(brigadeBinary(), ["restore", "--db", url, "--new-epoch"], { encoding: "utf8", timeout: 30000 });
+    const epoch = JSON.parse(out.trim()).restore.epoch;
+    assert.ok(epoch && epoch !== old);
+    for (const s of [onA, onB]) await s.until(() => s.named("resync").length > 0, 10000, `${s.label} resyncs`);
+    for (const node of [a, b]) assert.equal((await api(node, "GET", "/healthz")).body.epoch, epoch);
   });
 });

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
@@ -97,13 +98,17 @@ class PostgresChangeSource final : public ChangeSource {
 
   bool reachable() const override { return reachable_.load(); }
 
-  // After every reconnect: the server behind the URL may now hold another database (a
-  // restore, a failover to a replica that was not one).
+  // After every reconnect (the server behind the URL may now hold another database: a
+  // restore, a failover to a replica that was not one), and every kEpochRecheck (`brigade
+  // restore --new-epoch` after a pg_restore into the same server).
   std::optional<std::string> epochChange() override {
-    if (c_->generation() == generation_) return std::nullopt;
+    const auto now = std::chrono::steady_clock::now();
+    if (c_->generation() == generation_ && now - epoch_read_at_ < kEpochRecheck)
+      return std::nullopt;
     auto st = c_->statement("SELECT value FROM meta WHERE key = 'epoch'");
     if (!st || st->step() != sql::Step::kRow) return std::nullopt;  // again next time
     generation_ = c_->generation();
+    epoch_read_at_ = now;
     std::string epoch = st->text(0);
     if (epoch.empty() || epoch == epoch_) return std::nullopt;
     epoch_ = epoch;
@@ -111,9 +116,12 @@ class PostgresChangeSource final : public ChangeSource {
   }
 
  private:
+  static constexpr std::chrono::seconds kEpochRecheck{1};
+
   std::unique_ptr<Connection> c_;
   std::string epoch_;
   uint64_t generation_;
+  std::chrono::steady_clock::time_point epoch_read_at_ = std::chrono::steady_clock::now();
   sql::Dialect dialect_{postgresSql()};
   int64_t last_head_ = -1;
   std::atomic<bool> reachable_{true};
@@ -331,6 +339,18 @@ void migrate(Connection& c, const std::string& url) {
 }
 
 }  // namespace
+
+std::string renewPostgresEpoch(const std::string& url) {
+  Connection c(url, "restore");
+  auto epoch = c.scalarOrThrow(
+      "UPDATE meta SET value = md5(random()::text || clock_timestamp()::text) "
+      "WHERE key = 'epoch' RETURNING value",
+      "renewing the epoch");
+  if (!epoch || epoch->empty()) {
+    throw StoreError("cannot renew the epoch of " + url + ": not a Brigade database");
+  }
+  return *epoch;
+}
 
 std::unique_ptr<Store> openPostgresStore(PostgresOptions options) {
   auto writer = std::make_unique<Connection>(options.url, "writer");

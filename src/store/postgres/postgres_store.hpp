@@ -39,4 +39,9 @@ Result<void> checkUrl(const std::string& url);
 // docs/STORE.md ("PostgreSQL").
 std::unique_ptr<Store> openPostgresStore(PostgresOptions options);
 
+// Gives the database at `url` a new change-stream epoch (after pg_restore put back an older
+// copy: clients that saw later changes get `resync`; running nodes notice it when they next
+// read the epoch). Returns the new epoch; throws StoreError.
+std::string renewPostgresEpoch(const std::string& url);
+
 }  // namespace brigade::store::postgres

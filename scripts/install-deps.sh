@@ -4,13 +4,15 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# fonts-nanum: Hangul glyphs for Chromium, so the Korean panels are measured (320 px
+# fits) and photographed (docs/screenshots) as a Korean phone shows them.
 APT_PACKAGES=(
   build-essential cmake ninja-build ccache pkg-config git
   clang clang-format clang-tidy libclang-rt-14-dev
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libspdlog-dev libcli11-dev libsodium-dev zlib1g-dev libbrotli-dev libhowardhinnant-date-dev tzdata libsqlite3-dev sqlite3 libpq-dev postgresql-15 haproxy
   libgtest-dev libgmock-dev libbenchmark-dev
-  nodejs chromium
+  nodejs chromium fonts-nanum
 )
 
 missing=()

@@ -311,7 +311,9 @@ ApiRouter::ApiRouter(Authenticate authenticate, const http::CorsPolicy& cors)
 
 void ApiRouter::add(std::string method, std::string pattern, Access access, bool jsonBody,
                     Handler handler) {
-  routes_.push_back({std::move(method), splitPath(pattern), access, jsonBody, std::move(handler)});
+  std::string label = method + " " + pattern;
+  routes_.push_back({std::move(method), splitPath(pattern), access, jsonBody, std::move(handler),
+                     std::move(label)});
 }
 
 void ApiRouter::mount(http::Router& router) {
@@ -353,6 +355,7 @@ void ApiRouter::dispatch(http::Request&& request, const http::ResponderPtr& resp
       break;
     }
   }
+  if (match) responder->setRoute(match->label);
   auto api = std::make_shared<ApiRequest>();
   auto reply = std::make_shared<Reply>(responder, cors_, http::Request{});
   if (!match) {

@@ -136,6 +136,7 @@ class ApiRouter {
     Access access;
     bool jsonBody;
     Handler handler;
+    std::string label;  // "POST /api/orders/:id/status": its metrics' route
   };
   void dispatch(http::Request&& request, const http::ResponderPtr& responder);
 

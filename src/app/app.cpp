@@ -116,6 +116,23 @@ App::App(store::Store& store, AppConfig config)
     loginByPair_.reset(std::string(account->get_string()) + '\n' +
                        std::string(address->get_string()));
   });
+  addProcessMetrics(metrics_);
+  metrics_.onScrape([this](Metrics& m) {
+    const auto s = store_.stats();
+    m.setTotal("brigade_store_writes_total", "Write operations committed", {},
+               static_cast<double>(s.writes));
+    m.setTotal("brigade_store_failed_writes_total", "Write operations that returned an error", {},
+               static_cast<double>(s.failed_writes));
+    m.setTotal("brigade_store_batches_total", "Transactions committed (group commit: fewer)", {},
+               static_cast<double>(s.batches));
+    m.setHistogram("brigade_store_commit_seconds",
+                   "Each batch's transaction, BEGIN to COMMIT, in seconds", s.commit_seconds);
+    m.setHistogram("brigade_store_batch_size", "Writes per committed batch", s.batch_size);
+    m.setTotal("brigade_orders_created_total", "Orders created (not counting replayed keys)", {},
+               static_cast<double>(ordersCreated_.load()));
+    m.setGauge("brigade_change_head_seq", "The newest seq of the change stream", {},
+               static_cast<double>(store_.headSeq()));
+  });
 }
 
 void App::recordLoginFailure(const std::string& account, const std::string& address) {
@@ -316,6 +333,7 @@ void App::registerUser(const ApiRequestPtr& request, const ReplyPtr& reply) {
   const std::string& address = request->http.remoteAddress;
   int64_t now = clock().nowMs();
   if (int64_t wait = registrationsByAddress_.acquire(address, now); wait > 0) {
+    metrics_.count(kRateLimitedMetric, kRateLimitedHelp, {{"limit", "registration"}});
     return reply->send(rateLimited(wait, "too many accounts registered from your address"));
   }
   // The password as sent (not trimmed): spaces may be part of it.
@@ -347,7 +365,10 @@ void App::login(const ApiRequestPtr& request, const ReplyPtr& reply) {
   int64_t wait = std::max({loginByPair_.retryAfterMs(pairKey, now),
                            loginByAccount_.retryAfterMs(emailKey, now),
                            loginByAddress_.retryAfterMs(addressKey, now)});
-  if (wait > 0) return reply->send(rateLimited(wait, "too many failed logins, wait"));
+  if (wait > 0) {
+    metrics_.count(kRateLimitedMetric, kRateLimitedHelp, {{"limit", "login"}});
+    return reply->send(rateLimited(wait, "too many failed logins, wait"));
+  }
   std::string plain(request->body.get_object().at("password").get_string());
   store_.findUserByEmail(emailKey, [this, reply, plain, emailKey, addressKey,
                                     pairKey](Result<store::User> user) {
@@ -362,6 +383,7 @@ void App::login(const ApiRequestPtr& request, const ReplyPtr& reply) {
       const json::object who{{"account", emailKey}, {"address", addressKey}};
       if (!ok || !found) {
         recordLoginFailure(emailKey, addressKey);
+        metrics_.count("brigade_login_failures_total", "Sign-ins refused: wrong email or password");
         json::object signal = who;
         signal["kind"] = "login_failure";
         signals_.publish(signal);
@@ -915,22 +937,9 @@ void App::dayStats(std::string from, std::string to, json::object measured, cons
 
 void App::metrics(const http::Request& request, const http::ResponderPtr& responder) {
   auto answer = [this, responder] {
-    auto s = store_.stats();
-    std::string body;
-    body += "# TYPE brigade_store_writes_total counter\nbrigade_store_writes_total " +
-            std::to_string(s.writes) + "\n";
-    body += "# TYPE brigade_store_failed_writes_total counter\nbrigade_store_failed_writes_total " +
-            std::to_string(s.failed_writes) + "\n";
-    body += "# TYPE brigade_store_batches_total counter\nbrigade_store_batches_total " +
-            std::to_string(s.batches) + "\n";
-    body += "# TYPE brigade_orders_created_total counter\nbrigade_orders_created_total " +
-            std::to_string(ordersCreated_.load()) + "\n";
-    body += "# TYPE brigade_change_head_seq gauge\nbrigade_change_head_seq " +
-            std::to_string(store_.headSeq()) + "\n";
-    for (const auto& fn : metrics_) body += fn();
     http::Response response;
     response.contentType = "text/plain; version=0.0.4";
-    response.body = std::move(body);
+    response.body = metrics_.scrape();
     responder->send(std::move(response));
   };
   auto token = bearerToken(request);

@@ -14,6 +14,7 @@
 
 #include "app/api.hpp"
 #include "app/backoff.hpp"
+#include "app/metrics.hpp"
 #include "app/passwords.hpp"
 #include "app/rate_limiter.hpp"
 #include "app/restaurant_service.hpp"
@@ -104,8 +105,8 @@ class App {
   RiderOffers& offers() { return offers_; }
   // Forgets a cached caller (the token was revoked here or on another node).
   void forgetToken(const std::string& hash);
-  // Extra lines for /metrics (the live layer's gauges).
-  void addMetrics(std::function<std::string()> fn) { metrics_.push_back(std::move(fn)); }
+  // What /metrics shows (app/metrics.hpp); the other parts add their own.
+  Metrics& metrics() { return metrics_; }
   // Looks a token's hash up (for sockets too).
   // The caller a token stands for; the error is kUnauthorizedCode when the token is invalid,
   // expired or revoked, a store error (database_unavailable) when that cannot be told now.
@@ -161,7 +162,7 @@ class App {
   RateLimiter registrationsByAddress_;
   ApiRouter router_;
   std::function<void(const std::string&)> onTokenRevoked_;
-  std::vector<std::function<std::string()>> metrics_;
+  Metrics metrics_;
   // Last of the members it may call into: destroyed (unsubscribed) first.
   Signals signals_;
   RestaurantService restaurant_;

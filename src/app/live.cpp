@@ -145,10 +145,7 @@ void Live::start() {
   app_.signals().on("location", [this](const json::object& s) { onLocationSignal(s); });
   app_.signals().on("token_revoked", [this](const json::object& s) { onRevokedSignal(s); });
   app_.signals().onMissed("live", [this] { recheck([] {}); });
-  app_.addMetrics([this] {
-    return "# TYPE brigade_sockets gauge\nbrigade_sockets " +
-           std::to_string(io_.of("/").socketCount()) + "\n";
-  });
+  app_.metrics().onScrape([this](Metrics& m) { scrape(m); });
   nextRecheckMs_ = app_.clock().nowMs() + options_.recheckMs;
   recheck_ = io_.runEvery(options_.recheckMs, [this] {
     // The clock may have been moved forward meanwhile (--test-clock) and the recheck
@@ -244,6 +241,50 @@ void Live::onChange(const store::ChangePtr& change) {
   everyone.emitRaw(c.collection == store::kRestaurant ? restaurantEvent(c) : menuEvent(c), tag);
 }
 
+void Live::scrape(Metrics& m) {
+  auto& nsp = io_.of("/");
+  m.setGauge("brigade_sockets", "Socket.IO sockets connected, by namespace",
+             {{"namespace", nsp.name()}}, static_cast<double>(nsp.socketCount()));
+  const auto engine = io_.engine().stats();
+  m.setGauge("brigade_connections", "Engine.IO sessions open, by transport",
+             {{"transport", "polling"}}, static_cast<double>(engine.polling));
+  m.setGauge("brigade_connections", "Engine.IO sessions open, by transport",
+             {{"transport", "websocket"}}, static_cast<double>(engine.websocket));
+  for (size_t i = 0; i < eio::kDisconnectReasons; ++i) {
+    const auto why = static_cast<eio::DisconnectReason>(i);
+    if (engine.closes[i] == 0) continue;
+    m.setTotal("brigade_disconnects_total", "Engine.IO sessions ended, by reason",
+               {{"reason", std::string(eio::toString(why))}},
+               static_cast<double>(engine.closes[i]));
+  }
+  m.setTotal("brigade_slow_consumer_disconnects_total",
+             "Sessions closed because the client did not read (send queue over its limit)", {},
+             static_cast<double>(
+                 engine.closes[static_cast<size_t>(eio::DisconnectReason::kSendQueueOverflow)]));
+  const auto sent = nsp.sent();
+  m.setTotal("brigade_broadcasts_total", "Broadcasts (one event to the sockets of rooms)", {},
+             static_cast<double>(sent.broadcasts));
+  m.setTotal("brigade_messages_delivered_total",
+             "Events handed to sockets (a broadcast to 100 sockets is 100)", {},
+             static_cast<double>(sent.delivered));
+  for (const auto& [event, count] : sent.events) {
+    m.setTotal("brigade_events_emitted_total", "Events sent, broadcast or to one socket, by name",
+               {{"event", event}}, static_cast<double>(count));
+  }
+  int64_t dispatched = 0;
+  {
+    std::lock_guard lock(dispatchMutex_);
+    dispatched = dispatched_;
+  }
+  m.setGauge("brigade_change_stream_lag",
+             "Changes in the database not yet broadcast by this node (head seq - dispatched seq)",
+             {}, static_cast<double>(std::max<int64_t>(0, store_.headSeq() - dispatched)));
+  m.setTotal("brigade_replays_total", "Reconnects that asked for the changes after an offset", {},
+             static_cast<double>(replays_.load()));
+  m.setTotal("brigade_replayed_events_total", "Events sent by those replays", {},
+             static_cast<double>(replayedEvents_.load()));
+}
+
 void Live::dispatched(int64_t seq) {
   std::vector<std::function<void()>> due;
   {
@@ -314,6 +355,7 @@ void Live::authorize(sio::Socket& socket, sio::Next next) {
         }
         // Per user, not per socket: many sockets of one account share it.
         if (int64_t wait = connects_.acquire(std::to_string(caller->id), app_.clock().nowMs())) {
+          app_.metrics().count(kRateLimitedMetric, kRateLimitedHelp, {{"limit", "connect"}});
           return next(sio::ConnectError{"rate_limited", json::object{{"retry_after_ms", wait}}});
         }
         const auto& h = self->handshake();
@@ -389,6 +431,7 @@ struct Live::Replay : std::enable_shared_from_this<Live::Replay> {
             return;
           }
           if (!events.empty()) {
+            self->live.replayedEvents_.fetch_add(events.size(), std::memory_order_relaxed);
             self->socket->post([events = std::move(events)](sio::Socket& s) {
               for (const auto& e : events) s.emitRaw(e);
             });
@@ -481,6 +524,7 @@ void Live::onConnection(const sio::SocketPtr& socket) {
     offset = parseOffset(&stock);
   }
   auto replay = std::make_shared<Replay>(*this, socket, caller, 0);
+  if (offset) replays_.fetch_add(1, std::memory_order_relaxed);
   if (offset && epoch && *epoch != store_.epoch()) {
     replay->resync(store::kResyncEpochMismatch);
     return;
@@ -528,6 +572,7 @@ void Live::onLocation(sio::Event& event) {
     int64_t now = app_.clock().nowMs();
     auto& last = lastLocationMs_[caller.id];
     if (last && now - last < kLocationIntervalMs) {
+      app_.metrics().count(kRateLimitedMetric, kRateLimitedHelp, {{"limit", "location"}});
       return answer(failure("rate_limited", "at most one location a second"));
     }
     last = now;

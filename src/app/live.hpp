@@ -100,6 +100,9 @@ class Live {
   // that a release posted by fn comes after those broadcasts (no duplicate).
   void whenDispatched(int64_t seq, std::function<void()> fn);
   void dispatched(int64_t seq);
+  // Its part of /metrics: sockets, sessions by transport, disconnects, what was sent, the
+  // change stream's lag and the replays.
+  void scrape(Metrics& m);
   void rememberPid(const std::string& pid, int64_t userId);
   // Checks every socket's token and user again; `done` runs once all are applied.
   void recheck(std::function<void()> done);
@@ -120,6 +123,8 @@ class Live {
   std::mutex dispatchMutex_;
   int64_t dispatched_ = 0;  // every change up to here was broadcast (or predates the subscription)
   std::vector<std::pair<int64_t, std::function<void()>>> waiting_;  // seq → release
+  std::atomic<uint64_t> replays_{0};
+  std::atomic<uint64_t> replayedEvents_{0};
 };
 
 }  // namespace brigade::app

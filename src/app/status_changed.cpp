@@ -82,9 +82,9 @@ void StatusChanged::start() {
     const auto& rooms = socket->rooms();
     if (std::find(rooms.begin(), rooms.end(), kStatusChangedRoom) != rooms.end()) request();
   });
-  app_.addMetrics([this] {
-    return "# TYPE brigade_status_changed_total counter\nbrigade_status_changed_total " +
-           std::to_string(emitted_.load()) + "\n";
+  app_.metrics().onScrape([this](Metrics& m) {
+    m.setTotal("brigade_status_changed_total", "statusChanged lists sent to the admins", {},
+               static_cast<double>(emitted_.load()));
   });
   // From the head on: a snapshot needs no history.
   subscription_ =

@@ -14,10 +14,9 @@ UnansweredOrders::~UnansweredOrders() {
 }
 
 void UnansweredOrders::start() {
-  app_.addMetrics([this] {
-    return "# TYPE brigade_orders_not_answered_total counter\n"
-           "brigade_orders_not_answered_total " +
-           std::to_string(rejected_.load()) + "\n";
+  app_.metrics().onScrape([this](Metrics& m) {
+    m.setTotal("brigade_orders_not_answered_total", "Orders rejected for want of an answer", {},
+               static_cast<double>(rejected_.load()));
   });
   timer_ = io_.runEvery(kUnansweredSweepMs, [this] { sweep(nullptr); });
 }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <chrono>
 
 #include "http/request_parser.hpp"
 #include "net/loop.hpp"
@@ -28,13 +29,24 @@ std::string refusalBytes(ConnectionLimiter::Verdict verdict) {
   return serialize(response, false);
 }
 
+namespace {
+
+int64_t monotonicMicros() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
 Responder::Responder(net::TcpConnectionPtr connection, HttpConnectionHandler* owner, bool keepAlive,
                      bool head, Coding accept)
     : connection_(std::move(connection)),
       owner_(owner),
       keepAlive_(keepAlive),
       head_(head),
-      accept_(accept) {}
+      accept_(accept),
+      startedUs_(monotonicMicros()) {}
 
 namespace {
 
@@ -94,7 +106,11 @@ void Responder::write(Response response) {
     response.contentLength = response.body.size();
     response.body.clear();
   }
+  const int status = response.status;
   connection_->send(serialize(response, keepAlive_));
+  if (const auto& observe = owner_->options_.observe) {
+    observe(route_, status, static_cast<double>(monotonicMicros() - startedUs_) / 1e6);
+  }
   owner_->finished(keepAlive_);
 }
 
@@ -200,6 +216,7 @@ size_t HttpConnectionHandler::onData(std::string_view data) {
       current_->send(Response::json(404, errorJson("not_found", "no such path")));
       continue;
     }
+    current_->setRoute(route->label);
     auto responder = current_;
     route->handle(std::move(request), responder);
   }
@@ -223,6 +240,7 @@ void HttpConnectionHandler::onClose(std::string_view) {
 }
 
 void Router::add(std::string path, Route route) {
+  route.label = path;
   routes_.emplace_back(std::move(path), std::move(route));
 }
 

@@ -29,6 +29,10 @@ class Responder : public std::enable_shared_from_this<Responder> {
 
   void send(Response response);
   bool answered() const { return answered_; }
+  // The route this request is counted under (HttpOptions::observe): the router's entry
+  // ("/socket.io/", "/healthz"), refined by whoever knows better ("POST /api/orders/:id").
+  // On the connection's loop, before send().
+  void setRoute(std::string route) { route_ = std::move(route); }
   net::Loop& loop() { return connection_->loop(); }
   // Runs (on the connection's loop) if the connection closes before the answer.
   void onAbort(std::function<void()> fn) { onAbort_ = std::move(fn); }
@@ -45,6 +49,8 @@ class Responder : public std::enable_shared_from_this<Responder> {
   Coding accept_;
   bool answered_ = false;
   std::function<void()> onAbort_;
+  std::string route_ = "unmatched";
+  int64_t startedUs_ = 0;
 };
 using ResponderPtr = std::shared_ptr<Responder>;
 
@@ -56,6 +62,7 @@ struct Route {
   // HEAD is answered as GET without the body (RFC 9110: wherever GET works). Off
   // where a GET has effects (Engine.IO's long-poll takes packets off a queue).
   bool headAsGet = true;
+  std::string label;  // set by Router::add: the path it was added under
 };
 
 // Routes by path: an entry ending in '/' matches every path under it, others match
@@ -79,6 +86,10 @@ struct HttpOptions {
   Headers defaultHeaders;  // added to every answer (security headers)
   ConnectionLimitOptions limits;
   TrustedProxies trustedProxies;  // whose X-Forwarded-For names the client
+  // Told of every answer sent: its route (Responder::setRoute), status and the time from
+  // the request's arrival to the answer's hand-over to the connection. On the
+  // connection's loop; must be cheap and thread-safe (app/metrics.cpp).
+  std::function<void(std::string_view route, int status, double seconds)> observe;
 };
 
 // The answer to a connection refused at accept (503 server full, 429 too many from

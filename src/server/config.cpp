@@ -100,6 +100,12 @@ Config parseConfig(int argc, char** argv) {
                  "handshakes are answered 429 (0: no cap)")
       ->envname("BRIGADE_MAX_HANDSHAKES_PER_ADDRESS")
       ->capture_default_str();
+  cli.add_option("--max-send-queue", config.maxSendQueue,
+                 "bytes queued for a real-time client that does not read before it is "
+                 "disconnected (a slow consumer)")
+      ->envname("BRIGADE_MAX_SEND_QUEUE")
+      ->check(CLI::Range(kMinSendQueueBytes, size_t{1} << 30))
+      ->capture_default_str();
   std::string proxies;
   cli.add_option("--trusted-proxy", proxies,
                  "reverse proxies (addresses or networks, comma separated) whose "

@@ -7,8 +7,12 @@
 #include "app/live.hpp"
 #include "http/connection_limits.hpp"
 #include "http/server.hpp"
+#include "net/connection.hpp"
 
 namespace brigade::server {
+
+// The smallest --max-send-queue: a few events of the largest kind must fit.
+inline constexpr size_t kMinSendQueueBytes = 64 * 1024;
 
 // Everything `brigade` can be told on its command line (or BRIGADE_* variables).
 struct Config {
@@ -40,6 +44,9 @@ struct Config {
   // keep-alive, or headers and bodies that trickle in: slowloris).
   double idleTimeoutSeconds = http::kHttpIdleTimeoutMs / 1000.0;
   size_t maxHandshakesPerAddress = 128;  // Engine.IO sessions not yet connected (0: no cap)
+  // Bytes queued for one client that does not read before it is disconnected (a slow
+  // consumer); at least kMinSendQueueBytes.
+  size_t maxSendQueue = net::kDefaultMaxQueued;
   // Tests only: time is the real clock plus an offset that POST /__test/clock moves
   // (server/test_clock.hpp). Refused unless listening on a loopback address.
   bool testClock = false;

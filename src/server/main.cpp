@@ -185,6 +185,7 @@ int main(int argc, char** argv) {
   ioOptions.connectionStateRecovery = true;
   ioOptions.maxUnconnectedPerAddress = config.maxHandshakesPerAddress;
   ioOptions.nodeId = config.nodeId;
+  ioOptions.maxSendQueue = config.maxSendQueue;
   sio::Server io(loops, router, ioOptions);
   app.mount(router);
   app::LiveOptions liveOptions;
@@ -221,6 +222,9 @@ int main(int argc, char** argv) {
   httpOptions.limits.maxPerAddress = config.maxConnectionsPerAddress;
   httpOptions.limits.maxPendingPerAddress = config.maxPendingPerAddress;
   httpOptions.trustedProxies = std::move(proxies);
+  httpOptions.observe = [&app](std::string_view route, int status, double seconds) {
+    app.metrics().observeRequest(route, status, seconds);
+  };
   http::HttpServer http(loops, router, httpOptions);
   try {
     http.listen(config.host, config.port);

@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/histogram.hpp"
 #include "store/change.hpp"
 #include "store/timestamp.hpp"
 #include "store/types.hpp"
@@ -46,7 +47,9 @@ struct StoreStats {
   uint64_t failed_writes = 0;  // write operations that returned an error
   uint64_t batches = 0;        // transactions committed for them (group commit: fewer)
   uint64_t largest_batch = 0;
-  uint64_t split_batches = 0;  // batches whose COMMIT failed, retried write by write
+  uint64_t split_batches = 0;                // batches whose COMMIT failed, retried write by write
+  AtomicHistogram::Snapshot commit_seconds;  // each batch's transaction, BEGIN to COMMIT
+  AtomicHistogram::Snapshot batch_size;      // writes per committed batch
 };
 
 // All of Brigade's persistence. No SQL exists outside src/store.

@@ -214,8 +214,9 @@ struct EngineServer::Shard {
   // by another loop after the close) is answered NOOP once instead of 400.
   std::unordered_map<std::string, int64_t> closedByClient;
   std::atomic<size_t> count{0};
-  net::FifoTimer pingTimer;  // sessions waiting to be pinged
-  net::FifoTimer pongTimer;  // sessions pinged, waiting for the pong
+  std::atomic<size_t> websockets{0};  // of `count`, those on the WebSocket transport
+  net::FifoTimer pingTimer;           // sessions waiting to be pinged
+  net::FifoTimer pongTimer;           // sessions pinged, waiting for the pong
 };
 
 // ---------------------------------------------------------------- Session
@@ -387,6 +388,7 @@ void Session::completeUpgrade(WebSocketTransport& transport) {
   BRIGADE_ASSERT_IN_LOOP(loop_);
   if (probe_.get() != &transport) return;
   ws_ = std::move(probe_);
+  server_.shard(loop_).websockets.fetch_add(1, std::memory_order_relaxed);
   net::Loop::cancel(upgradeTimer_);
   upgradeTimer_.reset();
   if (pendingGet_) {
@@ -414,6 +416,8 @@ void Session::finish(DisconnectReason why) {
   closed_ = true;
   auto self = shared_from_this();
   if (unconnected_) server_.releaseUnconnected(*this);
+  if (ws_) server_.shard(loop_).websockets.fetch_sub(1, std::memory_order_relaxed);
+  server_.closes_[static_cast<size_t>(why)].fetch_add(1, std::memory_order_relaxed);
   net::Loop::cancel(upgradeTimer_);
   server_.shard(loop_).pingTimer.cancel(hook_);
   if (ws_) ws_->close();
@@ -480,6 +484,20 @@ size_t EngineServer::sessionCount() const {
   size_t total = 0;
   for (const auto& shard : shards_) total += shard->count.load(std::memory_order_relaxed);
   return total;
+}
+
+EngineStats EngineServer::stats() const {
+  EngineStats s;
+  for (const auto& shard : shards_) {
+    const size_t all = shard->count.load(std::memory_order_relaxed);
+    const size_t ws = shard->websockets.load(std::memory_order_relaxed);
+    s.websocket += ws;
+    s.polling += all > ws ? all - ws : 0;  // read apart: may be off by one for a moment
+  }
+  for (size_t i = 0; i < kDisconnectReasons; ++i) {
+    s.closes[i] = closes_[i].load(std::memory_order_relaxed);
+  }
+  return s;
 }
 
 void EngineServer::mount(http::Router& router) {
@@ -770,6 +788,7 @@ void EngineServer::upgradeOnLoop(net::Loop& loop, http::Request&& request,
   session->attachWebSocket(connection);
   if (fresh) {
     session->ws_ = std::move(session->probe_);
+    shard(loop).websockets.fetch_add(1, std::memory_order_relaxed);
     session->send(makeOutPacket(PacketType::kOpen, openPacket(*session, false)));
     handler_.onOpen(session);
   } else {

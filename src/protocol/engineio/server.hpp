@@ -1,5 +1,7 @@
 #pragma once
 
+#include <array>
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -78,6 +80,17 @@ class Handshake {
 
 class EngineServer;
 class WebSocketTransport;
+
+// Every DisconnectReason, for counting by reason.
+inline constexpr size_t kDisconnectReasons =
+    static_cast<size_t>(DisconnectReason::kServerShuttingDown) + 1;
+
+// What an operator watches (app/metrics.cpp reads it at each scrape).
+struct EngineStats {
+  size_t polling = 0;                                 // open sessions on long-polling
+  size_t websocket = 0;                               // open sessions on WebSocket
+  std::array<uint64_t, kDisconnectReasons> closes{};  // sessions ended, by reason
+};
 
 // One Engine.IO session. Lives on one loop; every method but id(), loop() and
 // handshake() (fixed at creation) must be called there. Owned by its loop's
@@ -166,6 +179,7 @@ class EngineServer {
   // Closes every session (on their loops).
   void closeAll();
   size_t sessionCount() const;
+  EngineStats stats() const;
 
  private:
   friend class Session;
@@ -196,6 +210,7 @@ class EngineServer {
   std::vector<std::unique_ptr<Shard>> shards_;
   std::mutex unconnectedMutex_;
   std::unordered_map<std::string, size_t> unconnected_;
+  std::array<std::atomic<uint64_t>, kDisconnectReasons> closes_{};
 };
 
 }  // namespace brigade::eio

@@ -41,6 +41,7 @@ BroadcastOperator BroadcastOperator::except(std::string room) const {
 void BroadcastOperator::emit(std::string_view event, Args args, Attachments attachments) const {
   json::value payload = eventPayload(event, std::move(args));
   auto type = attachments.empty() ? PacketType::kEvent : PacketType::kBinaryEvent;
+  nsp_->noteEvent(kEngine, event, 0, true);
   deliver(encodeFrames(encodePacket(type, nsp_->name(), std::nullopt, &payload, attachments.size()),
                        attachments),
           0);
@@ -49,6 +50,7 @@ void BroadcastOperator::emit(std::string_view event, Args args, Attachments atta
 void BroadcastOperator::emitRaw(std::string_view jsonArray, uint64_t tag) const {
   std::string text = encodePacket(PacketType::kEvent, nsp_->name(), std::nullopt, nullptr);
   text += jsonArray;
+  nsp_->noteEvent(kEngine, rawEventName(jsonArray), 0, true);
   deliver(encodeFrames(text, {}), tag);
 }
 
@@ -60,9 +62,12 @@ void BroadcastOperator::deliver(FramesPtr frames, uint64_t tag) const {
   for (unsigned i = 0; i < loops.size(); ++i) {
     net::Loop& loop = loops.at(i);
     loop.dispatch([nsp, &loop, frames, targets, tag] {
+      uint64_t reached = 0;
       nsp->shard(kEngine, loop).select(*targets, [&](Socket* socket) {
         socket->deliverBroadcast(kEngine, frames, tag);
+        ++reached;
       });
+      nsp->noteDelivered(kEngine, reached);
     });
   }
 }

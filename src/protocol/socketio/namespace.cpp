@@ -57,6 +57,41 @@ size_t Namespace::roomSize(const std::string& room) const {
   return it == counted_.end() ? 0 : it->second->load(std::memory_order_relaxed);
 }
 
+Namespace::Sent Namespace::sent() const {
+  Sent s;
+  s.broadcasts = broadcasts_.load(std::memory_order_relaxed);
+  s.delivered = delivered_.load(std::memory_order_relaxed);
+  std::lock_guard lock(eventsMutex_);
+  s.events.assign(events_.begin(), events_.end());
+  return s;
+}
+
+void Namespace::noteEvent(detail::EngineAccess, std::string_view name, uint64_t sockets,
+                          bool broadcast) {
+  if (broadcast) broadcasts_.fetch_add(1, std::memory_order_relaxed);
+  delivered_.fetch_add(sockets, std::memory_order_relaxed);
+  std::lock_guard lock(eventsMutex_);
+  auto it = events_.find(std::string(name));  // few names: no heterogeneous lookup needed
+  if (it != events_.end()) {
+    ++it->second;
+  } else if (events_.size() < kMaxCountedEventNames) {
+    events_.emplace(std::string(name), 1);
+  } else {
+    ++events_["other"];
+  }
+}
+
+std::string_view rawEventName(std::string_view jsonArray) {
+  // ["name", ...]: event names never hold a quote or a backslash here (the server names
+  // them); one that would is cut at it, which only affects its label.
+  size_t i = 0;
+  while (i < jsonArray.size() && (jsonArray[i] == ' ' || jsonArray[i] == '[')) ++i;
+  if (i >= jsonArray.size() || jsonArray[i] != '"') return {};
+  const size_t start = i + 1;
+  const size_t end = jsonArray.find_first_of("\\\"", start);
+  return end == std::string_view::npos ? std::string_view{} : jsonArray.substr(start, end - start);
+}
+
 void Namespace::joined(detail::EngineAccess, Socket& socket, const std::string& room) {
   bool added = shard(kEngine, socket.loop()).rooms[room].insert(&socket).second;
   if (auto it = counted_.find(room); added && it != counted_.end()) {

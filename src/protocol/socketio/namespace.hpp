@@ -6,6 +6,7 @@
 #include <atomic>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -57,6 +58,16 @@ class Namespace {
   // any other room.
   size_t roomSize(const std::string& room) const;
 
+  // What this namespace sent (app/metrics.cpp reads it at each scrape): broadcasts,
+  // messages delivered to sockets (a broadcast to 100 sockets is 100), and every event,
+  // broadcast or to one socket, by name (at most kMaxCountedEventNames; "other" beyond).
+  struct Sent {
+    uint64_t broadcasts = 0;
+    uint64_t delivered = 0;
+    std::vector<std::pair<std::string, uint64_t>> events;
+  };
+  Sent sent() const;
+
   // Engine-internal (client, socket, broadcast, server).
   net::LoopGroup& loops(detail::EngineAccess) { return loops_; }
   // The shard of `loop`; only on that loop.
@@ -68,6 +79,12 @@ class Namespace {
   void remove(detail::EngineAccess, Socket& socket);
   // On every loop: each socket leaves with `why`, without a DISCONNECT packet.
   void closeSockets(detail::EngineAccess, DisconnectReason why);
+  // Counts an event sent (`name` of an event payload, or the first string of a raw one),
+  // and the sockets it reached.
+  void noteEvent(detail::EngineAccess, std::string_view name, uint64_t sockets, bool broadcast);
+  void noteDelivered(detail::EngineAccess, uint64_t sockets) {
+    delivered_.fetch_add(sockets, std::memory_order_relaxed);
+  }
 
  private:
   void connected(const SocketPtr& socket, Client& client);
@@ -80,6 +97,17 @@ class Namespace {
   // Written before the loops start, then only read; the counts change on every loop.
   std::unordered_map<std::string, std::unique_ptr<std::atomic<size_t>>> counted_;
   std::vector<std::unique_ptr<detail::Shard>> shards_;  // one per loop, by index
+  std::atomic<uint64_t> broadcasts_{0};
+  std::atomic<uint64_t> delivered_{0};
+  mutable std::mutex eventsMutex_;
+  std::unordered_map<std::string, uint64_t> events_;
 };
+
+// Event names counted one by one in Namespace::sent(); the rest count as "other" (the
+// server names its events itself, but a label's values must stay few).
+inline constexpr size_t kMaxCountedEventNames = 64;
+
+// The event name of a serialised ["name", ...] payload ("" when it does not start so).
+std::string_view rawEventName(std::string_view jsonArray);
 
 }  // namespace brigade::sio

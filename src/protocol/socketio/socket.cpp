@@ -74,6 +74,7 @@ void Socket::sendEncoded(const std::string& text, const Attachments& attachments
 void Socket::emit(std::string_view event, Args args, Attachments attachments) {
   json::value payload = eventPayload(event, std::move(args));
   auto type = attachments.empty() ? PacketType::kEvent : PacketType::kBinaryEvent;
+  nsp_.noteEvent(kEngine, event, 1, false);
   sendEncoded(encodePacket(type, nsp_.name(), std::nullopt, &payload, attachments.size()),
               attachments);
 }
@@ -81,6 +82,7 @@ void Socket::emit(std::string_view event, Args args, Attachments attachments) {
 void Socket::emitRaw(std::string_view jsonArray) {
   std::string text = encodePacket(PacketType::kEvent, nsp_.name(), std::nullopt, nullptr);
   text += jsonArray;
+  nsp_.noteEvent(kEngine, rawEventName(jsonArray), 1, false);
   sendEncoded(text, {});
 }
 

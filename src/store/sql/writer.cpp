@@ -83,6 +83,7 @@ void Writer::run() {
 }
 
 void Writer::commitBatch(const std::vector<WriteJob*>& jobs) {
+  const auto began = std::chrono::steady_clock::now();
   if (auto begin = c_->exec(begin_sql_); !begin) {
     for (auto* j : jobs) finishJob(*j, &begin.error(), false);
     return;
@@ -122,6 +123,9 @@ void Writer::commitBatch(const std::vector<WriteJob*>& jobs) {
     return;
   }
   ++batches_;
+  commit_seconds_.observe(
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count());
+  batch_size_.observe(static_cast<double>(jobs.size()));
   uint64_t largest = largest_batch_.load();
   while (jobs.size() > largest && !largest_batch_.compare_exchange_weak(largest, jobs.size())) {
   }
@@ -151,6 +155,8 @@ StoreStats Writer::stats() const {
   s.batches = batches_.load();
   s.largest_batch = largest_batch_.load();
   s.split_batches = split_batches_.load();
+  s.commit_seconds = commit_seconds_.snapshot();
+  s.batch_size = batch_size_.snapshot();
   return s;
 }
 

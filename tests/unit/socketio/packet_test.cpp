@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "protocol/engineio/packet.hpp"
+#include "protocol/socketio/namespace.hpp"
 #include "ws/frame.hpp"
 
 namespace brigade::sio {
@@ -493,6 +494,22 @@ TEST(Pipeline, PollingPayload) {
       {PacketType::kEvent, "/", {}, R"(["world"])"},
   };
   EXPECT_EQ(out, expected);
+}
+
+}  // namespace
+}  // namespace brigade::sio
+
+namespace brigade::sio {
+namespace {
+
+// Metrics label events sent pre-serialised by the name at the head of their array.
+TEST(RawEventName, IsTheFirstStringOfTheArray) {
+  EXPECT_EQ(rawEventName(R"(["order:changed",{"seq":1}])"), "order:changed");
+  EXPECT_EQ(rawEventName(R"( [ "resync",{}])"), "resync");
+  EXPECT_EQ(rawEventName(R"([1,"x"])"), "");
+  EXPECT_EQ(rawEventName(R"(["unterminated)"), "");
+  EXPECT_EQ(rawEventName(""), "");
+  EXPECT_EQ(rawEventName(R"(["a\"b"])"), "a");  // cut at an escape: only the label suffers
 }
 
 }  // namespace

@@ -27,7 +27,7 @@ const TECHNICAL_ATTRIBUTES = new Set([
   'aria-hidden', 'aria-live', 'aria-current', 'aria-controls', 'aria-labelledby', 'aria-describedby',
   'aria-expanded', 'aria-pressed', 'aria-selected', 'aria-modal', 'aria-haspopup', 'aria-invalid',
   'aria-required', 'aria-busy', 'aria-atomic', 'aria-relevant', 'aria-orientation', 'aria-sort', 'capture',
-  'loading', 'decoding', 'focusable', 'referrerPolicy', 'crossOrigin', 'sandbox', 'allow', 'tabIndex', 'testid',
+  'loading', 'decoding', 'focusable', 'scope', 'textAnchor', 'dominantBaseline', 'colSpan', 'rowSpan', 'headers', 'wrap', 'referrerPolicy', 'crossOrigin', 'sandbox', 'allow', 'tabIndex', 'testid',
 ]);
 
 /** Functions whose first n string arguments are shown to a person. */

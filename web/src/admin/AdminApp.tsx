@@ -2,7 +2,7 @@ import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { Api } from '../shared/api';
 import { applyMenuChange, useLive, useOrders, useRestaurant, useSession } from '../shared/hooks';
 import type { Alert, Menu, Order, Rider, Stats, User } from '../shared/types';
-import { Brand, ConnectionBadge, ErrorBanner, LoginForm, OfflineBanner, Spinner } from '../shared/ui';
+import { Brand, ConnectionBadge, ErrorBanner, LanguageSwitch, LoginForm, OfflineBanner, Spinner } from '../shared/ui';
 import { askNotificationPermission, notifyIfHidden } from '../shared/pwa';
 import { Board } from './Board';
 import { MenuAdmin } from './MenuAdmin';
@@ -13,6 +13,9 @@ import { Ticket } from './Ticket';
 import { beep, disableSound, enableSound, soundReady, soundWanted } from './sound';
 import { Icon } from '../shared/icons';
 import { formatMoney, itemsSummary } from '../shared/format';
+import { errorText } from '../shared/errors';
+import { messagesNow, useMessages } from '../shared/i18n';
+import { admin } from './messages';
 
 const api = new Api('admin');
 (window as any).__brigadeApi = api;
@@ -28,36 +31,42 @@ interface Toast extends Alert {
   at: number;
 }
 
+/** A failed load: said when shown, in the language on screen. */
+type Failure = { error: unknown } | null;
+
 // With the kitchen's permission (asked with "Enable sound"), a system notification for a
 // new order while this tab is hidden (notifyIfHidden, src/shared/pwa.ts): the sound alone
 // is easy to miss behind other windows.
 
 export function AdminApp() {
+  const m = useMessages(admin);
   const session = useSession(api, 'admin');
-  if (session.checking) return <Spinner label="Signing in…" />;
+  if (session.checking) return <Spinner label={m.signingIn} />;
   if (!session.user)
     return (
-      <div className="center-page">
-        <Brand subtitle="Kitchen" />
-        <OfflineBanner>Signing in needs the network.</OfflineBanner>
-        <LoginForm api={api} role="admin" title="Restaurant sign in" subtitle="Orders, menu and riders, live." onSignedIn={session.signedIn} />
+      <div className="center-page admin-login">
+        <Brand subtitle={m.kitchen} />
+        <LanguageSwitch />
+        <OfflineBanner>{m.signInNeedsNetwork}</OfflineBanner>
+        <LoginForm api={api} role="admin" title={m.loginTitle} subtitle={m.loginSubtitle} onSignedIn={session.signedIn} />
       </div>
     );
   return <Dashboard user={session.user} onSignOut={session.signOut} />;
 }
 
 function Dashboard({ user, onSignOut }: { user: User; onSignOut: () => void }) {
+  const m = useMessages(admin);
   const name = user.name;
   const [tab, setTab] = useState<Tab>(() => (location.hash === '#menu' ? 'menu' : location.hash === '#settings' ? 'settings' : 'board'));
   const restaurant = useRestaurant(api);
   const { orders, apply, replaceAll } = useOrders();
   const [loaded, setLoaded] = useState(false);
-  const [loadError, setLoadError] = useState<string | null>(null);
+  const [loadError, setLoadError] = useState<Failure>(null);
   const [riders, setRiders] = useState<Rider[]>([]);
   const [stats, setStats] = useState<Stats | null>(null);
-  const [statsError, setStatsError] = useState<string | null>(null);
+  const [statsError, setStatsError] = useState<Failure>(null);
   const [menu, setMenu] = useState<Menu | null>(null);
-  const [menuError, setMenuError] = useState<string | null>(null);
+  const [menuError, setMenuError] = useState<Failure>(null);
   const [toasts, setToasts] = useState<Toast[]>([]);
   const [printing, setPrinting] = useState<Order | null>(null);
   const donePrinting = useCallback(() => setPrinting(null), []);
@@ -76,13 +85,13 @@ function Dashboard({ user, onSignOut }: { user: User; onSignOut: () => void }) {
       const waiting = list.filter((o) => o.status === 'pending');
       setToasts((ts) => {
         const have = new Set(ts.map((t) => t.order_id));
-        const fresh = waiting.filter((o) => !have.has(o.id)).map((o) => ({ kind: 'order:new' as const, order_id: o.id, message: `New order #${o.id}`, key: `${o.id}`, at: Date.now() }));
+        const fresh = waiting.filter((o) => !have.has(o.id)).map((o) => ({ kind: 'order:new' as const, order_id: o.id, message: messagesNow(admin).newOrder(o.id), key: `${o.id}`, at: Date.now() }));
         return fresh.length ? [...ts, ...fresh] : ts;
       });
       setLoadError(null);
       setLoaded(true);
-    } catch (e: any) {
-      setLoadError(`Could not load orders: ${e.message}`);
+    } catch (e) {
+      setLoadError({ error: e });
     }
   }, [replaceAll]);
   const loadRiders = useCallback(async () => {
@@ -96,16 +105,16 @@ function Dashboard({ user, onSignOut }: { user: User; onSignOut: () => void }) {
     try {
       setStats(await api.stats());
       setStatsError(null);
-    } catch (e: any) {
-      setStatsError(e.message);
+    } catch (e) {
+      setStatsError({ error: e });
     }
   }, []);
   const loadMenu = useCallback(async () => {
     try {
       setMenu(await api.menu());
       setMenuError(null);
-    } catch (e: any) {
-      setMenuError(`Could not load the menu: ${e.message}`);
+    } catch (e) {
+      setMenuError({ error: e });
     }
   }, []);
   const reloadRestaurant = restaurant.reload;
@@ -144,7 +153,9 @@ function Dashboard({ user, onSignOut }: { user: User; onSignOut: () => void }) {
     menu: (c) => setMenu((m) => applyMenuChange(m, c)),
     restaurant: restaurant.apply,
     alert: (a) => {
-      void notifyIfHidden(`New order #${a.order_id}`, a.message);
+      // The server's own text (a.message) is English: the panel says it in its language.
+      const said = messagesNow(admin).newOrder(a.order_id);
+      void notifyIfHidden(said, said);
       setToasts((ts) => (ts.some((t) => t.order_id === a.order_id) ? ts : [...ts, { ...a, key: `${a.order_id}`, at: Date.now() }]));
     },
   });
@@ -183,25 +194,25 @@ function Dashboard({ user, onSignOut }: { user: User; onSignOut: () => void }) {
   return (
     <div className="admin">
       <header className="topbar">
-        <Brand subtitle="Kitchen" />
-        <nav className="tabs" aria-label="Sections">
+        <Brand subtitle={m.kitchen} />
+        <nav className="tabs" aria-label={m.sections}>
           <button type="button" className={tab === 'board' ? 'tab active' : 'tab'} aria-current={tab === 'board' ? 'page' : undefined} onClick={() => setTab('board')}>
-            Orders
+            {m.tabOrders}
           </button>
           <button type="button" className={tab === 'menu' ? 'tab active' : 'tab'} aria-current={tab === 'menu' ? 'page' : undefined} onClick={() => setTab('menu')}>
-            Menu
+            {m.tabMenu}
           </button>
           <button type="button" className={tab === 'settings' ? 'tab active' : 'tab'} aria-current={tab === 'settings' ? 'page' : undefined} onClick={() => setTab('settings')}>
-            Settings
+            {m.tabSettings}
           </button>
         </nav>
         <div className="topbar-right">
-          <span className="riders-online" title="Riders online">
-            <Icon name="bike" /> {onlineRiders.length} online
+          <span className="riders-online" title={m.ridersOnline}>
+            <Icon name="bike" /> {m.onlineCount(onlineRiders.length)}
           </span>
           {sound === 'on' ? (
             <button type="button" className="btn btn-small" aria-pressed="true" data-sound-toggle data-testid="sound-on" onClick={() => (disableSound(), setSound('off'))}>
-              <Icon name="bell" /> Sound on
+              <Icon name="bell" /> {m.soundOn}
             </button>
           ) : (
             <button
@@ -214,22 +225,23 @@ function Dashboard({ user, onSignOut }: { user: User; onSignOut: () => void }) {
                 void enableSound().then((ok) => setSound(ok || soundReady() ? 'on' : 'blocked'));
               }}
             >
-              <Icon name="bellOff" /> Enable sound
+              <Icon name="bellOff" /> {m.enableSound}
             </button>
           )}
           <ConnectionBadge state={state} />
-          <span className="who" title="Signed in">
+          <LanguageSwitch />
+          <span className="who" title={m.signedIn}>
             {name}
           </span>
           <button type="button" className="btn btn-small btn-ghost" onClick={onSignOut}>
-            Sign out
+            {m.signOut}
           </button>
         </div>
       </header>
 
       {(state === 'offline' || state === 'reconnecting') && (
         <div className="offline-banner" role="alert" data-testid="offline-banner">
-          {state === 'offline' ? 'Offline' : 'Connection lost'} — new orders cannot reach this screen. Reconnecting…
+          {state === 'offline' ? m.bannerOffline : m.bannerLost}
         </div>
       )}
 
@@ -240,7 +252,7 @@ function Dashboard({ user, onSignOut }: { user: User; onSignOut: () => void }) {
               <Icon name="bell" size={22} />
             </span>
             <div className="toast-body">
-              <strong>{toasts.length} new orders</strong>
+              <strong>{m.newOrders(toasts.length)}</strong>
               <span>#{toasts.map((t) => t.order_id).join(', #')}</span>
             </div>
           </div>
@@ -251,17 +263,17 @@ function Dashboard({ user, onSignOut }: { user: User; onSignOut: () => void }) {
               <Icon name="bell" size={22} />
             </span>
             <div className="toast-body">
-              <strong>New order #{t.order_id}</strong>
-              <span>{orders.get(t.order_id) ? `${itemsSummary(orders.get(t.order_id)!.items)} · ${formatMoney(orders.get(t.order_id)!.total_cents)}` : t.message}</span>
+              <strong>{m.newOrder(t.order_id)}</strong>
+              <span>{orders.get(t.order_id) ? `${itemsSummary(orders.get(t.order_id)!.items)} · ${formatMoney(orders.get(t.order_id)!.total_cents)}` : m.newOrder(t.order_id)}</span>
             </div>
             <button type="button" className="btn btn-small btn-primary" onClick={() => acknowledge(t.order_id)}>
-              Acknowledge
+              {m.acknowledge}
             </button>
           </div>
         ))}
         {toasts.length > 1 && (
           <button type="button" className="btn btn-small btn-dark" onClick={() => acknowledge()}>
-            Acknowledge all ({toasts.length})
+            {m.acknowledgeAll(toasts.length)}
           </button>
         )}
       </div>
@@ -270,10 +282,10 @@ function Dashboard({ user, onSignOut }: { user: User; onSignOut: () => void }) {
         {tab === 'board' ? (
           <>
             <KitchenControls api={api} restaurant={restaurant.restaurant} onChanged={restaurant.setRestaurant} />
-            <TodayStats stats={stats} orders={orders} error={statsError} onRetry={loadStats} timeZone={restaurant.restaurant?.timezone} />
-            <ErrorBanner message={loadError} onRetry={loadOrders} />
+            <TodayStats stats={stats} orders={orders} error={statsError && errorText(statsError.error)} onRetry={loadStats} timeZone={restaurant.restaurant?.timezone} />
+            <ErrorBanner message={loadError && m.couldNotLoadOrders(errorText(loadError.error))} onRetry={loadOrders} />
             {!loaded && !loadError ? (
-              <Spinner label="Loading orders…" />
+              <Spinner label={m.loadingOrders} />
             ) : (
               <Board
                 api={api}
@@ -292,8 +304,8 @@ function Dashboard({ user, onSignOut }: { user: User; onSignOut: () => void }) {
           <RestaurantSettings api={api} restaurant={restaurant.restaurant} onChanged={restaurant.setRestaurant} />
         ) : (
           <>
-            <ErrorBanner message={menuError} onRetry={loadMenu} />
-            {menu ? <MenuAdmin api={api} menu={menu} onReload={loadMenu} /> : !menuError && <Spinner label="Loading menu…" />}
+            <ErrorBanner message={menuError && m.couldNotLoadMenu(errorText(menuError.error))} onRetry={loadMenu} />
+            {menu ? <MenuAdmin api={api} menu={menu} onReload={loadMenu} /> : !menuError && <Spinner label={m.loadingMenu} />}
           </>
         )}
       </main>

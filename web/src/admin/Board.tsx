@@ -6,14 +6,17 @@ import type { Order, OrderStatus, Rider } from '../shared/types';
 import { ErrorBanner, StatusPill } from '../shared/ui';
 import { Icon } from '../shared/icons';
 import { autoPrintWanted } from './Ticket';
+import { useMessages } from '../shared/i18n';
+import { admin, type AdminMessages } from './messages';
 
-const COLUMNS: { key: string; title: string; statuses: OrderStatus[] }[] = [
-  { key: 'pending', title: 'New', statuses: ['pending'] },
-  { key: 'accepted', title: 'Accepted', statuses: ['accepted'] },
-  { key: 'preparing', title: 'Preparing', statuses: ['preparing'] },
-  { key: 'ready', title: 'Ready', statuses: ['ready'] },
-  { key: 'picked_up', title: 'On the way', statuses: ['picked_up'] },
-  { key: 'done', title: 'Done today', statuses: ['delivered', 'rejected', 'cancelled'] },
+// The titles are the catalog's (m.columns[key]), read when the board renders.
+const COLUMNS: { key: keyof AdminMessages['columns']; statuses: OrderStatus[] }[] = [
+  { key: 'pending', statuses: ['pending'] },
+  { key: 'accepted', statuses: ['accepted'] },
+  { key: 'preparing', statuses: ['preparing'] },
+  { key: 'ready', statuses: ['ready'] },
+  { key: 'picked_up', statuses: ['picked_up'] },
+  { key: 'done', statuses: ['delivered', 'rejected', 'cancelled'] },
 ];
 
 interface BoardProps {
@@ -32,6 +35,7 @@ interface BoardProps {
 }
 
 export function Board({ api, orders, riders, onChanged, onAcknowledge, onRefreshRiders, autoRejectAfterS, timeZone, onPrint }: BoardProps) {
+  const m = useMessages(admin);
   const now = useNow(1000);
   const columns = useMemo(() => {
     const today = dayIn(new Date(), timeZone);
@@ -45,17 +49,17 @@ export function Board({ api, orders, riders, onChanged, onAcknowledge, onRefresh
       return { ...col, list };
     });
   }, [orders, timeZone]);
-  const riderName = (id: number | null) => (id == null ? null : riders.find((r) => r.id === id)?.name ?? `Rider #${id}`);
+  const riderName = (id: number | null) => (id == null ? null : riders.find((r) => r.id === id)?.name ?? m.riderN(id));
 
   return (
     <div className="board" data-testid="board">
       {columns.map((col) => (
         <section key={col.key} className={`column column-${col.key}`} aria-labelledby={`col-${col.key}`} data-testid={`column-${col.key}`}>
           <h2 id={`col-${col.key}`} className="column-title">
-            {col.title} <span className="count">{col.list.length}</span>
+            {m.columns[col.key]} <span className="count">{col.list.length}</span>
           </h2>
           <div className="column-body">
-            {col.list.length === 0 && <p className="column-empty">{col.key === 'pending' ? 'No new orders' : 'Nothing here'}</p>}
+            {col.list.length === 0 && <p className="column-empty">{col.key === 'pending' ? m.noNewOrders : m.nothingHere}</p>}
             {col.list.map((o) => (
               <OrderCard
                 key={o.id}
@@ -105,9 +109,9 @@ const PREP_CHOICES = [10, 15, 20, 30];
 
 /** kMaxDeliveryCodeAttempts: after that many wrong codes the rider cannot mark the order delivered. */
 const MAX_CODE_ATTEMPTS = 5;
-const METHOD_LABEL: Record<Order['payment']['method'], string> = { cash: 'Cash', card: 'Card' };
 
 function OrderCard({ api, order: o, now, riders, riderName, onChanged, onAcknowledge, onRefreshRiders, autoRejectAfterS, onPrint }: CardProps) {
+  const m = useMessages(admin);
   const { busy, error, run } = useAction();
   const [prep, setPrep] = useState('15');
   const [rejecting, setRejecting] = useState(false);
@@ -147,13 +151,13 @@ function OrderCard({ api, order: o, now, riders, riderName, onChanged, onAcknowl
     });
 
   return (
-    <article className={`order-card urgency-${u}${urgent ? ' urgent' : ''}`} data-testid="order-card" data-order-id={o.id} data-status={o.status} aria-label={`Order ${o.id}, ${statusLabel(o.status)}`}>
+    <article className={`order-card urgency-${u}${urgent ? ' urgent' : ''}`} data-testid="order-card" data-order-id={o.id} data-status={o.status} aria-label={m.orderAria(o.id, statusLabel(o.status))}>
       <header className="order-head">
         <span className="order-id">#{o.id}</span>
         {final ? (
           <StatusPill status={o.status} />
         ) : (
-          <span className={`elapsed elapsed-${u}`} title={`Placed at ${formatTime(o.created_at)}`}>
+          <span className={`elapsed elapsed-${u}`} title={m.placedAt(formatTime(o.created_at))}>
             <Icon name="clock" size={13} /> <span className="num">{formatElapsed(o.created_at, now)}</span>
           </span>
         )}
@@ -176,22 +180,22 @@ function OrderCard({ api, order: o, now, riders, riderName, onChanged, onAcknowl
       {o.notes && <p className="order-notes">“{o.notes}”</p>}
       <div className="order-meta">
         <span className="order-customer">
-          <Icon name="user" size={13} /> {o.customer_name || `Customer #${o.customer_id}`}
+          <Icon name="user" size={13} /> {o.customer_name || m.customerN(o.customer_id)}
         </span>
         <strong className="order-total num">{formatMoney(o.total_cents)}</strong>
       </div>
-      {o.prep_minutes != null && !final && <div className="order-sub">Prep {o.prep_minutes} min</div>}
+      {o.prep_minutes != null && !final && <div className="order-sub">{m.prepMinutes(o.prep_minutes)}</div>}
       <div className="order-address" title={o.delivery.address}>
         <Icon name="pin" size={13} /> {o.delivery.address}
       </div>
       {o.payment && (
         <div className="order-sub order-payment">
           <span data-testid="payment" data-payment-status={o.payment.status}>
-            {METHOD_LABEL[o.payment.method] ?? o.payment.method} · <span className={`pay-status ${paid ? 'pay-paid' : 'pay-unpaid'}`}>{paid ? 'paid' : 'unpaid'}</span>
+            {m.method[o.payment.method] ?? o.payment.method} · <span className={`pay-status ${paid ? 'pay-paid' : 'pay-unpaid'}`}>{paid ? m.paid : m.unpaid}</span>
           </span>
           {(o.status === 'delivered' || o.status === 'picked_up') && (
             <button type="button" className="btn btn-link btn-small pay-toggle" disabled={busy} data-testid={paid ? 'mark-unpaid' : 'mark-paid'} onClick={() => void setPaid(paid ? 'unpaid' : 'paid')}>
-              {paid ? 'Mark unpaid' : 'Mark paid'}
+              {paid ? m.markUnpaid : m.markPaid}
             </button>
           )}
         </div>
@@ -200,21 +204,21 @@ function OrderCard({ api, order: o, now, riders, riderName, onChanged, onAcknowl
         <div className="order-sub order-rider" data-testid="rider-offer" data-offer={o.offer_expires_at ? 'offered' : o.rider_accepted_at ? 'accepted' : 'assigned'}>
           <Icon name="bike" size={14} /> {riderName}
           {o.offer_expires_at
-            ? ` · offered, ${Math.max(0, Math.round((Date.parse(o.offer_expires_at) - now) / 1000))} s to answer`
+            ? m.offered(Math.max(0, Math.round((Date.parse(o.offer_expires_at) - now) / 1000)))
             : o.rider_accepted_at
-              ? ' · accepted'
+              ? m.riderAccepted
               : ''}
         </div>
       )}
       {o.declined_rider_ids?.length > 0 && !final && (
         <div className="order-sub muted" data-testid="declined">
-          Declined by {o.declined_rider_ids.map((id) => riders.find((r) => r.id === id)?.name ?? `Rider #${id}`).join(', ')}
+          {m.declinedBy(o.declined_rider_ids.map((id) => riders.find((r) => r.id === id)?.name ?? m.riderN(id)).join(', '))}
         </div>
       )}
-      {o.status_reason && <div className="order-sub">Reason: {o.status_reason === 'not_answered' ? 'not answered in time (rejected automatically)' : o.status_reason}</div>}
+      {o.status_reason && <div className="order-sub">{m.reason(o.status_reason === 'not_answered' ? m.notAnswered : o.status_reason)}</div>}
       {rejectIn != null && (
         <div className="auto-reject" data-testid="auto-reject" role={urgent ? 'alert' : undefined}>
-          Auto-reject in <span className="num">{Math.floor(rejectIn / 60)}:{String(rejectIn % 60).padStart(2, '0')}</span>
+          {m.autoRejectIn} <span className="num">{Math.floor(rejectIn / 60)}:{String(rejectIn % 60).padStart(2, '0')}</span>
         </div>
       )}
 
@@ -228,15 +232,15 @@ function OrderCard({ api, order: o, now, riders, riderName, onChanged, onAcknowl
             }}
           >
             <label className="sr-only" htmlFor={`reason-${o.id}`}>
-              Reason for rejecting order {o.id}
+              {m.rejectReasonLabel(o.id)}
             </label>
-            <input id={`reason-${o.id}`} placeholder="Reason (shown to the customer)" required value={reason} onChange={(e) => setReason(e.target.value)} autoFocus />
+            <input id={`reason-${o.id}`} placeholder={m.rejectReasonPlaceholder} required value={reason} onChange={(e) => setReason(e.target.value)} autoFocus />
             <div className="row">
               <button type="submit" className="btn btn-small btn-danger" disabled={busy || !reason.trim()}>
-                Reject order
+                {m.rejectOrder}
               </button>
               <button type="button" className="btn btn-small btn-ghost" onClick={() => setRejecting(false)}>
-                Back
+                {m.back}
               </button>
             </div>
           </form>
@@ -248,24 +252,24 @@ function OrderCard({ api, order: o, now, riders, riderName, onChanged, onAcknowl
               void move({ status: 'accepted', prep_minutes: Number(prep) });
             }}
           >
-            <div className="prep-chips" role="group" aria-label={`Accept order ${o.id} with a prep time`}>
-              {PREP_CHOICES.map((m) => (
-                <button key={m} type="button" className="btn btn-small btn-ok" disabled={busy} data-testid={`accept-${m}`} onClick={() => void move({ status: 'accepted', prep_minutes: m })}>
-                  {m} min
+            <div className="prep-chips" role="group" aria-label={m.acceptWithPrep(o.id)}>
+              {PREP_CHOICES.map((min) => (
+                <button key={min} type="button" className="btn btn-small btn-ok" disabled={busy} data-testid={`accept-${min}`} onClick={() => void move({ status: 'accepted', prep_minutes: min })}>
+                  {m.minutes(min)}
                 </button>
               ))}
             </div>
             <div className="row">
               <label className="prep" htmlFor={`prep-${o.id}`}>
-                Prep
-                <input id={`prep-${o.id}`} type="number" min={1} max={240} required value={prep} onChange={(e) => setPrep(e.target.value)} aria-label={`Prep minutes for order ${o.id}`} />
-                min
+                {m.prep}
+                <input id={`prep-${o.id}`} type="number" min={1} max={240} required value={prep} onChange={(e) => setPrep(e.target.value)} aria-label={m.prepMinutesFor(o.id)} />
+                {m.min}
               </label>
               <button type="submit" className="btn btn-small btn-ok" disabled={busy}>
-                Accept
+                {m.accept}
               </button>
               <button type="button" className="btn btn-small btn-danger" onClick={() => setRejecting(true)} disabled={busy}>
-                Reject
+                {m.reject}
               </button>
             </div>
           </form>
@@ -274,13 +278,13 @@ function OrderCard({ api, order: o, now, riders, riderName, onChanged, onAcknowl
       {o.status === 'picked_up' && (
         <div className="order-sub order-code">
           {o.delivery_code && (
-            <span data-testid="delivery-code" title="The customer reads this code to the rider at the door">
-              Code <strong className="num">{o.delivery_code}</strong>
+            <span data-testid="delivery-code" title={m.codeTitle}>
+              {m.code} <strong className="num">{o.delivery_code}</strong>
             </span>
           )}
           {o.code_attempts > 0 && (
             <span data-testid="code-attempts" data-locked={codeLocked} className={codeLocked ? 'code-locked' : 'code-wrong'}>
-              {codeLocked ? 'Code locked — confirm delivery' : `${o.code_attempts} wrong ${o.code_attempts === 1 ? 'code' : 'codes'}`}
+              {codeLocked ? m.codeLocked : m.wrongCodes(o.code_attempts)}
             </span>
           )}
         </div>
@@ -296,35 +300,35 @@ function OrderCard({ api, order: o, now, riders, riderName, onChanged, onAcknowl
             }}
           >
             <label className="sr-only" htmlFor={`delivered-reason-${o.id}`}>
-              Why order {o.id} is confirmed without the customer’s code
+              {m.deliveredReasonLabel(o.id)}
             </label>
-            <input id={`delivered-reason-${o.id}`} placeholder="Reason (e.g. the customer had no phone)" required value={deliveredReason} onChange={(e) => setDeliveredReason(e.target.value)} autoFocus />
+            <input id={`delivered-reason-${o.id}`} placeholder={m.deliveredReasonPlaceholder} required value={deliveredReason} onChange={(e) => setDeliveredReason(e.target.value)} autoFocus />
             <div className="row">
               <button type="submit" className="btn btn-small btn-ok" disabled={busy || !deliveredReason.trim()} data-testid="confirm-delivered-submit">
-                Confirm delivered
+                {m.confirmDelivered}
               </button>
               <button type="button" className="btn btn-small btn-ghost" onClick={() => setConfirming(false)}>
-                Back
+                {m.back}
               </button>
             </div>
           </form>
         ) : (
           <div className="order-actions">
             <button type="button" className={`btn btn-small ${codeLocked ? 'btn-primary' : 'btn-ghost'}`} disabled={busy} data-testid="confirm-delivered" onClick={() => setConfirming(true)}>
-              Confirm delivered
+              {m.confirmDelivered}
             </button>
           </div>
         ))}
 
       {['accepted', 'preparing', 'ready'].includes(o.status) && onPrint && (
         <button type="button" className="btn btn-link btn-small cancel-link" data-testid="print" onClick={() => onPrint(o)}>
-          Print ticket
+          {m.printTicket}
         </button>
       )}
       {(o.status === 'accepted' || o.status === 'preparing') && (
         <div className="order-actions">
           <button type="button" className="btn btn-small btn-primary btn-block" disabled={busy} onClick={() => void move({ status: o.status === 'accepted' ? 'preparing' : 'ready' })}>
-            {o.status === 'accepted' ? 'Start preparing' : 'Mark ready'}
+            {o.status === 'accepted' ? m.startPreparing : m.markReady}
           </button>
         </div>
       )}
@@ -338,26 +342,26 @@ function OrderCard({ api, order: o, now, riders, riderName, onChanged, onAcknowl
           }}
         >
           <label className="sr-only" htmlFor={`rider-${o.id}`}>
-            Rider for order {o.id}
+            {m.riderFor(o.id)}
           </label>
           <select id={`rider-${o.id}`} value={riderId} onChange={(e) => setRiderId(e.target.value)} onFocus={onRefreshRiders} disabled={busy}>
-            <option value="">{online.length ? (o.rider_id ? 'Reassign rider…' : 'Assign rider…') : 'No rider online'}</option>
+            <option value="">{online.length ? (o.rider_id ? m.reassignRider : m.assignRider) : m.noRiderOnline}</option>
             {online.map((r) => (
               <option key={r.id} value={r.id}>
                 {r.name}
-                {r.active_order_ids.length ? ` (${r.active_order_ids.length} active)` : ''}
+                {r.active_order_ids.length ? m.activeOrders(r.active_order_ids.length) : ''}
               </option>
             ))}
           </select>
           <button type="submit" className="btn btn-small btn-dark" disabled={busy || !riderId}>
-            Assign
+            {m.assign}
           </button>
         </form>
       )}
 
       {!final && o.status !== 'picked_up' && o.status !== 'pending' && (
-        <button type="button" className="btn btn-link btn-small cancel-link" disabled={busy} onClick={() => confirm(`Cancel order #${o.id}?`) && void move({ status: 'cancelled', reason: 'Cancelled by the restaurant' })}>
-          Cancel order
+        <button type="button" className="btn btn-link btn-small cancel-link" disabled={busy} onClick={() => confirm(m.cancelConfirm(o.id)) && void move({ status: 'cancelled', reason: m.cancelledByRestaurant })}>
+          {m.cancelOrder}
         </button>
       )}
       <ErrorBanner message={error} />

@@ -5,6 +5,8 @@
 // of the one PATCH /api/restaurant the Save button sends.
 import { formatMoneyPlain, parseMoney } from '../shared/format';
 import type { DeliveryArea, Restaurant } from '../shared/types';
+import { useMessages } from '../shared/i18n';
+import { admin, type AdminMessages } from './messages';
 
 /** kMaxDeliveryBands and kMaxDeliveryRadiusM on the server. */
 export const MAX_BANDS = 10;
@@ -41,86 +43,70 @@ export function deliveryDraftOf(r: Restaurant): DeliveryDraft {
 }
 
 type DeliveryPatch = Pick<Restaurant, 'location' | 'delivery_area' | 'delivery_code_required'>;
-export type DeliveryCheck = { ok: true; patch: DeliveryPatch } | { ok: false; message: string; field: string };
+/** What is wrong, in the catalog's language (said when shown, so it follows a language switch). */
+export type Problem = (m: AdminMessages) => string;
+export type DeliveryCheck = { ok: true; patch: DeliveryPatch } | { ok: false; message: Problem; field: string };
 
 const MONEY = /^\d+([.,]\d{1,2})?$/;
 const NUMBER = /^\d+([.,]\d+)?$/;
 
 /** Checks the draft; the message says what to fix in plain words, `field` is the server's name of the field. */
 export function deliveryPatch(d: DeliveryDraft): DeliveryCheck {
-  const fail = (field: string, message: string): DeliveryCheck => ({ ok: false, field, message });
+  const fail = (field: string, message: Problem): DeliveryCheck => ({ ok: false, field, message });
   const lat = d.lat.trim();
   const lng = d.lng.trim();
   let location: Restaurant['location'] = null;
   if (lat || lng) {
-    if (!lat || !lng) return fail(lat ? 'location.lng' : 'location.lat', 'Location: give both the latitude and the longitude, or leave both empty.');
+    if (!lat || !lng) return fail(lat ? 'location.lng' : 'location.lat', (m) => m.locationBoth);
     const la = Number(lat);
     const ln = Number(lng);
-    if (!Number.isFinite(la) || la < -90 || la > 90) return fail('location.lat', 'Latitude must be a number between -90 and 90.');
-    if (!Number.isFinite(ln) || ln < -180 || ln > 180) return fail('location.lng', 'Longitude must be a number between -180 and 180.');
+    if (!Number.isFinite(la) || la < -90 || la > 90) return fail('location.lat', (m) => m.latitudeRange);
+    if (!Number.isFinite(ln) || ln < -180 || ln > 180) return fail('location.lng', (m) => m.longitudeRange);
     location = { lat: la, lng: ln };
   }
 
   let delivery_area: DeliveryArea | null = null;
   if (d.areaOn) {
-    if (!location) return fail('location.lat', 'A delivery area needs the restaurant’s location: fill in its latitude and longitude.');
-    if (d.bands.length === 0) return fail('delivery_area.bands', 'Add at least one distance band, or untick “Deliver only within an area”.');
-    if (d.bands.length > MAX_BANDS) return fail('delivery_area.bands', `At most ${MAX_BANDS} distance bands.`);
+    if (!location) return fail('location.lat', (m) => m.areaNeedsLocation);
+    if (d.bands.length === 0) return fail('delivery_area.bands', (m) => m.oneBandAtLeast);
+    if (d.bands.length > MAX_BANDS) return fail('delivery_area.bands', (m) => m.maxBands(MAX_BANDS));
     const bands: DeliveryArea['bands'] = [];
     for (const [i, b] of d.bands.entries()) {
       const n = i + 1;
       const km = b.km.trim();
-      if (!NUMBER.test(km)) return fail(`delivery_area.bands[${i}].up_to_m`, `Band ${n}: write how far it reaches in km, for example 3 or 2.5.`);
+      if (!NUMBER.test(km)) return fail(`delivery_area.bands[${i}].up_to_m`, (m) => m.bandKm(n));
       const up_to_m = Math.round(Number(km.replace(',', '.')) * 1000);
-      if (up_to_m < 1) return fail(`delivery_area.bands[${i}].up_to_m`, `Band ${n}: the distance must be more than 0 km.`);
-      if (up_to_m > MAX_KM * 1000) return fail(`delivery_area.bands[${i}].up_to_m`, `Band ${n}: the distance can be at most ${MAX_KM} km.`);
+      if (up_to_m < 1) return fail(`delivery_area.bands[${i}].up_to_m`, (m) => m.bandPositive(n));
+      if (up_to_m > MAX_KM * 1000) return fail(`delivery_area.bands[${i}].up_to_m`, (m) => m.bandMaxKm(n, MAX_KM));
       const prev = bands[i - 1];
       if (prev && up_to_m <= prev.up_to_m)
-        return fail(`delivery_area.bands[${i}].up_to_m`, `Band ${n} must reach further than band ${i} (${kmText(prev.up_to_m)} km): put the bands from the nearest to the farthest.`);
+        return fail(`delivery_area.bands[${i}].up_to_m`, (m) => m.bandOrder(n, i, kmText(prev.up_to_m)));
       const fee = b.fee.trim();
-      if (!MONEY.test(fee)) return fail(`delivery_area.bands[${i}].fee_cents`, `Band ${n}: write the fee as an amount, for example 2.50 (0 for free delivery).`);
+      if (!MONEY.test(fee)) return fail(`delivery_area.bands[${i}].fee_cents`, (m) => m.bandFee(n));
       const fee_cents = parseMoney(fee) ?? 0;
-      if (fee_cents > MAX_MONEY_CENTS) return fail(`delivery_area.bands[${i}].fee_cents`, `Band ${n}: the fee can be at most ${formatMoneyPlain(MAX_MONEY_CENTS)}.`);
+      if (fee_cents > MAX_MONEY_CENTS) return fail(`delivery_area.bands[${i}].fee_cents`, (m) => m.bandFeeMax(n, formatMoneyPlain(MAX_MONEY_CENTS)));
       bands.push({ up_to_m, fee_cents });
     }
     const min = d.minimum.trim();
-    if (min && !MONEY.test(min)) return fail('delivery_area.min_subtotal_cents', 'Minimum order: write an amount, for example 15.00, or leave it empty for none.');
+    if (min && !MONEY.test(min)) return fail('delivery_area.min_subtotal_cents', (m) => m.minimumAmount);
     const min_subtotal_cents = min ? parseMoney(min) ?? 0 : 0;
-    if (min_subtotal_cents > MAX_MONEY_CENTS) return fail('delivery_area.min_subtotal_cents', `Minimum order: at most ${formatMoneyPlain(MAX_MONEY_CENTS)}.`);
+    if (min_subtotal_cents > MAX_MONEY_CENTS) return fail('delivery_area.min_subtotal_cents', (m) => m.minimumMax(formatMoneyPlain(MAX_MONEY_CENTS)));
     delivery_area = { bands, min_subtotal_cents };
   }
   return { ok: true, patch: { location, delivery_area, delivery_code_required: d.codeRequired } };
 }
 
-const FIELD_LABEL: Record<string, string> = {
-  name: 'Name',
-  timezone: 'Time zone',
-  currency: 'Currency',
-  language: 'Language',
-  opening_hours: 'Opening hours',
-  closed_dates: 'Closed dates',
-  auto_reject_after_s: 'Reject unanswered after',
-  pause_on_auto_reject: 'Pause ordering then',
-  max_orders_per_15min: 'Orders per 15 minutes',
-  location: 'Location',
-  'location.lat': 'Latitude',
-  'location.lng': 'Longitude',
-  delivery_area: 'Delivery area',
-  'delivery_area.bands': 'Distance bands',
-  'delivery_area.min_subtotal_cents': 'Minimum order',
-  delivery_code_required: 'Riders need the customer’s delivery code',
-};
-
 /** A server's `field` in the form's words: "delivery_area.bands[1].up_to_m" → "Band 2, distance". */
-export function fieldLabel(field: string): string {
+export function fieldLabel(field: string, m: AdminMessages): string {
   const band = field.match(/^delivery_area\.bands\[(\d+)\](?:\.(\w+))?/);
   if (band) {
     const n = Number(band[1]) + 1;
-    return band[2] === 'fee_cents' ? `Band ${n}, fee` : band[2] === 'up_to_m' ? `Band ${n}, distance` : `Band ${n}`;
+    return band[2] === 'fee_cents' ? m.bandFieldFee(n) : band[2] === 'up_to_m' ? m.bandFieldDistance(n) : m.band(n);
   }
-  if (FIELD_LABEL[field]) return FIELD_LABEL[field];
+  const labels = m.fields;
+  if (Object.prototype.hasOwnProperty.call(labels, field)) return labels[field];
   const top = field.split(/[.[]/)[0];
-  return FIELD_LABEL[top] ?? field;
+  return Object.prototype.hasOwnProperty.call(labels, top) ? labels[top] : field;
 }
 
 interface FieldsProps {
@@ -132,20 +118,21 @@ interface FieldsProps {
 
 /** The delivery rows of the settings grid (label | input), as a fragment. */
 export function DeliveryFields({ draft, onChange, invalidField }: FieldsProps) {
+  const m = useMessages(admin);
   const bad = (field: string) => (invalidField === field ? true : undefined);
   const setBand = (i: number, patch: Partial<BandDraft>) => onChange({ bands: draft.bands.map((b, j) => (j === i ? { ...b, ...patch } : b)) });
   const full = draft.bands.length >= MAX_BANDS;
   return (
     <>
-      <h3 className="settings-section">Delivery</h3>
-      <label htmlFor="set-lat">Latitude</label>
-      <input id="set-lat" type="number" step="any" min={-90} max={90} placeholder="none" aria-invalid={bad('location.lat') ?? bad('location')} value={draft.lat} onChange={(e) => onChange({ lat: e.target.value })} />
-      <label htmlFor="set-lng">Longitude</label>
-      <input id="set-lng" type="number" step="any" min={-180} max={180} placeholder="none" aria-invalid={bad('location.lng') ?? bad('location')} value={draft.lng} onChange={(e) => onChange({ lng: e.target.value })} />
-      <span className="settings-hint">Where deliveries start: the distance to each address is measured from here. Both empty: no location.</span>
-      <label htmlFor="set-area">Deliver only within an area</label>
+      <h3 className="settings-section">{m.delivery}</h3>
+      <label htmlFor="set-lat">{m.latitude}</label>
+      <input id="set-lat" type="number" step="any" min={-90} max={90} placeholder={m.none} aria-invalid={bad('location.lat') ?? bad('location')} value={draft.lat} onChange={(e) => onChange({ lat: e.target.value })} />
+      <label htmlFor="set-lng">{m.longitude}</label>
+      <input id="set-lng" type="number" step="any" min={-180} max={180} placeholder={m.none} aria-invalid={bad('location.lng') ?? bad('location')} value={draft.lng} onChange={(e) => onChange({ lng: e.target.value })} />
+      <span className="settings-hint">{m.locationHint}</span>
+      <label htmlFor="set-area">{m.areaOnly}</label>
       <input id="set-area" type="checkbox" checked={draft.areaOn} onChange={(e) => onChange({ areaOn: e.target.checked, bands: e.target.checked && draft.bands.length === 0 ? [{ km: '', fee: '' }] : draft.bands })} />
-      {!draft.areaOn && <span className="settings-hint">Off: orders are taken for any address, at the flat delivery fee.</span>}
+      {!draft.areaOn && <span className="settings-hint">{m.areaOffHint}</span>}
       {draft.areaOn && (
         <>
           {draft.bands.map((b, i) => (
@@ -161,48 +148,49 @@ export function DeliveryFields({ draft, onChange, invalidField }: FieldsProps) {
           ))}
           <div className="settings-hint band-add">
             <button type="button" className="btn btn-small btn-ghost" data-testid="add-band" disabled={full} onClick={() => onChange({ bands: [...draft.bands, { km: '', fee: '' }] })}>
-              + Add a band
+              {m.addBand}
             </button>
-            <span>{full ? `At most ${MAX_BANDS} bands.` : 'The first band that reaches the address gives the fee; beyond the last one there is no delivery.'}</span>
+            <span>{full ? m.maxBandsShort(MAX_BANDS) : m.bandsHint}</span>
           </div>
-          <label htmlFor="set-min">Minimum order</label>
-          <input id="set-min" inputMode="decimal" placeholder="none" aria-invalid={bad('delivery_area.min_subtotal_cents')} value={draft.minimum} onChange={(e) => onChange({ minimum: e.target.value })} />
-          <span className="settings-hint">The food’s total before the delivery fee.</span>
+          <label htmlFor="set-min">{m.minimumOrder}</label>
+          <input id="set-min" inputMode="decimal" placeholder={m.none} aria-invalid={bad('delivery_area.min_subtotal_cents')} value={draft.minimum} onChange={(e) => onChange({ minimum: e.target.value })} />
+          <span className="settings-hint">{m.minimumHint}</span>
         </>
       )}
-      <label htmlFor="set-code">Riders need the customer’s delivery code</label>
+      <label htmlFor="set-code">{m.codeRequired}</label>
       <input id="set-code" type="checkbox" checked={draft.codeRequired} onChange={(e) => onChange({ codeRequired: e.target.checked })} />
-      <span className="settings-hint">The customer reads a 4-digit code to the rider at the door. Staff can still confirm a delivery on the board, with a reason.</span>
+      <span className="settings-hint">{m.codeHint}</span>
     </>
   );
 }
 
 function BandRow({ index, band, last, invalid, onChange, onRemove }: { index: number; band: BandDraft; last: boolean; invalid: string | null; onChange: (p: Partial<BandDraft>) => void; onRemove: () => void }) {
+  const m = useMessages(admin);
   const n = index + 1;
   return (
     <>
-      <label htmlFor={`set-band-${index}-km`}>Band {n}</label>
-      <div className="band-row" data-testid="band" role="group" aria-label={`Delivery band ${n}`}>
-        <span>up to</span>
+      <label htmlFor={`set-band-${index}-km`}>{m.band(n)}</label>
+      <div className="band-row" data-testid="band" role="group" aria-label={m.bandAria(n)}>
+        <span>{m.upTo}</span>
         <input
           id={`set-band-${index}-km`}
           inputMode="decimal"
-          aria-label={`Band ${n}: up to (km)`}
+          aria-label={m.bandKmAria(n)}
           aria-invalid={invalid?.endsWith('.up_to_m') || invalid === `delivery_area.bands[${index}]` ? true : undefined}
           value={band.km}
           onChange={(e) => onChange({ km: e.target.value })}
         />
-        <span>km, fee</span>
+        <span>{m.kmFee}</span>
         <input
           id={`set-band-${index}-fee`}
           inputMode="decimal"
-          aria-label={`Band ${n}: fee`}
+          aria-label={m.bandFeeAria(n)}
           aria-invalid={invalid?.endsWith('.fee_cents') ? true : undefined}
           value={band.fee}
           onChange={(e) => onChange({ fee: e.target.value })}
         />
-        <button type="button" className="btn btn-small btn-ghost" aria-label={`Remove band ${n}`} data-testid="remove-band" disabled={last} onClick={onRemove}>
-          Remove
+        <button type="button" className="btn btn-small btn-ghost" aria-label={m.removeBandAria(n)} data-testid="remove-band" disabled={last} onClick={onRemove}>
+          {m.remove}
         </button>
       </div>
     </>

@@ -5,12 +5,15 @@ import type { Restaurant } from '../shared/types';
 import { ErrorBanner } from '../shared/ui';
 import { useState } from 'react';
 import { autoPrintWanted, setAutoPrint } from './Ticket';
+import { useMessages } from '../shared/i18n';
+import { admin } from './messages';
 
 const PAUSES = [15, 30, 60];
 const BUSY = [0, 10, 20, 30];
 
 /** One tap to pause ordering or add busy minutes; every panel hears it at once. */
 export function KitchenControls({ api, restaurant, onChanged }: { api: Api; restaurant: Restaurant | null; onChanged: (r: Restaurant) => void }) {
+  const m = useMessages(admin);
   const { busy, error, run } = useAction();
   const [autoPrint, setAuto] = useState(autoPrintWanted);
   if (!restaurant) return null;
@@ -20,49 +23,49 @@ export function KitchenControls({ api, restaurant, onChanged }: { api: Api; rest
   let status: string;
   let tone: 'ok' | 'warn' | 'bad';
   if (r.paused_now) {
-    status = r.paused_until ? `Paused until ${formatInZone(r.paused_until, r.timezone)}` : 'Paused';
+    status = r.paused_until ? m.pausedUntil(formatInZone(r.paused_until, r.timezone)) : m.paused;
     tone = 'bad';
   } else if (!r.open_now) {
-    status = r.next_opening ? `Closed · opens ${formatInZone(r.next_opening, r.timezone)}` : 'Closed';
+    status = r.next_opening ? m.closedOpens(formatInZone(r.next_opening, r.timezone)) : m.closed;
     tone = 'warn';
   } else {
-    status = r.closes_at ? `Taking orders · closes ${formatInZone(r.closes_at, r.timezone)}` : 'Taking orders';
+    status = r.closes_at ? m.takingOrdersCloses(formatInZone(r.closes_at, r.timezone)) : m.takingOrders;
     tone = 'ok';
   }
   return (
-    <section className="kitchen-controls" aria-label="Ordering" data-testid="kitchen-controls">
+    <section className="kitchen-controls" aria-label={m.ordering} data-testid="kitchen-controls">
       <span className={`kitchen-status kitchen-${tone}`} data-testid="kitchen-status" role="status">
         {status}
       </span>
-      <div className="kitchen-group" role="group" aria-label="Pause ordering">
+      <div className="kitchen-group" role="group" aria-label={m.pauseOrdering}>
         {r.paused_now ? (
           <button type="button" className="btn btn-small btn-ok" disabled={busy} data-testid="resume" onClick={() => void update({ paused: false })}>
-            Resume ordering
+            {m.resumeOrdering}
           </button>
         ) : (
           <>
-            <span className="kitchen-label">Pause</span>
-            {PAUSES.map((m) => (
-              <button key={m} type="button" className="btn btn-small" disabled={busy} data-testid={`pause-${m}`} onClick={() => void update({ pause_minutes: m })}>
-                {m} min
+            <span className="kitchen-label">{m.pause}</span>
+            {PAUSES.map((min) => (
+              <button key={min} type="button" className="btn btn-small" disabled={busy} data-testid={`pause-${min}`} onClick={() => void update({ pause_minutes: min })}>
+                {m.minutes(min)}
               </button>
             ))}
           </>
         )}
       </div>
-      <div className="kitchen-group" role="group" aria-label="Busy: extra minutes on every quote">
-        <span className="kitchen-label">Busy</span>
-        {BUSY.map((m) => (
+      <div className="kitchen-group" role="group" aria-label={m.busyAria}>
+        <span className="kitchen-label">{m.busy}</span>
+        {BUSY.map((min) => (
           <button
-            key={m}
+            key={min}
             type="button"
-            className={r.busy_extra_minutes === m ? 'btn btn-small btn-dark' : 'btn btn-small'}
-            aria-pressed={r.busy_extra_minutes === m}
+            className={r.busy_extra_minutes === min ? 'btn btn-small btn-dark' : 'btn btn-small'}
+            aria-pressed={r.busy_extra_minutes === min}
             disabled={busy}
-            data-testid={`busy-${m}`}
-            onClick={() => void update({ busy_extra_minutes: m })}
+            data-testid={`busy-${min}`}
+            onClick={() => void update({ busy_extra_minutes: min })}
           >
-            {m === 0 ? 'Off' : `+${m}`}
+            {min === 0 ? m.busyOff : `+${min}`}
           </button>
         ))}
       </div>
@@ -77,7 +80,7 @@ export function KitchenControls({ api, restaurant, onChanged }: { api: Api; rest
           }}
           style={{ width: 'auto', minHeight: 0 }}
         />
-        Print ticket on accept
+        {m.printOnAccept}
       </label>
       <ErrorBanner message={error} />
     </section>

@@ -3,11 +3,17 @@ import type { Api } from '../shared/api';
 import { formatMoney, parseMoney } from '../shared/format';
 import { useAction } from '../shared/hooks';
 import { ALLERGENS, type Menu, type MenuCategory, type MenuItem } from '../shared/types';
-import { groupsToText, textToGroups } from './optionsText';
+import { groupsToText, textToGroups, type OptionsProblem } from './optionsText';
 import { ErrorBanner } from '../shared/ui';
+import { useMessages } from '../shared/i18n';
+import { admin } from './messages';
+
+/** A header cell's scope (a constant: the i18n check reads a literal here as text). */
+const COL = 'col';
 
 /** Menu management. Every change goes through REST; the view follows menu:changed events. */
 export function MenuAdmin({ api, menu, onReload }: { api: Api; menu: Menu; onReload: () => void }) {
+  const m = useMessages(admin);
   const { busy, error, run } = useAction();
   const [newCat, setNewCat] = useState('');
   const cats = menu.categories;
@@ -35,16 +41,16 @@ export function MenuAdmin({ api, menu, onReload }: { api: Api; menu: Menu; onRel
     <div className="menu-admin">
       <div className="menu-admin-head">
         <div>
-          <h1>Menu</h1>
-          <p className="muted">Changes reach customers immediately. Switch an item off when the kitchen runs out.</p>
+          <h1>{m.menuTitle}</h1>
+          <p className="muted">{m.menuIntro}</p>
         </div>
         <form className="row" onSubmit={addCategory}>
           <label className="sr-only" htmlFor="new-category">
-            New category name
+            {m.newCategoryName}
           </label>
-          <input id="new-category" placeholder="New category" value={newCat} onChange={(e) => setNewCat(e.target.value)} required />
+          <input id="new-category" placeholder={m.newCategory} value={newCat} onChange={(e) => setNewCat(e.target.value)} required />
           <button className="btn btn-primary" type="submit" disabled={busy || !newCat.trim()}>
-            Add category
+            {m.addCategory}
           </button>
         </form>
       </div>
@@ -57,6 +63,7 @@ export function MenuAdmin({ api, menu, onReload }: { api: Api; menu: Menu; onRel
 }
 
 function CategorySection({ api, cat, first, last, onMove, onReload }: { api: Api; cat: MenuCategory; first: boolean; last: boolean; onMove: (d: -1 | 1) => void; onReload: () => void }) {
+  const m = useMessages(admin);
   const { busy, error, run } = useAction();
   const [adding, setAdding] = useState(false);
   const [renaming, setRenaming] = useState(false);
@@ -85,14 +92,14 @@ function CategorySection({ api, cat, first, last, onMove, onReload }: { api: Api
             }}
           >
             <label className="sr-only" htmlFor={`catname-${cat.id}`}>
-              Category name
+              {m.categoryName}
             </label>
             <input id={`catname-${cat.id}`} value={name} onChange={(e) => setName(e.target.value)} required autoFocus />
             <button className="btn btn-small btn-primary" type="submit" disabled={busy}>
-              Save
+              {m.save}
             </button>
             <button className="btn btn-small btn-ghost" type="button" onClick={() => setRenaming(false)}>
-              Cancel
+              {m.cancel}
             </button>
           </form>
         ) : (
@@ -101,22 +108,22 @@ function CategorySection({ api, cat, first, last, onMove, onReload }: { api: Api
           </h2>
         )}
         <div className="row">
-          <button type="button" className="btn btn-small icon-btn" aria-label={`Move ${cat.name} up`} disabled={first || busy} onClick={() => onMove(-1)}>
+          <button type="button" className="btn btn-small icon-btn" aria-label={m.moveUp(cat.name)} disabled={first || busy} onClick={() => onMove(-1)}>
             ↑
           </button>
-          <button type="button" className="btn btn-small icon-btn" aria-label={`Move ${cat.name} down`} disabled={last || busy} onClick={() => onMove(1)}>
+          <button type="button" className="btn btn-small icon-btn" aria-label={m.moveDown(cat.name)} disabled={last || busy} onClick={() => onMove(1)}>
             ↓
           </button>
           <button type="button" className="btn btn-small" onClick={() => (setName(cat.name), setRenaming(true))}>
-            Rename
+            {m.rename}
           </button>
           {cat.items.length === 0 && (
             <button type="button" className="btn btn-small btn-danger" disabled={busy} onClick={() => void run(async () => (await api.deleteCategory(cat.id), onReload()))}>
-              Delete
+              {m.delete}
             </button>
           )}
           <button type="button" className="btn btn-small btn-primary" onClick={() => setAdding(true)}>
-            + Add item
+            {m.addItemPlus}
           </button>
         </div>
       </header>
@@ -124,11 +131,11 @@ function CategorySection({ api, cat, first, last, onMove, onReload }: { api: Api
       <table className="menu-table">
         <thead>
           <tr>
-            <th scope="col">Item</th>
-            <th scope="col" className="col-price">Price</th>
-            <th scope="col" className="col-avail">Available</th>
-            <th scope="col" className="col-actions">
-              <span className="sr-only">Actions</span>
+            <th scope={COL}>{m.colItem}</th>
+            <th scope={COL} className="col-price">{m.colPrice}</th>
+            <th scope={COL} className="col-avail">{m.colAvailable}</th>
+            <th scope={COL} className="col-actions">
+              <span className="sr-only">{m.colActions}</span>
             </th>
           </tr>
         </thead>
@@ -139,27 +146,28 @@ function CategorySection({ api, cat, first, last, onMove, onReload }: { api: Api
           {adding && <NewItemRow api={api} categoryId={cat.id} position={cat.items.length} onDone={() => (setAdding(false), onReload())} onCancel={() => setAdding(false)} />}
         </tbody>
       </table>
-      {cat.items.length === 0 && !adding && <p className="empty">No items yet.</p>}
+      {cat.items.length === 0 && !adding && <p className="empty">{m.noItems}</p>}
     </section>
   );
 }
 
 function ItemRow({ api, item, first, last, onMove, onReload }: { api: Api; item: MenuItem; first: boolean; last: boolean; onMove: (d: -1 | 1) => void; onReload: () => void }) {
+  const m = useMessages(admin);
   const { busy, error, run } = useAction();
   const [editing, setEditing] = useState(false);
   const [name, setName] = useState(item.name);
   const [desc, setDesc] = useState(item.description);
   const [price, setPrice] = useState((item.price_cents / 100).toFixed(2));
-  const [optionsText, setOptionsText] = useState(() => groupsToText(item.option_groups ?? []));
+  const [optionsText, setOptionsText] = useState(() => groupsToText(item.option_groups ?? [], m));
   const [allergens, setAllergens] = useState<string[]>(() => item.allergens ?? []);
-  const [optionsError, setOptionsError] = useState<string | null>(null);
+  const [optionsError, setOptionsError] = useState<OptionsProblem | null>(null);
 
   const save = (e: FormEvent) => {
     e.preventDefault();
     const cents = parseMoney(price);
     if (cents == null) return;
     const groups = textToGroups(optionsText, item.option_groups ?? []);
-    if (typeof groups === 'string') return setOptionsError(groups);
+    if (typeof groups === 'function') return setOptionsError(() => groups);
     setOptionsError(null);
     void run(async () => {
       await api.updateItem(item.id, { name: name.trim(), description: desc.trim(), price_cents: cents, option_groups: groups, allergens });
@@ -173,46 +181,46 @@ function ItemRow({ api, item, first, last, onMove, onReload }: { api: Api; item:
         <td colSpan={4}>
           <form className="item-form" onSubmit={save}>
             <label>
-              <span>Name</span>
+              <span>{m.itemName}</span>
               <input value={name} onChange={(e) => setName(e.target.value)} required autoFocus />
             </label>
             <label className="grow">
-              <span>Description</span>
+              <span>{m.description}</span>
               <input value={desc} onChange={(e) => setDesc(e.target.value)} />
             </label>
             <label className="price-input">
-              <span>Price</span>
+              <span>{m.price}</span>
               <input value={price} onChange={(e) => setPrice(e.target.value)} inputMode="decimal" required pattern="[0-9]+([.,][0-9]{1,2})?" />
             </label>
             <div className="option-editor">
               <label>
-                <span>Options — one group a line: Size [1-1]: Regular, Large +2.00 · [1-…] makes a group required · “(sold out)” after an option</span>
-                <textarea rows={3} value={optionsText} onChange={(e) => setOptionsText(e.target.value)} data-testid="options-text" placeholder="Size [1-1]: Regular, Large +2.00" />
+                <span>{m.optionsHelp}</span>
+                <textarea rows={3} value={optionsText} onChange={(e) => setOptionsText(e.target.value)} data-testid="options-text" placeholder={m.optionsPlaceholder} />
               </label>
               <fieldset className="row" style={{ flexWrap: 'wrap', border: 0, padding: 0 }}>
-                <legend className="muted small">Allergens</legend>
+                <legend className="muted small">{m.allergensLegend}</legend>
                 {ALLERGENS.map((a) => (
                   <label key={a} className="small">
-                    <input type="checkbox" checked={allergens.includes(a)} onChange={(e) => setAllergens((v) => (e.target.checked ? [...v, a] : v.filter((x) => x !== a)))} /> {a}
+                    <input type="checkbox" checked={allergens.includes(a)} onChange={(e) => setAllergens((v) => (e.target.checked ? [...v, a] : v.filter((x) => x !== a)))} /> {m.allergen[a]}
                   </label>
                 ))}
               </fieldset>
-              <ErrorBanner message={optionsError} />
+              <ErrorBanner message={optionsError?.(m)} />
             </div>
             <div className="row">
               <button className="btn btn-small btn-primary" type="submit" disabled={busy}>
-                Save
+                {m.save}
               </button>
               <button className="btn btn-small btn-ghost" type="button" onClick={() => setEditing(false)}>
-                Cancel
+                {m.cancel}
               </button>
               <button
                 className="btn btn-small btn-danger"
                 type="button"
                 disabled={busy}
-                onClick={() => confirm(`Delete ${item.name}?`) && void run(async () => (await api.deleteItem(item.id), onReload()))}
+                onClick={() => confirm(m.deleteItemConfirm(item.name)) && void run(async () => (await api.deleteItem(item.id), onReload()))}
               >
-                Delete
+                {m.delete}
               </button>
             </div>
             <ErrorBanner message={error} />
@@ -236,17 +244,17 @@ function ItemRow({ api, item, first, last, onMove, onReload }: { api: Api; item:
             role="switch"
             checked={item.available}
             disabled={busy}
-            aria-label={`${item.name} available`}
+            aria-label={m.itemAvailable(item.name)}
             onChange={(e) => void run(() => api.updateItem(item.id, { available: e.target.checked }))}
           />
-          <span className="switch-text">{item.available ? 'On' : 'Off'}</span>
+          <span className="switch-text">{item.available ? m.on : m.off}</span>
         </label>
       </td>
       <td className="col-actions">
-        <button type="button" className="btn btn-small icon-btn" aria-label={`Move ${item.name} up`} disabled={first || busy} onClick={() => onMove(-1)}>
+        <button type="button" className="btn btn-small icon-btn" aria-label={m.moveUp(item.name)} disabled={first || busy} onClick={() => onMove(-1)}>
           ↑
         </button>
-        <button type="button" className="btn btn-small icon-btn" aria-label={`Move ${item.name} down`} disabled={last || busy} onClick={() => onMove(1)}>
+        <button type="button" className="btn btn-small icon-btn" aria-label={m.moveDown(item.name)} disabled={last || busy} onClick={() => onMove(1)}>
           ↓
         </button>
         <button
@@ -258,13 +266,13 @@ function ItemRow({ api, item, first, last, onMove, onReload }: { api: Api; item:
             setPrice((item.price_cents / 100).toFixed(2));
             // The item as it is now (it may have changed since the row appeared): saving
             // must not put old options or allergens back.
-            setOptionsText(groupsToText(item.option_groups ?? []));
+            setOptionsText(groupsToText(item.option_groups ?? [], m));
             setAllergens(item.allergens ?? []);
             setOptionsError(null);
             setEditing(true);
           }}
         >
-          Edit
+          {m.edit}
         </button>
       </td>
     </tr>
@@ -272,6 +280,7 @@ function ItemRow({ api, item, first, last, onMove, onReload }: { api: Api; item:
 }
 
 function NewItemRow({ api, categoryId, position, onDone, onCancel }: { api: Api; categoryId: number; position: number; onDone: () => void; onCancel: () => void }) {
+  const m = useMessages(admin);
   const { busy, error, run } = useAction();
   const [name, setName] = useState('');
   const [desc, setDesc] = useState('');
@@ -292,23 +301,23 @@ function NewItemRow({ api, categoryId, position, onDone, onCancel }: { api: Api;
           }}
         >
           <label>
-            <span>Name</span>
+            <span>{m.itemName}</span>
             <input value={name} onChange={(e) => setName(e.target.value)} required autoFocus />
           </label>
           <label className="grow">
-            <span>Description</span>
+            <span>{m.description}</span>
             <input value={desc} onChange={(e) => setDesc(e.target.value)} />
           </label>
           <label className="price-input">
-            <span>Price</span>
+            <span>{m.price}</span>
             <input value={price} onChange={(e) => setPrice(e.target.value)} inputMode="decimal" placeholder="9.50" required pattern="[0-9]+([.,][0-9]{1,2})?" />
           </label>
           <div className="row">
             <button className="btn btn-small btn-primary" type="submit" disabled={busy}>
-              Add item
+              {m.addItem}
             </button>
             <button className="btn btn-small btn-ghost" type="button" onClick={onCancel}>
-              Cancel
+              {m.cancel}
             </button>
           </div>
           <ErrorBanner message={error} />

@@ -3,9 +3,10 @@ import { ApiError, type Api } from '../shared/api';
 import { useAction } from '../shared/hooks';
 import { WEEKDAYS, type Restaurant, type Weekday } from '../shared/types';
 import { ErrorBanner } from '../shared/ui';
-import { DeliveryFields, deliveryDraftOf, deliveryPatch, fieldLabel, type DeliveryDraft } from './DeliverySettings';
-
-const DAY_NAMES: Record<Weekday, string> = { mon: 'Monday', tue: 'Tuesday', wed: 'Wednesday', thu: 'Thursday', fri: 'Friday', sat: 'Saturday', sun: 'Sunday' };
+import { errorText } from '../shared/errors';
+import { useMessages } from '../shared/i18n';
+import { DeliveryFields, deliveryDraftOf, deliveryPatch, fieldLabel, type DeliveryDraft, type Problem } from './DeliverySettings';
+import { admin } from './messages';
 
 /** "11:00-15:00, 17:00-22:00" ↔ [["11:00","15:00"],["17:00","22:00"]] */
 function spansText(spans: [string, string][]): string {
@@ -60,7 +61,11 @@ function draftOf(r: Restaurant): Draft {
 export function RestaurantSettings({ api, restaurant, onChanged }: { api: Api; restaurant: Restaurant | null; onChanged: (r: Restaurant) => void }) {
   const [draft, setDraft] = useState<Draft | null>(null);
   const [saved, setSaved] = useState(false);
-  const { busy, error, setError, run } = useAction();
+  const m = useMessages(admin);
+  const { busy, run } = useAction();
+  // What is wrong, said in the language on screen (it follows a switch).
+  const [problem, setProblem] = useState<Problem | null>(null);
+  const say = (p: Problem) => setProblem(() => p);
   // The field the form's check or the server's 422 named (its input is marked invalid).
   const [badField, setBadField] = useState<string | null>(null);
   useEffect(() => {
@@ -75,17 +80,18 @@ export function RestaurantSettings({ api, restaurant, onChanged }: { api: Api; r
 
   const save = () => {
     setBadField(null);
+    setProblem(null);
     const opening_hours = {} as Record<Weekday, [string, string][]>;
     for (const d of WEEKDAYS) {
       const spans = parseSpans(draft.hours[d]);
-      if (!spans) return setError(`${DAY_NAMES[d]}: write hours as 11:00-15:00, 17:00-22:00`);
+      if (!spans) return say((t) => t.hoursFormat(t.day[d]));
       opening_hours[d] = spans;
     }
     const closed_dates = draft.closedDates.split(',').map((s) => s.trim()).filter(Boolean);
     const delivery = deliveryPatch(draft.delivery);
     if (!delivery.ok) {
       setBadField(delivery.field);
-      return setError(delivery.message);
+      return say(delivery.message);
     }
     void run(async () => {
       const r = await api.updateRestaurant({
@@ -101,14 +107,18 @@ export function RestaurantSettings({ api, restaurant, onChanged }: { api: Api; r
         auto_offer: draft.autoOffer,
         max_orders_per_15min: draft.maxOrders ? Number(draft.maxOrders) : null,
         ...delivery.patch,
-      }).catch((e) => {
+      }).catch((e: unknown) => {
         // A 422 names the field: say which setting, in the form's words.
         if (e instanceof ApiError && e.field) {
-          setBadField(e.field);
-          throw new ApiError(e.status, e.code, `${fieldLabel(e.field)}: ${e.message}`, e.field);
+          const field = e.field;
+          setBadField(field);
+          say((t) => t.fieldInvalid(fieldLabel(field, t)));
+        } else {
+          say(() => errorText(e));
         }
-        throw e;
+        return null;
       });
+      if (!r) return;
       onChanged(r);
       setDraft(draftOf(r));
       setSaved(true);
@@ -124,66 +134,67 @@ export function RestaurantSettings({ api, restaurant, onChanged }: { api: Api; r
         save();
       }}
     >
-      <h2>Restaurant</h2>
+      <h2>{m.restaurant}</h2>
       <div className="settings-grid">
-        <label htmlFor="set-name">Name</label>
+        <label htmlFor="set-name">{m.name}</label>
         <input id="set-name" required maxLength={200} value={draft.name} onChange={(e) => set({ name: e.target.value })} />
-        <label htmlFor="set-tz">Time zone</label>
+        <label htmlFor="set-tz">{m.timeZone}</label>
         <input id="set-tz" list="set-tz-list" required value={draft.timezone} onChange={(e) => set({ timezone: e.target.value })} />
         <datalist id="set-tz-list">
           {zones.map((z) => (
             <option key={z} value={z} />
           ))}
         </datalist>
-        <span className="settings-hint">“Today”, the hours and the closed dates are in this zone.</span>
-        <label htmlFor="set-currency">Currency</label>
+        <span className="settings-hint">{m.timeZoneHint}</span>
+        <label htmlFor="set-currency">{m.currency}</label>
         <input id="set-currency" required maxLength={3} value={draft.currency} onChange={(e) => set({ currency: e.target.value })} />
-        <label htmlFor="set-language">Language</label>
+        <label htmlFor="set-language">{m.language}</label>
         <select id="set-language" value={draft.language} onChange={(e) => set({ language: e.target.value as Restaurant['language'] })}>
-          <option value="en">English</option>
-          <option value="ko">한국어 (Korean)</option>
+          <option value="en">{m.languageEn}</option>
+          <option value="ko">{m.languageKo}</option>
         </select>
-        <span className="settings-hint">The status labels of the tutorial’s statusChanged event (docs/FROM-THE-TUTORIAL.md).</span>
-        <label htmlFor="set-always">Open around the clock</label>
+        <span className="settings-hint">{m.languageHint}</span>
+        <label htmlFor="set-always">{m.alwaysOpen}</label>
         <input id="set-always" type="checkbox" checked={draft.alwaysOpen} onChange={(e) => set({ alwaysOpen: e.target.checked })} />
         {!draft.alwaysOpen &&
           WEEKDAYS.map((d) => (
             <DayRow key={d} day={d} value={draft.hours[d]} onChange={(v) => set({ hours: { ...draft.hours, [d]: v } })} />
           ))}
-        <label htmlFor="set-closed">Closed dates</label>
+        <label htmlFor="set-closed">{m.closedDates}</label>
         <input id="set-closed" placeholder="2026-12-25, 2027-01-01" value={draft.closedDates} onChange={(e) => set({ closedDates: e.target.value })} />
-        <label htmlFor="set-auto">Reject unanswered after (s)</label>
-        <input id="set-auto" type="number" min={30} max={3600} placeholder="off" value={draft.autoReject} onChange={(e) => set({ autoReject: e.target.value })} />
-        <span className="settings-hint">The server rejects an order nobody accepted in time, so no customer waits forever.</span>
-        <label htmlFor="set-pause-auto">Pause ordering then</label>
+        <label htmlFor="set-auto">{m.autoReject}</label>
+        <input id="set-auto" type="number" min={30} max={3600} placeholder={m.autoRejectOff} value={draft.autoReject} onChange={(e) => set({ autoReject: e.target.value })} />
+        <span className="settings-hint">{m.autoRejectHint}</span>
+        <label htmlFor="set-pause-auto">{m.pauseOnAutoReject}</label>
         <input id="set-pause-auto" type="checkbox" checked={draft.pauseOnAutoReject} onChange={(e) => set({ pauseOnAutoReject: e.target.checked })} />
-        <label htmlFor="set-auto-offer">Offer orders to riders automatically</label>
+        <label htmlFor="set-auto-offer">{m.autoOffer}</label>
         <input id="set-auto-offer" type="checkbox" checked={draft.autoOffer} onChange={(e) => set({ autoOffer: e.target.checked })} />
-        <span className="settings-hint">The nearest free rider gets each accepted order as an offer for 60 s; a declined or expired offer goes to the next.</span>
-        <label htmlFor="set-max">Orders per 15 minutes at most</label>
-        <input id="set-max" type="number" min={1} max={10000} placeholder="no limit" value={draft.maxOrders} onChange={(e) => set({ maxOrders: e.target.value })} />
+        <span className="settings-hint">{m.autoOfferHint}</span>
+        <label htmlFor="set-max">{m.maxOrders}</label>
+        <input id="set-max" type="number" min={1} max={10000} placeholder={m.noLimit} value={draft.maxOrders} onChange={(e) => set({ maxOrders: e.target.value })} />
         <DeliveryFields draft={draft.delivery} invalidField={badField} onChange={(patch) => set({ delivery: { ...draft.delivery, ...patch } })} />
       </div>
-      {error && (
-        <div data-testid="settings-error" data-field={badField ?? ''} title={badField ?? undefined}>
-          <ErrorBanner message={error} />
+      {problem && (
+        <div data-testid="settings-error" data-field={badField ?? ''} title={badField ? fieldLabel(badField, m) : undefined}>
+          <ErrorBanner message={problem(m)} />
         </div>
       )}
       <div className="row">
         <button type="submit" className="btn btn-primary" disabled={busy} data-testid="save-settings">
-          Save
+          {m.save}
         </button>
-        {saved && <span role="status">Saved.</span>}
+        {saved && <span role="status">{m.saved}</span>}
       </div>
     </form>
   );
 }
 
 function DayRow({ day, value, onChange }: { day: Weekday; value: string; onChange: (v: string) => void }) {
+  const m = useMessages(admin);
   return (
     <>
-      <label htmlFor={`set-hours-${day}`}>{DAY_NAMES[day]}</label>
-      <input id={`set-hours-${day}`} placeholder="closed" value={value} onChange={(e) => onChange(e.target.value)} />
+      <label htmlFor={`set-hours-${day}`}>{m.day[day]}</label>
+      <input id={`set-hours-${day}`} placeholder={m.closedDay} value={value} onChange={(e) => onChange(e.target.value)} />
     </>
   );
 }

@@ -1,6 +1,8 @@
 import { useEffect } from 'react';
 import { formatTime } from '../shared/format';
 import type { Menu, Order } from '../shared/types';
+import { useMessages } from '../shared/i18n';
+import { admin } from './messages';
 
 const AUTO_PRINT_KEY = 'brigade.admin.autoprint';
 export const autoPrintWanted = () => localStorage.getItem(AUTO_PRINT_KEY) === 'on';
@@ -12,6 +14,7 @@ export const setAutoPrint = (on: boolean) => localStorage.setItem(AUTO_PRINT_KEY
  * printed once it is on the page, then `onDone`.
  */
 export function Ticket({ order, menu, onDone }: { order: Order; menu: Menu | null; onDone: () => void }) {
+  const m = useMessages(admin);
   useEffect(() => {
     const t = window.setTimeout(() => {
       window.print();
@@ -26,7 +29,7 @@ export function Ticket({ order, menu, onDone }: { order: Order; menu: Menu | nul
       <div className="ticket-id">#{order.id}</div>
       <div>
         {formatTime(order.updated_at)}
-        {order.prep_minutes != null && ` · ready in ${order.prep_minutes} min`}
+        {order.prep_minutes != null && m.readyIn(order.prep_minutes)}
       </div>
       <hr />
       {order.items.map((l, i) => (
@@ -39,12 +42,12 @@ export function Ticket({ order, menu, onDone }: { order: Order; menu: Menu | nul
               ▸ {o.name}
             </div>
           ))}
-          {l.notes && <div className="ticket-note">NOTE: {l.notes}</div>}
-          {(allergens.get(l.item_id)?.length ?? 0) > 0 && <div className="ticket-allergens">ALLERGENS: {allergens.get(l.item_id)!.join(', ')}</div>}
+          {l.notes && <div className="ticket-note">{m.ticketNote} {l.notes}</div>}
+          {(allergens.get(l.item_id)?.length ?? 0) > 0 && <div className="ticket-allergens">{m.ticketAllergens} {allergens.get(l.item_id)!.map((a) => m.allergen[a as keyof typeof m.allergen] ?? a).join(', ')}</div>}
         </div>
       ))}
       <hr />
-      {order.notes && <div className="ticket-note">NOTE: {order.notes}</div>}
+      {order.notes && <div className="ticket-note">{m.ticketNote} {order.notes}</div>}
       <div className="ticket-customer">{order.customer_name}</div>
     </div>
   );

@@ -1,9 +1,15 @@
 import { useMemo } from 'react';
 import { dayIn, formatMoney, hourIn } from '../shared/format';
 import type { Order, Stats } from '../shared/types';
+import { useMessages } from '../shared/i18n';
+import { admin } from './messages';
+
+/** An SVG text's anchor (a constant: the i18n check reads a literal here as text). */
+const MIDDLE = 'middle';
 
 /** Today's figures and a small inline-SVG chart of orders per hour. */
 export function TodayStats({ stats, orders, error, onRetry, timeZone }: { stats: Stats | null; orders: Map<number, Order>; error: string | null; onRetry: () => void; timeZone?: string }) {
+  const m = useMessages(admin);
   // The restaurant's day and hours (its time zone), as /api/stats/today counts them.
   const hours = useMemo(() => {
     const today = dayIn(new Date(), timeZone);
@@ -23,40 +29,40 @@ export function TodayStats({ stats, orders, error, onRetry, timeZone }: { stats:
   const bw = W / Math.max(hours.length, 1);
 
   return (
-    <section className="stats" aria-label="Today's figures" data-testid="stats">
+    <section className="stats" aria-label={m.todaysFigures} data-testid="stats">
       <div className="stat">
-        <span className="stat-label">Orders today</span>
+        <span className="stat-label">{m.ordersToday}</span>
         <span className="stat-value num" data-testid="stat-orders">{stats ? stats.orders : '—'}</span>
       </div>
       <div className="stat">
-        <span className="stat-label">Revenue</span>
+        <span className="stat-label">{m.revenue}</span>
         <span className="stat-value num" data-testid="stat-revenue">{stats ? formatMoney(stats.revenue_cents) : '—'}</span>
       </div>
       <div className="stat">
-        <span className="stat-label" title="Accepted to ready, measured today (median; 90% of orders within the second figure)">
-          Prep (measured)
+        <span className="stat-label" title={m.prepMeasuredTitle}>
+          {m.prepMeasured}
         </span>
         <span className="stat-value num" data-testid="stat-prep">
-          {stats?.measured?.prep_minutes.median != null ? `${Math.round(stats.measured.prep_minutes.median)} min` : '—'}
+          {stats?.measured?.prep_minutes.median != null ? m.minutes(Math.round(stats.measured.prep_minutes.median)) : '—'}
         </span>
-        {stats?.measured?.prep_minutes.p90 != null && <span className="muted small">90%: {Math.round(stats.measured.prep_minutes.p90)} min</span>}
+        {stats?.measured?.prep_minutes.p90 != null && <span className="muted small">{m.p90(Math.round(stats.measured.prep_minutes.p90))}</span>}
       </div>
       <div className="stat">
-        <span className="stat-label">In progress</span>
+        <span className="stat-label">{m.inProgress}</span>
         <span className="stat-value num">{active ?? '—'}</span>
       </div>
       <figure className="chart">
-        <div className="chart-title">Orders per hour</div>
-        <svg viewBox={`0 0 ${W} ${H + 14}`} width="100%" height={H + 14} role="img" aria-label={`Orders per hour: ${hours.map((h) => `${h.hour}h ${h.count}`).join(', ')}`}>
+        <div className="chart-title">{m.ordersPerHour}</div>
+        <svg viewBox={`0 0 ${W} ${H + 14}`} width="100%" height={H + 14} role="img" aria-label={m.ordersPerHourAria(hours.map((h) => m.hourCount(h.hour, h.count)).join(', '))}>
           {hours.map((h, i) => {
             const bh = (h.count / max) * (H - 6);
             return (
               <g key={h.hour}>
                 <rect x={i * bw + 2} y={H - bh} width={bw - 4} height={Math.max(bh, 1.5)} rx={2.5} className={h.count ? 'bar' : 'bar bar-empty'}>
-                  <title>{`${h.hour}:00 — ${h.count} orders`}</title>
+                  <title>{m.hourBar(h.hour, h.count)}</title>
                 </rect>
                 {(i % 2 === 0 || hours.length <= 8) && (
-                  <text x={i * bw + bw / 2} y={H + 12} textAnchor="middle" className="axis">
+                  <text x={i * bw + bw / 2} y={H + 12} textAnchor={MIDDLE} className="axis">
                     {h.hour}
                   </text>
                 )}
@@ -67,9 +73,9 @@ export function TodayStats({ stats, orders, error, onRetry, timeZone }: { stats:
       </figure>
       {error && (
         <div className="stats-error" role="alert">
-          Figures unavailable: {error}{' '}
+          {m.figuresUnavailable(error)}{' '}
           <button type="button" className="btn btn-link btn-small" onClick={onRetry}>
-            Retry
+            {m.retry}
           </button>
         </div>
       )}

@@ -1,14 +1,19 @@
 import { useEffect, useState } from 'react';
 import { ApiError, newIdempotencyKey } from '../shared/api';
+import { errorSentence, errorText } from '../shared/errors';
 import { formatMoney } from '../shared/format';
 import { useAction } from '../shared/hooks';
+import { intlLocale, useMessages } from '../shared/i18n';
 import { Icon } from '../shared/icons';
 import { DeliveryMap, type MapPoint } from '../shared/map';
-import type { DeliveryQuote, MenuItem, Order, PaymentMethod } from '../shared/types';
+import type { DeliveryArea, DeliveryQuote, MenuItem, Order, PaymentMethod } from '../shared/types';
 import { ErrorBanner, Field } from '../shared/ui';
 import { type Cart, cartLines, cartTotal } from './cart';
 import { api } from './customerApi';
+import { type CustomerMessages, customer } from './messages';
 import { Stepper } from './Stepper';
+
+type Words = CustomerMessages['checkout'];
 
 // What the customer typed survives signing in or registering (the page goes away meanwhile).
 const DRAFT_KEY = 'brigade.customer.checkout';
@@ -32,17 +37,28 @@ function loadDraft(): Draft {
 const MAX_ADDRESS = 500;
 const MAX_NOTES = 1000;
 
+/** A distance in kilometres, one decimal: "2.5 km". */
+function formatKm(metres: number): string {
+  return new Intl.NumberFormat(intlLocale(), { style: 'unit', unit: 'kilometer', minimumFractionDigits: 1, maximumFractionDigits: 1 }).format(metres / 1000);
+}
+
+/** Outside the area, with how far it reaches and how far the address is when known. */
+function outsideText(m: Words, area: DeliveryArea | null, distance: number | null | undefined): string {
+  const reach = area?.bands.length ? area.bands[area.bands.length - 1].up_to_m : null;
+  return reach != null && distance != null ? m.outsideArea(formatKm(reach), formatKm(distance)) : m.outsideAreaShort;
+}
+
 /** The quote's refusal in plain words. */
-function refusalText(q: DeliveryQuote): string {
+function refusalText(q: DeliveryQuote, m: Words, area: DeliveryArea | null): string {
   switch (q.reason?.code) {
     case 'outside_delivery_area':
-      return `Sorry, this address is outside our delivery area (${q.reason.message}).`;
+      return outsideText(m, area, q.distance_m);
     case 'below_minimum':
-      return `The minimum order is ${formatMoney(q.min_subtotal_cents)} before delivery.`;
+      return m.minimum(formatMoney(q.min_subtotal_cents));
     case 'invalid':
-      return 'Set the delivery point on the map, or use your location, so that we can price the delivery.';
+      return m.needPoint;
     default:
-      return q.reason?.message ?? 'We cannot deliver this order.';
+      return (q.reason && errorSentence(q.reason.code)) ?? m.cannotDeliver;
   }
 }
 
@@ -53,6 +69,7 @@ export function Checkout({
   setQty,
   signedIn,
   closedNotice,
+  deliveryArea,
   onLogin,
   onPlaced,
   onBack,
@@ -63,10 +80,13 @@ export function Checkout({
   signedIn: boolean;
   /** Why the restaurant takes no orders now (null: it does). */
   closedNotice: string | null;
+  /** The restaurant's delivery area (null: it has none, or it is not known yet). */
+  deliveryArea: DeliveryArea | null;
   onLogin: () => void;
   onPlaced: (o: Order) => void;
   onBack: () => void;
 }) {
+  const m = useMessages(customer).checkout;
   const [draft, setDraft] = useState<Draft>(loadDraft);
   const { address, lat, lng, notes, payment } = draft;
   const set = (patch: Partial<Draft>) => setDraft((d) => ({ ...d, ...patch }));
@@ -77,6 +97,8 @@ export function Checkout({
   // A request whose answer never came (the order may exist): sent again, as it was, first.
   const [unanswered, setUnanswered] = useState<{ key: string; body: Parameters<typeof api.placeOrder>[0] } | null>(null);
   const { busy, error, setError, run } = useAction();
+  // A refused order, put in words at render (naming the field, in the language shown).
+  const [refusal, setRefusal] = useState<ApiError | null>(null);
   const [locating, setLocating] = useState(false);
   const lines = cartLines(cart, items);
   const unavailable = lines.filter((l) => !l.item || !l.item.available || l.missingOptions);
@@ -99,7 +121,7 @@ export function Checkout({
     };
   }, [point?.lat, point?.lng, subtotal]);
   const fee = quote?.deliverable ? (quote.fee_cents ?? 0) : null;
-  const refused = quote && !quote.deliverable ? refusalText(quote) : null;
+  const refused = quote && !quote.deliverable ? refusalText(quote, m, deliveryArea) : null;
 
   if (lines.length === 0)
     return (
@@ -107,17 +129,17 @@ export function Checkout({
         <span className="big" aria-hidden="true">
           <Icon name="cart" size={40} />
         </span>
-        Your cart is empty.
+        {m.empty}
         <div>
           <button type="button" className="btn btn-primary" onClick={onBack} style={{ marginTop: 12 }}>
-            Browse the menu
+            {m.browseMenu}
           </button>
         </div>
       </div>
     );
 
   const locate = () => {
-    if (!navigator.geolocation) return setError('Location is not available in this browser.');
+    if (!navigator.geolocation) return setError(m.noGeolocation);
     setLocating(true);
     navigator.geolocation.getCurrentPosition(
       (p) => {
@@ -126,15 +148,16 @@ export function Checkout({
         setLocating(false);
       },
       () => {
-        setError('Could not get your location. Type the address instead.');
+        setError(m.locationFailed);
         setLocating(false);
       },
       { timeout: 8000 },
     );
   };
 
-  const place = () =>
-    run(async () => {
+  const place = () => {
+    setRefusal(null);
+    return run(async () => {
       localStorage.setItem('brigade.customer.address', address);
       if (unanswered) {
         // The last attempt's answer was lost: it may have placed the order. The same request
@@ -159,9 +182,11 @@ export function Checkout({
         done(await api.placeOrder(body, key));
       } catch (e) {
         if (e instanceof ApiError && (e.status === 0 || e.status >= 500)) setUnanswered({ key, body });
-        throw e instanceof ApiError ? new Error(placeError(e)) : e;
+        if (e instanceof ApiError && e.status > 0 && e.status < 500) return setRefusal(e);
+        throw e;
       }
     });
+  };
   const done = (order: Order) => {
     sessionStorage.removeItem(DRAFT_KEY);
     onPlaced(order);
@@ -176,34 +201,35 @@ export function Checkout({
       }}
     >
       <button type="button" className="btn btn-link back" onClick={onBack}>
-        ← Menu
+        {m.backToMenu}
       </button>
-      <h1>Your order</h1>
+      <h1>{m.title}</h1>
       <ul className="cart-lines card">
         {lines.map((l) => (
           <li key={l.key} className={!l.item?.available || l.missingOptions ? 'gone' : ''} data-testid="cart-line">
             <div>
-              <strong>{l.item?.name ?? `Item ${l.itemId}`}</strong>
-              {!l.item?.available && <span className="gone-note"> — no longer available</span>}
-              {l.item?.available && l.missingOptions && <span className="gone-note"> — an option is no longer available</span>}
+              <strong>{l.item?.name ?? m.itemFallback(l.itemId)}</strong>
+              {!l.item?.available && <span className="gone-note"> — {m.noLongerAvailable}</span>}
+              {l.item?.available && l.missingOptions && <span className="gone-note"> — {m.optionNoLongerAvailable}</span>}
               {l.options.length > 0 && <div className="line-options">{l.options.map((o) => o.name).join(', ')}</div>}
               <div className="muted small num">{l.item ? formatMoney(l.unitCents * l.q) : ''}</div>
             </div>
-            <Stepper name={l.item?.name ?? 'item'} q={l.q} onChange={(n) => setQty(l.key, n)} />
+            <Stepper name={l.item?.name ?? m.itemWord} q={l.q} onChange={(n) => setQty(l.key, n)} />
           </li>
         ))}
         <li className="total-line">
-          <span>Subtotal</span>
+          <span>{m.subtotal}</span>
           <strong className="num">{formatMoney(subtotal)}</strong>
         </li>
         <li data-testid="delivery-fee">
           <span>
-            Delivery{quote?.distance_m != null && <span className="muted small"> · {(quote.distance_m / 1000).toFixed(1)} km</span>}
+            {m.deliveryFee}
+            {quote?.distance_m != null && <span className="muted small"> · {formatKm(quote.distance_m)}</span>}
           </span>
-          <span className="num">{fee == null ? '—' : fee === 0 ? 'Free' : formatMoney(fee)}</span>
+          <span className="num">{fee == null ? '—' : fee === 0 ? m.free : formatMoney(fee)}</span>
         </li>
         <li className="total-line">
-          <span>Total</span>
+          <span>{m.total}</span>
           <strong className="num" data-testid="checkout-total">
             {formatMoney(subtotal + (fee ?? 0))}
           </strong>
@@ -215,9 +241,9 @@ export function Checkout({
         </div>
       )}
 
-      <h2>Delivery</h2>
+      <h2>{m.deliveryHeading}</h2>
       <div className="card">
-        <Field label="Address">
+        <Field label={m.address}>
           {(id) => (
             <textarea
               id={id}
@@ -226,65 +252,65 @@ export function Checkout({
               maxLength={MAX_ADDRESS}
               value={address}
               onChange={(e) => set({ address: e.target.value })}
-              placeholder="Street, number, floor, city"
+              placeholder={m.addressPlaceholder}
               autoComplete="street-address"
               rows={2}
             />
           )}
         </Field>
         <div className="coords">
-          <Field label="Latitude">
+          <Field label={m.latitude}>
             {(id) => <input id={id} name="lat" inputMode="decimal" value={lat} onChange={(e) => setLat(e.target.value)} placeholder="52.3702" />}
           </Field>
-          <Field label="Longitude">
+          <Field label={m.longitude}>
             {(id) => <input id={id} name="lng" inputMode="decimal" value={lng} onChange={(e) => setLng(e.target.value)} placeholder="4.8952" />}
           </Field>
         </div>
-        <p className="hint coords-hint">The delivery point prices the delivery and puts a pin on the rider's map.</p>
+        <p className="hint coords-hint">{m.coordsHint}</p>
         <button type="button" className="btn btn-small" onClick={locate} disabled={locating}>
-          <Icon name="location" /> {locating ? 'Locating…' : 'Use my location'}
+          <Icon name="location" /> {locating ? m.locating : m.useMyLocation}
         </button>
         {point && (
           <div style={{ marginTop: 12 }}>
             <DeliveryMap
               destination={point}
-              label="Delivery pin"
+              label={m.deliveryPin}
               onPick={(p) => {
                 setLat(p.lat.toFixed(6));
                 setLng(p.lng.toFixed(6));
               }}
             />
-            <p className="hint">Tap the map to move the pin.</p>
+            <p className="hint">{m.tapMap}</p>
           </div>
         )}
-        <Field label="Notes for the kitchen or rider (optional)">
-          {(id) => <textarea id={id} name="notes" rows={2} maxLength={MAX_NOTES} value={notes} onChange={(e) => set({ notes: e.target.value })} placeholder="Ring twice, no onions…" />}
+        <Field label={m.notes}>
+          {(id) => <textarea id={id} name="notes" rows={2} maxLength={MAX_NOTES} value={notes} onChange={(e) => set({ notes: e.target.value })} placeholder={m.notesPlaceholder} />}
         </Field>
       </div>
 
-      <h2>Payment</h2>
+      <h2>{m.payment}</h2>
       <fieldset className="card payment-choice" data-testid="payment-choice">
-        <legend className="sr-only">Pay on delivery</legend>
-        <p className="hint">You pay the rider when your order arrives.</p>
+        <legend className="sr-only">{m.payOnDelivery}</legend>
+        <p className="hint">{m.payHint}</p>
         <label>
-          <input type="radio" name="payment" value="cash" checked={payment === 'cash'} onChange={() => set({ payment: 'cash' })} /> Cash on delivery
+          <input type="radio" name="payment" value="cash" checked={payment === 'cash'} onChange={() => set({ payment: 'cash' })} /> {m.cash}
         </label>
         <label>
-          <input type="radio" name="payment" value="card" checked={payment === 'card'} onChange={() => set({ payment: 'card' })} /> Card on delivery (the rider brings a terminal)
+          <input type="radio" name="payment" value="card" checked={payment === 'card'} onChange={() => set({ payment: 'card' })} /> {m.card}
         </label>
       </fieldset>
-      <ErrorBanner message={error} />
-      {unavailable.length > 0 && <div className="notice">Remove the items that are no longer available to continue.</div>}
-      {unanswered && <div className="notice">We did not hear back about your order. Place it again: if it went through, you will be taken to it.</div>}
+      <ErrorBanner message={refusal ? placeError(refusal, m, { area: deliveryArea, distance: quote?.distance_m, min: quote?.min_subtotal_cents ?? deliveryArea?.min_subtotal_cents, subtotal, address, point: !!point }) : error} />
+      {unavailable.length > 0 && <div className="notice">{m.removeUnavailable}</div>}
+      {unanswered && <div className="notice">{m.unanswered}</div>}
       <div className="checkout-bar">
         {!signedIn ? (
           // Not a submit: nothing needs filling in before signing in, and it all stays.
           <button className="btn btn-primary btn-large btn-block" type="button" onClick={onLogin} data-testid="place-order">
-            Sign in to order
+            {m.signInToOrder}
           </button>
         ) : (
           <button className="btn btn-primary btn-large btn-block" type="submit" disabled={busy || unavailable.length > 0 || !!closedNotice || !!refused} data-testid="place-order">
-            {busy ? 'Placing your order…' : closedNotice ? 'Ordering is closed' : `Place order · ${formatMoney(subtotal + (fee ?? 0))}`}
+            {busy ? m.placing : closedNotice ? m.orderingClosed : m.placeOrder(formatMoney(subtotal + (fee ?? 0)))}
           </button>
         )}
       </div>
@@ -292,22 +318,23 @@ export function Checkout({
   );
 }
 
-const FIELD_NAMES: Record<string, string> = {
-  'delivery.address': 'The address',
-  'delivery.lat': 'The delivery point',
-  'delivery.lng': 'The delivery point',
-  notes: 'The note',
-  payment_method: 'The payment method',
-};
-
-/** A refused order in plain words, naming the field. */
-function placeError(e: ApiError): string {
-  if (e.code === 'outside_delivery_area') return `Sorry, this address is outside our delivery area (${e.message}).`;
-  if (e.code === 'below_minimum') return `Your order is under the minimum: ${e.message}.`;
-  if (e.code === 'network') return e.message;
+/**
+ * A refused order in plain words, naming the field: built from the error's code and field and
+ * what the page knows (the area, the quote, the form), never from the server's English.
+ */
+function placeError(
+  e: ApiError,
+  m: Words,
+  known: { area: DeliveryArea | null; distance: number | null | undefined; min: number | undefined; subtotal: number; address: string; point: boolean },
+): string {
+  if (e.code === 'outside_delivery_area') return outsideText(m, known.area, known.distance);
+  if (e.code === 'below_minimum' && known.min != null) return m.underMinimum(formatMoney(known.min), formatMoney(known.subtotal));
   if (e.code === 'invalid' && e.field) {
-    const name = FIELD_NAMES[e.field] ?? (e.field.startsWith('items') ? 'An item in your cart' : e.field);
-    return `${name} ${e.message.replace(/bytes/, 'characters')}.`;
+    if (e.field === 'delivery.address' || e.field === 'delivery') return known.address.trim() ? m.addressTooLong : m.addressRequired;
+    if (e.field === 'delivery.lat' || e.field === 'delivery.lng') return known.point ? m.pointInvalid : m.needPoint;
+    if (e.field === 'notes') return m.notesTooLong;
+    if (e.field === 'payment_method') return m.paymentInvalid;
+    if (e.field.startsWith('items')) return m.itemInvalid;
   }
-  return e.message;
+  return errorText(e);
 }

@@ -1,31 +1,21 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { errorText } from '../shared/errors';
 import { formatMoney, orderingNotice, statusLabel } from '../shared/format';
+import { messagesNow, useMessages } from '../shared/i18n';
 import { applyMenuChange, useLive, useOrders, useRestaurant, useSession } from '../shared/hooks';
-import type { Menu, MenuItem, Order, OrderStatus, RiderLocation, User } from '../shared/types';
+import type { Menu, MenuItem, Order, RiderLocation, User } from '../shared/types';
 import { notifyIfHidden } from '../shared/pwa';
 import { Icon } from '../shared/icons';
-import { Brand, ConnectionBadge, LoginForm, OfflineBanner, Spinner } from '../shared/ui';
+import { Brand, ConnectionBadge, LanguageSwitch, LoginForm, OfflineBanner, Spinner } from '../shared/ui';
 import { type Cart, cartTotal, lineKey } from './cart';
 import { Checkout } from './Checkout';
 import { api } from './customerApi';
 import { History } from './History';
 import { MenuPage } from './MenuPage';
+import { customer } from './messages';
 import { OrderPage } from './OrderPage';
 
 const CART_KEY = 'brigade.customer.cart';
-
-// What a status change means to the customer, for the system notification shown while the
-// tab is hidden (permission asked with "Notify me" on the order page).
-const STATUS_NEWS: Record<OrderStatus, string> = {
-  pending: 'Waiting for the restaurant to accept it.',
-  accepted: 'The restaurant accepted your order.',
-  preparing: 'Your food is being prepared.',
-  ready: 'Your order is ready and waiting for the rider.',
-  picked_up: 'Your rider is on the way.',
-  delivered: 'Delivered — enjoy your meal!',
-  rejected: 'The restaurant could not take your order.',
-  cancelled: 'Your order was cancelled.',
-};
 
 function useRoute(): [string, (r: string) => void] {
   const [route, setRoute] = useState(() => location.hash.replace(/^#/, '') || '/');
@@ -78,11 +68,13 @@ function useFocusHeadingOnRouteChange(route: string) {
 }
 
 export function CustomerApp() {
+  const m = useMessages(customer).app;
   const session = useSession(api, 'customer');
   const [route, go] = useRoute();
   useFocusHeadingOnRouteChange(route);
   const [menu, setMenu] = useState<Menu | null>(null);
-  const [menuError, setMenuError] = useState<string | null>(null);
+  // Failures kept as they were thrown, and put in words at render (in the language shown).
+  const [menuError, setMenuError] = useState<unknown>(null);
   const [cart, setCart] = useState<Cart>(() => {
     try {
       return JSON.parse(localStorage.getItem(CART_KEY) ?? '{}');
@@ -92,7 +84,7 @@ export function CustomerApp() {
   });
   const { orders, apply, replaceAll } = useOrders();
   const [ordersLoaded, setOrdersLoaded] = useState(false);
-  const [ordersError, setOrdersError] = useState<string | null>(null);
+  const [ordersError, setOrdersError] = useState<unknown>(null);
   const [locations, setLocations] = useState<Record<number, RiderLocation>>({});
   const restaurant = useRestaurant(api);
   const notice = restaurant.restaurant ? orderingNotice(restaurant.restaurant) : null;
@@ -103,8 +95,8 @@ export function CustomerApp() {
     try {
       setMenu(await api.menu());
       setMenuError(null);
-    } catch (e: any) {
-      setMenuError(e.message);
+    } catch (e) {
+      setMenuError(e);
     }
   }, []);
   const loadOrders = useCallback(async () => {
@@ -113,8 +105,8 @@ export function CustomerApp() {
       replaceAll(await api.orders({ limit: 50 }, 1));
       setOrdersError(null);
       setOrdersLoaded(true);
-    } catch (e: any) {
-      setOrdersError(e.message);
+    } catch (e) {
+      setOrdersError(e);
     }
   }, [replaceAll]);
 
@@ -145,8 +137,12 @@ export function CustomerApp() {
     },
     order: (c) => {
       const before = orders.get(c.order.id);
-      if (before && before.status !== c.order.status)
-        void notifyIfHidden(`Order #${c.order.id} — ${statusLabel(c.order.status)}`, STATUS_NEWS[c.order.status], `order-${c.order.id}`);
+      if (before && before.status !== c.order.status) {
+        // What a status change means to the customer, for the system notification shown while
+        // the tab is hidden (permission asked with "Notify me" on the order page).
+        const news = messagesNow(customer).app;
+        void notifyIfHidden(news.notifyTitle(c.order.id, statusLabel(c.order.status)), news.statusNews[c.order.status], `order-${c.order.id}`);
+      }
       apply(c.order, c.op);
     },
     menu: (c) => setMenu((m) => applyMenuChange(m, c)),
@@ -186,14 +182,14 @@ export function CustomerApp() {
   const activeCount = [...orders.values()].filter((o) => ['pending', 'accepted', 'preparing', 'ready', 'picked_up'].includes(o.status)).length;
 
   let page;
-  if (session.checking) page = <Spinner label="Signing in…" />;
+  if (session.checking) page = <Spinner label={m.signingIn} />;
   else if (route === '/login' || ((route === '/orders' || orderMatch) && !session.user))
     page = (
       <LoginForm
         api={api}
         role="customer"
-        title="Sign in"
-        subtitle="Sign in to order and follow your delivery live."
+        title={m.signInTitle}
+        subtitle={m.signInSubtitle}
         allowRegister
         onSignedIn={(u: User) => {
           session.signedIn(u);
@@ -210,6 +206,7 @@ export function CustomerApp() {
         setQty={setQty}
         signedIn={!!session.user}
         closedNotice={notice}
+        deliveryArea={restaurant.restaurant?.delivery_area ?? null}
         onLogin={() => go('/login')}
         onPlaced={(o) => {
           apply(o, 'insert');
@@ -223,31 +220,33 @@ export function CustomerApp() {
     page = (
       <OrderPage id={Number(orderMatch[1])} order={orders.get(Number(orderMatch[1]))} onLoaded={(o) => apply(o)} location={locations[Number(orderMatch[1])]} onReorder={reorder} />
     );
-  else if (route === '/orders') page = <History orders={[...orders.values()]} loaded={ordersLoaded} error={ordersError} onRetry={loadOrders} onReorder={reorder} />;
-  else page = <MenuPage menu={menu} error={menuError} onRetry={loadMenu} cart={cart} setQty={setQty} />;
+  else if (route === '/orders') page = <History orders={[...orders.values()]} loaded={ordersLoaded} error={ordersError == null ? null : errorText(ordersError)} onRetry={loadOrders} onReorder={reorder} />;
+  else page = <MenuPage menu={menu} error={menuError == null ? null : errorText(menuError)} onRetry={loadMenu} cart={cart} setQty={setQty} />;
 
   const onMenu = !orderMatch && !['/checkout', '/orders', '/login'].includes(route);
   return (
     <div className="shop">
       <header className={`shop-top${session.user ? ' signed-in' : ''}`}>
-        <a href="#/" className="brand-link" aria-label="Brigade, menu">
+        <a href="#/" className="brand-link" aria-label={m.brandMenu}>
           <Brand />
         </a>
         <div className="shop-top-right">
+          <LanguageSwitch />
           {session.user && <ConnectionBadge state={state} />}
           {session.user ? (
             <>
               <a href="#/orders" className="btn btn-small btn-ghost" data-testid="nav-orders">
-                Orders{activeCount ? <span className="badge">{activeCount}</span> : null}
+                {m.orders}
+                {activeCount ? <span className="badge">{activeCount}</span> : null}
               </a>
-              <button type="button" className="btn btn-small btn-ghost sign-out" onClick={session.signOut} title="Sign out">
+              <button type="button" className="btn btn-small btn-ghost sign-out" onClick={session.signOut} title={m.signOut}>
                 <Icon name="signOut" />
-                <span className="sign-out-text">Sign out</span>
+                <span className="sign-out-text">{m.signOut}</span>
               </button>
             </>
           ) : (
             <a href="#/login" className="btn btn-small">
-              Sign in
+              {m.signIn}
             </a>
           )}
         </div>
@@ -258,14 +257,14 @@ export function CustomerApp() {
         </div>
       )}
       <main className="shop-main">
-        <OfflineBanner>The menu and your orders will load again when you're back online.</OfflineBanner>
+        <OfflineBanner>{m.offlineNote}</OfflineBanner>
         {page}
       </main>
       {onMenu && cartCount > 0 && (
         <div className="cart-bar">
           <a href="#/checkout" className="btn btn-primary btn-large btn-block" data-testid="view-cart">
             <span className="cart-count">{cartCount}</span>
-            <span>View cart</span>
+            <span>{m.viewCart}</span>
             <span className="num">{formatMoney(cartTotal(cart, items))}</span>
           </a>
         </div>

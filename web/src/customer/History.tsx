@@ -1,22 +1,26 @@
 import { formatDateTime, formatMoney, itemsSummary } from '../shared/format';
+import { useMessages } from '../shared/i18n';
 import { Icon } from '../shared/icons';
 import type { Order } from '../shared/types';
 import { ErrorBanner, Spinner, StatusPill } from '../shared/ui';
+import { customer } from './messages';
 
 /** The customer's orders, newest first. */
 export function History({ orders, loaded, error, onRetry, onReorder }: { orders: Order[]; loaded: boolean; error: string | null; onRetry: () => void; onReorder: (o: Order) => void }) {
-  if (!loaded) return error ? <ErrorBanner message={`Could not load your orders: ${error}`} onRetry={onRetry} /> : <Spinner label="Loading your orders…" />;
+  const all = useMessages(customer);
+  const m = all.history;
+  if (!loaded) return error ? <ErrorBanner message={m.couldNotLoad(error)} onRetry={onRetry} /> : <Spinner label={m.loading} />;
   const list = [...orders].sort((a, b) => b.created_at.localeCompare(a.created_at) || b.id - a.id);
   return (
     <div className="history">
-      <h1>Your orders</h1>
+      <h1>{m.title}</h1>
       <ErrorBanner message={error} onRetry={onRetry} />
       {list.length === 0 && (
         <p className="empty">
           <span className="big" aria-hidden="true">
             <Icon name="plate" size={40} />
           </span>
-          No orders yet. <a href="#/">Browse the menu</a>
+          {m.none} <a href="#/">{m.browseMenu}</a>
         </p>
       )}
       <ul className="history-list">
@@ -24,8 +28,8 @@ export function History({ orders, loaded, error, onRetry, onReorder }: { orders:
           <li key={o.id}>
             <a href={`#/orders/${o.id}`} className="card history-item" data-testid="history-item" data-order-id={o.id}>
               <div className="history-top">
-                <strong>Order #{o.id}</strong>
-                <StatusPill status={o.status} label={o.status === 'pending' ? 'Placed' : undefined} />
+                <strong>{all.order.number(o.id)}</strong>
+                <StatusPill status={o.status} label={o.status === 'pending' ? all.order.placed : undefined} />
               </div>
               <div className="small muted">{itemsSummary(o.items)}</div>
               <div className="history-bottom">
@@ -35,7 +39,7 @@ export function History({ orders, loaded, error, onRetry, onReorder }: { orders:
             </a>
             {['delivered', 'rejected', 'cancelled'].includes(o.status) && (
               <button type="button" className="btn btn-small btn-ghost reorder" data-testid="reorder" onClick={() => onReorder(o)}>
-                Order again
+                {m.orderAgain}
               </button>
             )}
           </li>

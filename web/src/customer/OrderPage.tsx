@@ -1,21 +1,26 @@
 import { useEffect, useState } from 'react';
 import { formatMoney, formatTime, statusLabel } from '../shared/format';
 import { useAction, useNow } from '../shared/hooks';
+import { useMessages } from '../shared/i18n';
 import { DeliveryMap } from '../shared/map';
 import type { Order, OrderStatus, RiderLocation } from '../shared/types';
 import { ErrorBanner, Spinner, StatusPill } from '../shared/ui';
 import { askNotificationPermission, notificationPermission, type NotifyPermission } from '../shared/pwa';
 import { api } from './customerApi';
 import { estimateArrival } from './eta';
+import { type CustomerMessages, customer } from './messages';
 
-const STEPS: { status: OrderStatus; label: string }[] = [
-  { status: 'pending', label: 'Order placed' },
-  { status: 'accepted', label: 'Accepted by the restaurant' },
-  { status: 'preparing', label: 'Being prepared' },
-  { status: 'ready', label: 'Ready for pickup' },
-  { status: 'picked_up', label: 'On the way' },
-  { status: 'delivered', label: 'Delivered' },
-];
+/** The timeline's steps (their labels: customer/messages.ts, order.steps). */
+const STEPS = ['pending', 'accepted', 'preparing', 'ready', 'picked_up', 'delivered'] as const satisfies readonly OrderStatus[];
+
+/** Why the order stopped, in the panel's language when it is a reason the panels give themselves. */
+function reasonText(m: CustomerMessages['order'], reason: string | null | undefined): string {
+  if (!reason) return '';
+  const known = [customer.en.order.cancelledByCustomer, customer.en.order.cancelledByRestaurant];
+  if (reason.toLowerCase() === known[0].toLowerCase()) return m.cancelledByCustomer;
+  if (reason.toLowerCase() === known[1].toLowerCase()) return m.cancelledByRestaurant;
+  return reason;
+}
 
 /**
  * "Notify me": asks for the system notifications of this order's progress (shown while the
@@ -23,19 +28,20 @@ const STEPS: { status: OrderStatus; label: string }[] = [
  * page load.
  */
 function NotifyMe() {
+  const m = useMessages(customer).order;
   const [permission, setPermission] = useState<NotifyPermission>(notificationPermission);
   if (permission === 'unsupported' || permission === 'granted') return null;
   if (permission === 'denied')
     return (
       <p className="small muted" data-testid="notify-blocked">
-        Notifications are blocked for this site in your browser's settings.
+        {m.notifyBlocked}
       </p>
     );
   return (
     <div className="card notify-me" data-testid="notify-me">
-      <span className="small">Get a notification when your order moves on, even with this tab in the background.</span>
+      <span className="small">{m.notifyPitch}</span>
       <button type="button" className="btn btn-small" onClick={() => void askNotificationPermission().then(setPermission)}>
-        Notify me
+        {m.notifyMe}
       </button>
     </div>
   );
@@ -55,6 +61,7 @@ export function OrderPage({
   location?: RiderLocation;
   onReorder: (o: Order) => void;
 }) {
+  const m = useMessages(customer).order;
   const { busy, error, run } = useAction();
   const [confirmCancel, setConfirmCancel] = useState(false);
   const now = useNow(15000);
@@ -62,11 +69,11 @@ export function OrderPage({
     void run(async () => onLoaded(await api.order(id)));
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [id]);
-  if (!order) return error ? <ErrorBanner message={`Could not load the order: ${error}`} onRetry={() => void run(async () => onLoaded(await api.order(id)))} /> : <Spinner label="Loading your order…" />;
+  if (!order) return error ? <ErrorBanner message={m.couldNotLoad(error)} onRetry={() => void run(async () => onLoaded(await api.order(id)))} /> : <Spinner label={m.loading} />;
 
   const reached = new Map(order.history.map((h) => [h.status, h.at]));
   const stopped = order.status === 'rejected' || order.status === 'cancelled';
-  const currentIdx = STEPS.findIndex((s) => s.status === order.status);
+  const currentIdx = STEPS.findIndex((s) => s === order.status);
   const acceptedAt = reached.get('accepted');
   const readyAt = acceptedAt && order.prep_minutes ? new Date(new Date(acceptedAt).getTime() + order.prep_minutes * 60000) : null;
   const dest = order.delivery.lat != null && order.delivery.lng != null ? { lat: order.delivery.lat, lng: order.delivery.lng } : null;
@@ -74,51 +81,52 @@ export function OrderPage({
   const showMap = order.status === 'picked_up' || (dest && !stopped && order.status !== 'delivered') || !!rider;
 
   const arrival = estimateArrival(order, location, now);
+  const methodName = (m.paymentMethods as Record<string, string>)[order.payment.method] ?? order.payment.method;
   let headline: string;
   let sub = '';
   switch (order.status) {
     case 'pending':
-      headline = 'Waiting for the restaurant';
-      sub = 'They usually answer within a couple of minutes.';
+      headline = m.waiting;
+      sub = m.waitingSub;
       break;
     case 'accepted':
     case 'preparing': {
-      headline = order.status === 'accepted' ? 'Order accepted' : 'Your food is being prepared';
+      headline = order.status === 'accepted' ? m.accepted : m.preparing;
       if (readyAt) {
         const mins = Math.max(0, Math.round((readyAt.getTime() - now) / 60000));
-        sub = mins > 0 ? `Ready in about ${mins} min (around ${formatTime(readyAt.toISOString())})` : 'Almost ready';
+        sub = mins > 0 ? m.readyIn(mins, formatTime(readyAt.toISOString())) : m.almostReady;
       }
       break;
     }
     case 'ready':
-      headline = 'Ready — waiting for the rider';
-      sub = order.rider_id ? 'Your rider is heading to the restaurant.' : 'A rider will be assigned shortly.';
+      headline = m.ready;
+      sub = order.rider_id ? m.riderHeading : m.riderSoon;
       break;
     case 'picked_up':
-      headline = 'Your rider is on the way';
-      sub = rider ? `Last seen ${formatTime(location!.at)}` : 'Live position appears as soon as the rider shares it.';
+      headline = m.onTheWay;
+      sub = rider ? m.lastSeen(formatTime(location!.at)) : m.livePositionSoon;
       break;
     case 'delivered':
-      headline = 'Delivered — enjoy your meal!';
+      headline = m.delivered;
       break;
     case 'rejected':
-      headline = 'The restaurant could not take this order';
-      sub = order.status_reason === 'not_answered' ? 'The kitchen did not answer in time, so the order was not accepted.' : (order.status_reason ?? '');
+      headline = m.rejected;
+      sub = order.status_reason === 'not_answered' ? m.notAnswered : reasonText(m, order.status_reason);
       break;
     default:
-      headline = 'Order cancelled';
-      sub = order.status_reason ?? '';
+      headline = m.cancelled;
+      sub = reasonText(m, order.status_reason);
   }
 
   return (
     <div className="order-page" data-testid="order-page" data-status={order.status}>
       <a href="#/orders" className="btn btn-link back">
-        ← All orders
+        ← {m.allOrders}
       </a>
       <div className={`status-hero status-${order.status}`}>
         <div className="status-hero-top">
-          <span className="muted small">Order #{order.id}</span>
-          <StatusPill status={order.status} label={order.status === 'pending' ? 'Placed' : undefined} />
+          <span className="muted small">{m.number(order.id)}</span>
+          <StatusPill status={order.status} label={order.status === 'pending' ? m.placed : undefined} />
         </div>
         <h1 data-testid="order-headline">{headline}</h1>
         {sub && (
@@ -128,7 +136,8 @@ export function OrderPage({
         )}
         {arrival != null && (
           <p className="arrival" data-testid="arrival" data-at={new Date(arrival).toISOString()}>
-            Arrives around <strong>{formatTime(new Date(arrival).toISOString())}</strong>
+            {m.arrivesBefore} <strong>{formatTime(new Date(arrival).toISOString())}</strong>
+            {m.arrivesAfter}
           </p>
         )}
       </div>
@@ -138,10 +147,10 @@ export function OrderPage({
       {order.delivery_code && ['accepted', 'preparing', 'ready', 'picked_up', 'pending'].includes(order.status) && (
         <div className="card delivery-code" data-testid="delivery-code">
           <div>
-            <strong>Your delivery code</strong>
-            <div className="small muted">Tell it to the rider when your order arrives.</div>
+            <strong>{m.deliveryCode}</strong>
+            <div className="small muted">{m.deliveryCodeHint}</div>
           </div>
-          <span className="code" aria-label={`Delivery code ${order.delivery_code.split('').join(' ')}`}>
+          <span className="code" aria-label={m.deliveryCodeLabel(order.delivery_code.split('').join(' '))}>
             {order.delivery_code}
           </span>
         </div>
@@ -151,7 +160,7 @@ export function OrderPage({
         <div className="order-actions-row">
           {confirmCancel ? (
             <>
-              <span>Cancel this order?</span>
+              <span>{m.cancelQuestion}</span>
               <button
                 type="button"
                 className="btn btn-small btn-danger"
@@ -164,15 +173,15 @@ export function OrderPage({
                   })
                 }
               >
-                Yes, cancel it
+                {m.yesCancel}
               </button>
               <button type="button" className="btn btn-small" onClick={() => setConfirmCancel(false)} autoFocus>
-                Keep it
+                {m.keep}
               </button>
             </>
           ) : (
             <button type="button" className="btn btn-small" data-testid="cancel-order" onClick={() => setConfirmCancel(true)}>
-              Cancel order
+              {m.cancel}
             </button>
           )}
         </div>
@@ -180,24 +189,24 @@ export function OrderPage({
 
       {showMap && (
         <div className="track-map">
-          <DeliveryMap destination={dest} rider={rider} label={rider ? `Rider at ${rider.lat.toFixed(4)}, ${rider.lng.toFixed(4)}` : 'Delivery address'} />
+          <DeliveryMap destination={dest} rider={rider} label={rider ? m.riderAt(rider.lat.toFixed(4), rider.lng.toFixed(4)) : m.deliveryAddress} />
           <p className="small muted" data-testid="rider-position" data-lat={rider?.lat ?? ''} data-lng={rider?.lng ?? ''}>
-            {rider ? `Rider at ${rider.lat.toFixed(5)}, ${rider.lng.toFixed(5)} · ${formatTime(location!.at)}` : dest ? 'Your delivery address' : ''}
+            {rider ? m.riderAtTime(rider.lat.toFixed(5), rider.lng.toFixed(5), formatTime(location!.at)) : dest ? m.yourDeliveryAddress : ''}
           </p>
         </div>
       )}
 
-      <ol className="timeline" aria-label="Order progress">
+      <ol className="timeline" aria-label={m.progress}>
         {STEPS.map((s, i) => {
-          const at = reached.get(s.status);
+          const at = reached.get(s);
           const done = !!at || (!stopped && i <= currentIdx);
           const current = !stopped && i === currentIdx;
           return (
-            <li key={s.status} className={`${done ? 'done' : ''} ${current ? 'current' : ''}`} data-step={s.status} data-done={done ? 'true' : 'false'} aria-current={current ? 'step' : undefined}>
+            <li key={s} className={`${done ? 'done' : ''} ${current ? 'current' : ''}`} data-step={s} data-done={done ? 'true' : 'false'} aria-current={current ? 'step' : undefined}>
               <span className="dot" aria-hidden="true">
                 {done && !current ? '✓' : ''}
               </span>
-              <span className="step-label">{s.label}</span>
+              <span className="step-label">{m.steps[s]}</span>
               <span className="step-time num">{at ? formatTime(at) : ''}</span>
             </li>
           );
@@ -213,7 +222,7 @@ export function OrderPage({
         )}
       </ol>
 
-      <section className="card receipt" aria-label="Receipt">
+      <section className="card receipt" aria-label={m.receipt}>
         <ul>
           {order.items.map((l, i) => (
             <li key={i}>
@@ -225,27 +234,27 @@ export function OrderPage({
             </li>
           ))}
           <li className="muted">
-            <span>Delivery</span>
+            <span>{m.deliveryFee}</span>
             <span className="num">{formatMoney(order.delivery_fee_cents)}</span>
           </li>
           <li className="total-line">
-            <span>Total</span>
+            <span>{m.total}</span>
             <strong className="num">{formatMoney(order.total_cents)}</strong>
           </li>
         </ul>
-        <p className="small muted">Deliver to: {order.delivery.address}</p>
+        <p className="small muted">{m.deliverTo(order.delivery.address)}</p>
       </section>
       <p className="small muted" data-testid="payment">
         {order.payment.status === 'paid'
-          ? `Paid by ${order.payment.method} · ${formatMoney(order.total_cents)}`
+          ? m.paidBy(methodName, formatMoney(order.total_cents))
           : order.status === 'rejected' || order.status === 'cancelled'
-            ? 'Nothing to pay.'
-            : `To pay on delivery by ${order.payment.method}: ${formatMoney(order.total_cents)}`}
+            ? m.nothingToPay
+            : m.toPay(methodName, formatMoney(order.total_cents))}
       </p>
 
       {['delivered', 'rejected', 'cancelled'].includes(order.status) && (
         <button type="button" className="btn" data-testid="reorder" onClick={() => onReorder(order)}>
-          Order this again
+          {m.orderAgain}
         </button>
       )}
       <ErrorBanner message={error} />

@@ -1,35 +1,47 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { Api, ApiError } from '../shared/api';
+import { errorSentence, errorText } from '../shared/errors';
 import { formatMoney, formatTime, statusLabel } from '../shared/format';
 import { useAction, useLive, useNow, useOrders, useRestaurant, useSession } from '../shared/hooks';
 import type { LiveConnection } from '../shared/live';
 import type { Order, User } from '../shared/types';
-import { Brand, ConnectionBadge, ErrorBanner, LoginForm, OfflineBanner, Spinner, StatusPill } from '../shared/ui';
+import { intlLocale, messagesNow, useMessages } from '../shared/i18n';
+import { Brand, ConnectionBadge, ErrorBanner, LanguageSwitch, LoginForm, OfflineBanner, Spinner, StatusPill } from '../shared/ui';
 import { Icon } from '../shared/icons';
 import { offerAlert, prepareAlert } from './alert';
+import { rider, type RiderMessages } from './messages';
 
 const api = new Api('rider');
 (window as any).__brigadeApi = api;
 const ONLINE_KEY = 'brigade.rider.online';
 
+/** A distance in the panel's language: "2.5 km", "2.5km". */
+function formatKm(metres: number): string {
+  return new Intl.NumberFormat(intlLocale(), { style: 'unit', unit: 'kilometer', minimumFractionDigits: 1, maximumFractionDigits: 1 }).format(metres / 1000);
+}
+
 export function RiderApp() {
   const session = useSession(api, 'rider');
-  if (session.checking) return <Spinner label="Signing in…" />;
+  const m = useMessages(rider);
+  if (session.checking) return <Spinner label={m.signingIn} />;
   if (!session.user)
     return (
       <div className="center-page rider-login">
-        <Brand subtitle="Rider" />
-        <OfflineBanner>Signing in needs the network.</OfflineBanner>
-        <LoginForm api={api} role="rider" title="Rider sign in" subtitle="Your deliveries, with directions and live tracking." onSignedIn={session.signedIn} />
+        <Brand subtitle={m.brandSub} />
+        <LanguageSwitch />
+        <OfflineBanner>{m.signInNeedsNetwork}</OfflineBanner>
+        <LoginForm api={api} role="rider" title={m.loginTitle} subtitle={m.loginSubtitle} onSignedIn={session.signedIn} />
       </div>
     );
   return <RiderHome user={session.user} onSignOut={session.signOut} />;
 }
 
 function RiderHome({ user, onSignOut }: { user: User; onSignOut: () => void }) {
+  const m = useMessages(rider);
   const { orders, apply, replaceAll } = useOrders();
   const [loaded, setLoaded] = useState(false);
-  const [loadError, setLoadError] = useState<string | null>(null);
+  // The failure itself: its sentence is written at render, in the language of the moment.
+  const [loadError, setLoadError] = useState<unknown>(null);
   const [online, setOnline] = useState<boolean>(() => localStorage.getItem(ONLINE_KEY) === 'true');
   const toggle = useAction();
   const [netOnline, setNetOnline] = useState(navigator.onLine);
@@ -50,8 +62,8 @@ function RiderHome({ user, onSignOut }: { user: User; onSignOut: () => void }) {
       replaceAll(await api.orders({ limit: 50 }, 2));
       setLoadError(null);
       setLoaded(true);
-    } catch (e: any) {
-      setLoadError(`Could not load your deliveries: ${e.message}`);
+    } catch (e) {
+      setLoadError(e);
     }
   }, [replaceAll]);
 
@@ -108,31 +120,32 @@ function RiderHome({ user, onSignOut }: { user: User; onSignOut: () => void }) {
   return (
     <div className="rider">
       <header className="rider-top">
-        <Brand subtitle="Rider" />
-        <ConnectionBadge state={state} />
+        <Brand subtitle={m.brandSub} />
+        <div className="rider-top-end">
+          <LanguageSwitch />
+          <ConnectionBadge state={state} />
+        </div>
       </header>
 
       <section className={`availability ${online ? 'is-online' : 'is-offline'}`}>
         <div>
-          <div className="availability-title">{online ? "You're online" : "You're offline"}</div>
-          <div className="availability-sub">{online ? 'The restaurant can assign you deliveries.' : 'Go online to receive deliveries.'}</div>
+          <div className="availability-title">{online ? m.availability.online : m.availability.offline}</div>
+          <div className="availability-sub">{online ? m.availability.onlineSub : m.availability.offlineSub}</div>
         </div>
         <label className="switch switch-large">
-          <span className="sr-only">Available for deliveries</span>
+          <span className="sr-only">{m.availability.switchLabel}</span>
           <input type="checkbox" role="switch" checked={online} disabled={toggle.busy} onChange={(e) => void setAvailability(e.target.checked)} data-testid="online-switch" />
         </label>
       </section>
       {confirmOffline && (
-        <div className="notice confirm-offline" role="alertdialog" aria-label="Go offline?" data-testid="confirm-offline">
-          <p>
-            You still have {active.length} deliver{active.length === 1 ? 'y' : 'ies'}. They stay yours while you are offline.
-          </p>
+        <div className="notice confirm-offline" role="alertdialog" aria-label={m.confirmOffline.label} data-testid="confirm-offline">
+          <p>{m.confirmOffline.text(active.length)}</p>
           <div className="row">
             <button type="button" className="btn btn-small btn-danger" onClick={() => void setAvailability(false, true)}>
-              Go offline anyway
+              {m.confirmOffline.goOffline}
             </button>
             <button type="button" className="btn btn-small" onClick={() => setConfirmOffline(false)} autoFocus>
-              Stay online
+              {m.confirmOffline.stay}
             </button>
           </div>
         </div>
@@ -141,7 +154,7 @@ function RiderHome({ user, onSignOut }: { user: User; onSignOut: () => void }) {
 
       {!netOnline && (
         <div className="net-offline" role="alert">
-          <strong>No connection.</strong> Your deliveries are shown as last known; changes will appear when you're back online.
+          <strong>{m.noConnection}</strong> {m.noConnectionText}
         </div>
       )}
 
@@ -149,16 +162,16 @@ function RiderHome({ user, onSignOut }: { user: User; onSignOut: () => void }) {
 
       <main className="rider-main">
         <h1 className="section-title">
-          Deliveries <span className="count">{active.length}</span>
+          {m.deliveries} <span className="count">{active.length}</span>
         </h1>
-        <ErrorBanner message={loadError} onRetry={load} />
-        {!loaded && !loadError && <Spinner label="Loading deliveries…" />}
+        <ErrorBanner message={loadError ? m.loadFailed(errorText(loadError)) : null} onRetry={load} />
+        {!loaded && !loadError && <Spinner label={m.loadingDeliveries} />}
         {loaded && active.length === 0 && (
           <div className="empty card">
             <span className="big" aria-hidden="true">
               <Icon name={online ? 'bike' : 'moon'} size={40} />
             </span>
-            {online ? 'No deliveries yet. New jobs appear here instantly.' : 'You are offline. Switch on to start receiving jobs.'}
+            {online ? m.emptyOnline : m.emptyOffline}
           </div>
         )}
         {active.map((o) => (
@@ -167,9 +180,9 @@ function RiderHome({ user, onSignOut }: { user: User; onSignOut: () => void }) {
         {doneToday.length > 0 && <RiderDay done={doneToday} />}
       </main>
       <footer className="rider-foot">
-        <span className="muted small">Signed in as {user.name}</span>
+        <span className="muted small">{m.signedInAs(user.name)}</span>
         <button type="button" className="btn btn-small btn-ghost" onClick={onSignOut}>
-          Sign out
+          {m.signOut}
         </button>
       </footer>
     </div>
@@ -178,18 +191,20 @@ function RiderHome({ user, onSignOut }: { user: User; onSignOut: () => void }) {
 
 /** The rider's day: deliveries, cash collected, distance to the customers. */
 function RiderDay({ done }: { done: Order[] }) {
+  const m = useMessages(rider);
   const cash = done.filter((o) => o.payment.method === 'cash' && o.payment.status === 'paid').reduce((s, o) => s + o.total_cents, 0);
   const metres = done.reduce((s, o) => s + (o.delivery.distance_m ?? 0), 0);
   return (
     <p className="done-today muted small" data-testid="rider-day">
-      ✓ {done.length} deliver{done.length === 1 ? 'y' : 'ies'} today · {formatMoney(cash)} cash collected
-      {metres > 0 ? ` · ${(metres / 1000).toFixed(1)} km to customers` : ''}
+      {m.day.summary(done.length, formatMoney(cash))}
+      {metres > 0 ? m.day.distance(formatKm(metres)) : ''}
     </p>
   );
 }
 
 /** An offer: the time left to answer it, Accept and Decline. */
 function OfferBar({ order: o, onChanged }: { order: Order; onChanged: (o: Order) => void }) {
+  const m = useMessages(rider);
   const now = useNow(1000);
   const { busy, error, run } = useAction();
   const left = Math.max(0, Math.round((Date.parse(o.offer_expires_at!) - now) / 1000));
@@ -199,16 +214,18 @@ function OfferBar({ order: o, onChanged }: { order: Order; onChanged: (o: Order)
       onChanged(r);
     });
   return (
-    <div className="offer-bar" role="group" aria-label={`Offer for order ${o.id}`} data-testid="offer">
+    <div className="offer-bar" role="group" aria-label={m.offer.label(o.id)} data-testid="offer">
       <strong>
-        New offer — answer within <span className="num">{Math.floor(left / 60)}:{String(left % 60).padStart(2, '0')}</span>
+        {m.offer.answerBefore}
+        <span className="num">{Math.floor(left / 60)}:{String(left % 60).padStart(2, '0')}</span>
+        {m.offer.answerAfter}
       </strong>
       <div className="row">
         <button type="button" className="btn btn-ok" disabled={busy} onClick={() => void answer(true)} data-testid="accept-offer">
-          Accept
+          {m.offer.accept}
         </button>
         <button type="button" className="btn btn-danger" disabled={busy} onClick={() => void answer(false)} data-testid="decline-offer">
-          Decline
+          {m.offer.decline}
         </button>
       </div>
       <ErrorBanner message={error} />
@@ -217,9 +234,10 @@ function OfferBar({ order: o, onChanged }: { order: Order; onChanged: (o: Order)
 }
 
 /** What the rider settles at the door, in words: never "paid" unless it is. */
-function paymentText(o: Order): string {
-  if (o.payment.status === 'paid') return `${formatMoney(o.total_cents)} · paid`;
-  return o.payment.method === 'cash' ? `Collect ${formatMoney(o.total_cents)} in cash` : `Card terminal: ${formatMoney(o.total_cents)}`;
+function paymentText(o: Order, m: RiderMessages): string {
+  const money = formatMoney(o.total_cents);
+  if (o.payment.status === 'paid') return m.payment.paid(money);
+  return o.payment.method === 'cash' ? m.payment.cash(money) : m.payment.card(money);
 }
 
 /** A maps link that opens the app on iPhone and Android alike: the point, or the address. */
@@ -228,17 +246,24 @@ function mapsLink(o: Order): string {
   return `https://www.google.com/maps/search/?api=1&query=${encodeURIComponent(query)}`;
 }
 
-function deliverError(e: unknown): string {
+/**
+ * Why a delivery was refused, for the rider at the door. A wrong code says how many tries
+ * are left, counted from the order read again after it (`fresh`; the server allows 5).
+ */
+function deliverError(e: unknown, m: RiderMessages, fresh: Order | null): string {
   if (e instanceof ApiError) {
-    if (e.code === 'code_locked') return 'Too many wrong codes: call the restaurant to confirm this delivery.';
-    if (e.code === 'wrong_code') return `Wrong code — ${e.message.replace(/^.*\(/, '').replace(/\)$/, '')}. Ask the customer again.`;
-    if (e.code === 'code_required') return 'Ask the customer for their 4-digit delivery code.';
-    return e.message;
+    if (e.code === 'code_locked') return m.code.locked;
+    if (e.code === 'wrong_code') return fresh ? m.code.wrong(Math.max(0, MAX_CODE_ATTEMPTS - fresh.code_attempts)) : m.code.wrongNoCount;
+    if (e.code === 'code_required') return m.code.required;
   }
-  return String(e);
+  return errorText(e);
 }
 
+/** Wrong delivery codes an order takes before it is locked (the server's kMaxDeliveryCodeAttempts). */
+const MAX_CODE_ATTEMPTS = 5;
+
 function DeliveryCard({ order: o, codeRequired, onChanged }: { order: Order; codeRequired: boolean; onChanged: (o: Order) => void }) {
+  const m = useMessages(rider);
   const { busy, error, setError, run } = useAction();
   const [code, setCode] = useState('');
   const [collected, setCollected] = useState(o.payment.status !== 'paid');
@@ -256,15 +281,19 @@ function DeliveryCard({ order: o, codeRequired, onChanged }: { order: Order; cod
       } catch (e) {
         setCode('');
         // A wrong code is counted on the order: the next try needs its new version.
-        if (e instanceof ApiError && (e.code === 'wrong_code' || e.code === 'code_locked')) onChanged(await api.order(o.id));
-        throw new Error(deliverError(e));
+        let fresh: Order | null = null;
+        if (e instanceof ApiError && (e.code === 'wrong_code' || e.code === 'code_locked')) {
+          fresh = await api.order(o.id).catch(() => null);
+          if (fresh) onChanged(fresh);
+        }
+        setError(deliverError(e, messagesNow(rider), fresh)); // run() cleared it before this try
       }
     });
   const locked = o.code_attempts >= 5;
   return (
-    <article className={`delivery card status-${o.status}`} data-testid="delivery" data-order-id={o.id} data-status={o.status} aria-label={`Delivery for order ${o.id}`}>
+    <article className={`delivery card status-${o.status}`} data-testid="delivery" data-order-id={o.id} data-status={o.status} aria-label={m.card.label(o.id)}>
       <header className="delivery-head">
-        <strong>Order #{o.id}</strong>
+        <strong>{m.card.order(o.id)}</strong>
         <StatusPill status={o.status} />
       </header>
       <div className="delivery-address">
@@ -272,7 +301,7 @@ function DeliveryCard({ order: o, codeRequired, onChanged }: { order: Order; cod
         <div>
           <div className="address">{o.delivery.address}</div>
           <a className="small" href={mapsLink(o)} target="_blank" rel="noreferrer">
-            Open in maps
+            {m.card.openInMaps}
           </a>
         </div>
       </div>
@@ -287,11 +316,11 @@ function DeliveryCard({ order: o, codeRequired, onChanged }: { order: Order; cod
       {o.notes && <p className="delivery-notes">“{o.notes}”</p>}
       {o.offer_expires_at && <OfferBar order={o} onChanged={onChanged} />}
       <div className={`delivery-pay ${o.payment.status}`} data-testid="payment">
-        <Icon name={o.payment.method === 'cash' ? 'cash' : 'card'} size={18} /> {paymentText(o)}
+        <Icon name={o.payment.method === 'cash' ? 'cash' : 'card'} size={18} /> {paymentText(o, m)}
       </div>
       <div className="delivery-meta small muted">
-        <span>{o.delivery.distance_m != null ? `${(o.delivery.distance_m / 1000).toFixed(1)} km from the restaurant` : ''}</span>
-        <span>{o.prep_minutes != null && o.status !== 'picked_up' ? `Prep ${o.prep_minutes} min` : `Since ${formatTime(o.updated_at)}`}</span>
+        <span>{o.delivery.distance_m != null ? m.card.fromRestaurant(formatKm(o.delivery.distance_m)) : ''}</span>
+        <span>{o.prep_minutes != null && o.status !== 'picked_up' ? m.card.prep(o.prep_minutes) : m.card.since(formatTime(o.updated_at))}</span>
       </div>
       {o.status === 'picked_up' ? (
         <form
@@ -304,11 +333,11 @@ function DeliveryCard({ order: o, codeRequired, onChanged }: { order: Order; cod
         >
           {locked ? (
             <p className="notice" role="alert">
-              Too many wrong codes: call the restaurant to confirm this delivery.
+              {m.code.locked}
             </p>
           ) : (
             <label className="code-field">
-              <span>{codeRequired ? "Customer's delivery code" : "Customer's delivery code (if they have it)"}</span>
+              <span>{codeRequired ? m.card.codeRequired : m.card.codeOptional}</span>
               <input
                 name="code"
                 inputMode="numeric"
@@ -325,16 +354,16 @@ function DeliveryCard({ order: o, codeRequired, onChanged }: { order: Order; cod
           {o.payment.status !== 'paid' && (
             <label className="collected">
               <input type="checkbox" checked={collected} onChange={(e) => setCollected(e.target.checked)} data-testid="payment-collected" />{' '}
-              {o.payment.method === 'cash' ? 'Cash collected' : 'Card payment taken'}
+              {o.payment.method === 'cash' ? m.card.cashCollected : m.card.cardTaken}
             </label>
           )}
           <button type="submit" className="btn btn-ok btn-large btn-block" disabled={busy || locked}>
-            {busy ? 'Saving…' : '✓ Delivered'}
+            {busy ? m.card.saving : m.card.delivered}
           </button>
         </form>
       ) : (
         <button type="button" className="btn btn-primary btn-large btn-block" disabled={busy || o.status !== 'ready'} onClick={() => void pickUp()}>
-          {busy ? 'Saving…' : o.status === 'ready' ? 'Picked up' : `${statusLabel(o.status)} — not ready yet`}
+          {busy ? m.card.saving : o.status === 'ready' ? m.card.pickedUp : m.card.notReady(statusLabel(o.status))}
         </button>
       )}
       <ErrorBanner message={error} />
@@ -344,7 +373,12 @@ function DeliveryCard({ order: o, codeRequired, onChanged }: { order: Order; cod
 
 /** While carrying an order: watch the position, send it at most once a second, keep the screen on. */
 function LocationSharing({ live, active }: { live: LiveConnection | null; active: boolean }) {
-  const [status, setStatus] = useState<{ kind: 'idle' | 'waiting' | 'sharing' | 'denied' | 'error'; text?: string }>({ kind: 'idle' });
+  const m = useMessages(rider);
+  // An error's sentence is chosen at render (the language may change): the device has no
+  // geolocation, no GPS fix yet, or the server refused a position (its error code).
+  const [status, setStatus] = useState<{ kind: 'idle' | 'waiting' | 'sharing' | 'denied' | 'error'; reason?: 'unsupported' | 'noFix' | 'refused'; code?: string }>({
+    kind: 'idle',
+  });
   const [last, setLast] = useState<{ lat: number; lng: number; at: number } | null>(null);
   const pending = useRef<{ lat: number; lng: number; heading?: number; speed?: number } | null>(null);
   const lastSent = useRef(0);
@@ -356,7 +390,7 @@ function LocationSharing({ live, active }: { live: LiveConnection | null; active
       return;
     }
     if (!('geolocation' in navigator)) {
-      setStatus({ kind: 'error', text: 'This device cannot share its location.' });
+      setStatus({ kind: 'error', reason: 'unsupported' });
       return;
     }
     setStatus({ kind: 'waiting' });
@@ -380,7 +414,7 @@ function LocationSharing({ live, active }: { live: LiveConnection | null; active
         if (res?.ok) {
           setLast({ lat: p.lat, lng: p.lng, at: Date.now() });
           setStatus({ kind: 'sharing' });
-        } else if (res?.error?.code !== 'rate_limited') setStatus({ kind: 'error', text: res?.error?.message ?? 'Location not accepted' });
+        } else if (res?.error?.code !== 'rate_limited') setStatus({ kind: 'error', reason: 'refused', code: res?.error?.code });
       });
     };
     const id = navigator.geolocation.watchPosition(
@@ -394,7 +428,7 @@ function LocationSharing({ live, active }: { live: LiveConnection | null; active
         };
         if (!timer.current) send();
       },
-      (err) => setStatus(err.code === err.PERMISSION_DENIED ? { kind: 'denied' } : { kind: 'error', text: 'Waiting for a GPS fix…' }),
+      (err) => setStatus(err.code === err.PERMISSION_DENIED ? { kind: 'denied' } : { kind: 'error', reason: 'noFix' }),
       { enableHighAccuracy: true, maximumAge: 1000, timeout: 20000 },
     );
     // Keep the screen on while delivering, where the browser allows it.
@@ -423,13 +457,17 @@ function LocationSharing({ live, active }: { live: LiveConnection | null; active
     <div className={`sharing sharing-${status.kind}`} role="status" data-testid="location-sharing" data-kind={status.kind}>
       <span className="sharing-dot" aria-hidden="true" />
       {status.kind === 'sharing' && last && (
-        <span>
-          Sharing your location · {last.lat.toFixed(4)}, {last.lng.toFixed(4)}
-        </span>
+        <span>{m.location.sharing(last.lat.toFixed(4), last.lng.toFixed(4))}</span>
       )}
-      {status.kind === 'waiting' && <span>Starting location sharing…</span>}
-      {status.kind === 'denied' && <span>Location is blocked. Allow it in the browser so the customer can follow you.</span>}
-      {status.kind === 'error' && <span>{status.text}</span>}
+      {status.kind === 'waiting' && <span>{m.location.starting}</span>}
+      {status.kind === 'denied' && <span>{m.location.denied}</span>}
+      {status.kind === 'error' && <span>{locationErrorText(status.reason, status.code, m)}</span>}
     </div>
   );
+}
+
+function locationErrorText(reason: 'unsupported' | 'noFix' | 'refused' | undefined, code: string | undefined, m: RiderMessages): string {
+  if (reason === 'unsupported') return m.location.unsupported;
+  if (reason === 'noFix') return m.location.noFix;
+  return (code && errorSentence(code)) || m.location.refused;
 }

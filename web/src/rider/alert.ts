@@ -3,6 +3,8 @@
 // notifications) after a gesture, so both are prepared when the rider goes online.
 import { askNotificationPermission, notifyIfHidden } from '../shared/pwa';
 import type { Order } from '../shared/types';
+import { messagesNow } from '../shared/i18n';
+import { rider } from './messages';
 
 let ctx: AudioContext | null = null;
 
@@ -19,8 +21,10 @@ export function prepareAlert() {
 export function offerAlert(order: Order) {
   (window as any).__brigadeOfferAlerts = ((window as any).__brigadeOfferAlerts ?? 0) + 1;
   navigator.vibrate?.([200, 100, 200]);
-  const title = order.offer_expires_at ? `New offer — order #${order.id}` : `New delivery — order #${order.id}`;
-  void notifyIfHidden(title, order.offer_expires_at ? `Deliver to ${order.delivery.address}. Answer in the Brigade rider app.` : `Deliver to ${order.delivery.address}.`, `offer-${order.id}`);
+  const m = messagesNow(rider).alert; // the language now: a notification is written once
+  const offer = !!order.offer_expires_at;
+  const title = offer ? m.offerTitle(order.id) : m.assignedTitle(order.id);
+  void notifyIfHidden(title, offer ? m.offerBody(order.delivery.address) : m.assignedBody(order.delivery.address), `offer-${order.id}`);
   if (!ctx || ctx.state !== 'running') return;
   const t = ctx.currentTime;
   for (const [i, freq] of [880, 1320].entries()) {

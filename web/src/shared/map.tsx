@@ -8,6 +8,8 @@ import { useEffect, useRef, useState } from 'react';
 import L from 'leaflet';
 import 'leaflet/dist/leaflet.css';
 import { BIKE_SVG } from './icons';
+import { useMessages } from './i18n';
+import { shared as sharedMessages } from './messages';
 import { type MapTiles, useMapTiles } from './mapTiles';
 
 export type { MapTiles } from './mapTiles';
@@ -37,6 +39,7 @@ const riderIcon = L.divIcon({ className: 'pin pin-rider', html: `<span>${BIKE_SV
 export function DeliveryMap({ destination, rider, label, className, onPick, tiles: given }: Props) {
   const shared = useMapTiles();
   const tiles = given === undefined ? shared : given;
+  const t = useMessages(sharedMessages).map;
   const [tileState, setTileState] = useState<TileState>('loading');
   const el = useRef<HTMLDivElement>(null);
   const map = useRef<L.Map | null>(null);
@@ -47,7 +50,7 @@ export function DeliveryMap({ destination, rider, label, className, onPick, tile
 
   useEffect(() => {
     if (!el.current) return;
-    const m = L.map(el.current, { zoomControl: true, attributionControl: true, keyboard: true });
+    const m = L.map(el.current, { zoomControl: false, attributionControl: true, keyboard: true }); // zoom: below, in the language
     m.attributionControl.setPrefix(false);
     m.setView([destination?.lat ?? rider?.lat ?? 52.37, destination?.lng ?? rider?.lng ?? 4.89], 15);
     m.on('click', (e: L.LeafletMouseEvent) => pick.current?.({ lat: e.latlng.lat, lng: e.latlng.lng }));
@@ -60,6 +63,24 @@ export function DeliveryMap({ destination, rider, label, className, onPick, tile
     };
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, []);
+
+  // The zoom buttons and the markers' tooltips, in the panel's language (again when it changes).
+  useEffect(() => {
+    const m = map.current;
+    if (!m) return;
+    const zoom = L.control.zoom({ zoomInTitle: t.zoomIn, zoomOutTitle: t.zoomOut }).addTo(m);
+    for (const [marker, title] of [
+      [dest.current, t.destination],
+      [riderMarker.current, t.rider],
+    ] as const) {
+      if (!marker) continue;
+      marker.options.title = title;
+      marker.getElement()?.setAttribute('title', title);
+    }
+    return () => {
+      zoom.remove();
+    };
+  }, [t]);
 
   // The tile layer follows the settings; until a tile loads (or if none does) the grid shows.
   const url = tiles?.url ?? null;
@@ -95,14 +116,14 @@ export function DeliveryMap({ destination, rider, label, className, onPick, tile
     const m = map.current;
     if (!m) return;
     if (destination) {
-      if (!dest.current) dest.current = L.marker([destination.lat, destination.lng], { icon: destIcon, title: 'Delivery address' }).addTo(m);
+      if (!dest.current) dest.current = L.marker([destination.lat, destination.lng], { icon: destIcon, title: t.destination }).addTo(m);
       else dest.current.setLatLng([destination.lat, destination.lng]);
     } else if (dest.current) {
       dest.current.remove();
       dest.current = null;
     }
     if (rider) {
-      if (!riderMarker.current) riderMarker.current = L.marker([rider.lat, rider.lng], { icon: riderIcon, title: 'Your rider' }).addTo(m);
+      if (!riderMarker.current) riderMarker.current = L.marker([rider.lat, rider.lng], { icon: riderIcon, title: t.rider }).addTo(m);
       else riderMarker.current.setLatLng([rider.lat, rider.lng]);
     }
     const pts = [destination, rider].filter(Boolean) as MapPoint[];
@@ -114,7 +135,7 @@ export function DeliveryMap({ destination, rider, label, className, onPick, tile
     <div
       ref={el}
       className={`map ${className ?? ''}`}
-      role="img"
+      role="group"
       aria-label={label}
       data-testid="map"
       data-tiles={tileState}

@@ -29,6 +29,13 @@ const en = {
   retry: 'Retry',
   back: 'Back',
   language: 'Language',
+  /** The delivery map (shared/map.tsx): its markers' and zoom buttons' tooltips. */
+  map: {
+    destination: 'Delivery address',
+    rider: 'Your rider',
+    zoomIn: 'Zoom in',
+    zoomOut: 'Zoom out',
+  },
   elapsed: {
     seconds: (s: number) => `${s}s`,
     minutes: (m: number, ss: string) => `${m}m ${ss}s`,
@@ -123,6 +130,12 @@ const ko: SharedMessages = {
   retry: '다시 시도',
   back: '뒤로',
   language: '언어',
+  map: {
+    destination: '배달 주소',
+    rider: '배달 라이더',
+    zoomIn: '확대',
+    zoomOut: '축소',
+  },
   elapsed: {
     seconds: (s: number) => `${s}초`,
     minutes: (m: number, ss: string) => `${m}분 ${ss}초`,

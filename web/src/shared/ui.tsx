@@ -90,9 +90,7 @@ export function Field({ label, children, hint }: { label: string; children: (id:
 export function Brand({ subtitle }: { subtitle?: string }) {
   return (
     <div className="brand">
-      <span className="brand-mark" aria-hidden="true">
-        B
-      </span>
+      <span className="brand-mark" aria-hidden="true" />
       <span className="brand-name">Brigade</span>
       {subtitle && <span className="brand-sub">{subtitle}</span>}
     </div>

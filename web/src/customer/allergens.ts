@@ -1,0 +1,12 @@
+// Allergens as the customer reads them: named in the panel's language (customer/messages.ts).
+import type { CustomerMessages } from './messages';
+
+/** An allergen code ("milk") in words; an unknown code as it is. */
+export function allergenName(m: CustomerMessages, code: string): string {
+  return (m.allergens as Record<string, string>)[code] ?? code;
+}
+
+/** "Contains: gluten, milk". */
+export function containsText(m: CustomerMessages, allergens: readonly string[]): string {
+  return m.contains(allergens.map((a) => allergenName(m, a)).join(m.allergenSeparator));
+}

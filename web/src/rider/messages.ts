@@ -1,0 +1,175 @@
+// What the rider panel says (RiderApp.tsx, alert.ts). English is the reference and is what
+// the browser tests read; Korean must have every key (shared/i18n.tsx). Words of the
+// Korean delivery apps: 운행 시작/종료 (online/offline), 배달 요청 (offer), 픽업 완료, 배달 완료,
+// 전달 코드 (the customer's delivery code).
+
+const en = {
+  brandSub: 'Rider',
+  signingIn: 'Signing in…',
+  signInNeedsNetwork: 'Signing in needs the network.',
+  loginTitle: 'Rider sign in',
+  loginSubtitle: 'Your deliveries, with directions and live tracking.',
+  loadFailed: (why: string) => `Could not load your deliveries: ${why}`,
+  availability: {
+    online: "You're online",
+    offline: "You're offline",
+    onlineSub: 'The restaurant can assign you deliveries.',
+    offlineSub: 'Go online to receive deliveries.',
+    switchLabel: 'Available for deliveries',
+  },
+  confirmOffline: {
+    label: 'Go offline?',
+    text: (n: number) => `You still have ${n} deliver${n === 1 ? 'y' : 'ies'}. They stay yours while you are offline.`,
+    goOffline: 'Go offline anyway',
+    stay: 'Stay online',
+  },
+  noConnection: 'No connection.',
+  noConnectionText: "Your deliveries are shown as last known; changes will appear when you're back online.",
+  deliveries: 'Deliveries',
+  loadingDeliveries: 'Loading deliveries…',
+  emptyOnline: 'No deliveries yet. New jobs appear here instantly.',
+  emptyOffline: 'You are offline. Switch on to start receiving jobs.',
+  signedInAs: (name: string) => `Signed in as ${name}`,
+  signOut: 'Sign out',
+  day: {
+    /** "✓ 3 deliveries today · €42.00 cash collected" */
+    summary: (n: number, cash: string) => `✓ ${n} deliver${n === 1 ? 'y' : 'ies'} today · ${cash} cash collected`,
+    /** Appended when the day's distance is known: " · 7.5 km to customers" */
+    distance: (km: string) => ` · ${km} to customers`,
+  },
+  offer: {
+    label: (id: number) => `Offer for order ${id}`,
+    /** Around the countdown (m:ss): "New offer — answer within 0:42" */
+    answerBefore: 'New offer — answer within ',
+    answerAfter: '',
+    accept: 'Accept',
+    decline: 'Decline',
+  },
+  card: {
+    label: (id: number) => `Delivery for order ${id}`,
+    order: (id: number) => `Order #${id}`,
+    openInMaps: 'Open in maps',
+    fromRestaurant: (km: string) => `${km} from the restaurant`,
+    prep: (min: number) => `Prep ${min} min`,
+    since: (time: string) => `Since ${time}`,
+    codeRequired: "Customer's delivery code",
+    codeOptional: "Customer's delivery code (if they have it)",
+    cashCollected: 'Cash collected',
+    cardTaken: 'Card payment taken',
+    saving: 'Saving…',
+    delivered: '✓ Delivered',
+    pickedUp: 'Picked up',
+    notReady: (status: string) => `${status} — not ready yet`,
+  },
+  payment: {
+    paid: (money: string) => `${money} · paid`,
+    cash: (money: string) => `Collect ${money} in cash`,
+    card: (money: string) => `Card terminal: ${money}`,
+  },
+  code: {
+    locked: 'Too many wrong codes: call the restaurant to confirm this delivery.',
+    wrong: (left: number) => `Wrong code — ${left} ${left === 1 ? 'try' : 'tries'} left. Ask the customer again.`,
+    wrongNoCount: 'Wrong code. Ask the customer again.',
+    required: 'Ask the customer for their 4-digit delivery code.',
+  },
+  location: {
+    sharing: (lat: string, lng: string) => `Sharing your location · ${lat}, ${lng}`,
+    starting: 'Starting location sharing…',
+    denied: 'Location is blocked. Allow it in the browser so the customer can follow you.',
+    unsupported: 'This device cannot share its location.',
+    noFix: 'Waiting for a GPS fix…',
+    refused: 'Location not accepted',
+  },
+  alert: {
+    offerTitle: (id: number) => `New offer — order #${id}`,
+    assignedTitle: (id: number) => `New delivery — order #${id}`,
+    offerBody: (address: string) => `Deliver to ${address}. Answer in the Brigade rider app.`,
+    assignedBody: (address: string) => `Deliver to ${address}.`,
+  },
+};
+
+export type RiderMessages = typeof en;
+
+const ko: RiderMessages = {
+  brandSub: '라이더',
+  signingIn: '로그인 중…',
+  signInNeedsNetwork: '로그인하려면 인터넷 연결이 필요합니다.',
+  loginTitle: '라이더 로그인',
+  loginSubtitle: '길 안내와 실시간 위치 공유로 배달을 한눈에 확인하세요.',
+  loadFailed: (why: string) => `배달 목록을 불러오지 못했습니다: ${why}`,
+  availability: {
+    online: '운행 중',
+    offline: '운행 종료됨',
+    onlineSub: '가게에서 배달을 배정할 수 있습니다.',
+    offlineSub: '운행을 시작하면 배달 요청을 받을 수 있습니다.',
+    switchLabel: '배달 요청 받기',
+  },
+  confirmOffline: {
+    label: '운행을 종료할까요?',
+    text: (n: number) => `아직 진행 중인 배달이 ${n}건 있습니다. 운행을 종료해도 이 배달은 계속 내 배달로 남습니다.`,
+    goOffline: '그래도 운행 종료',
+    stay: '운행 계속하기',
+  },
+  noConnection: '인터넷 연결 없음.',
+  noConnectionText: '마지막으로 받은 배달 목록입니다. 다시 연결되면 변경 사항이 표시됩니다.',
+  deliveries: '진행 중인 배달',
+  loadingDeliveries: '배달 목록 불러오는 중…',
+  emptyOnline: '아직 배달이 없습니다. 새 배달 요청은 여기에 바로 표시됩니다.',
+  emptyOffline: '운행 종료 상태입니다. 운행을 시작하면 배달 요청을 받을 수 있습니다.',
+  signedInAs: (name: string) => `${name} 님으로 로그인됨`,
+  signOut: '로그아웃',
+  day: {
+    summary: (n: number, cash: string) => `✓ 오늘 배달 ${n}건 · 받은 현금 ${cash}`,
+    distance: (km: string) => ` · 고객까지 총 ${km}`,
+  },
+  offer: {
+    label: (id: number) => `주문 #${id} 배달 요청`,
+    answerBefore: '새 배달 요청 — ',
+    answerAfter: ' 안에 응답하세요',
+    accept: '수락',
+    decline: '거절',
+  },
+  card: {
+    label: (id: number) => `주문 #${id} 배달`,
+    order: (id: number) => `주문 #${id}`,
+    openInMaps: '지도에서 열기',
+    fromRestaurant: (km: string) => `가게에서 ${km}`,
+    prep: (min: number) => `조리 ${min}분`,
+    since: (time: string) => `${time}부터`,
+    codeRequired: '고객 전달 코드',
+    codeOptional: '고객 전달 코드 (고객에게 있는 경우)',
+    cashCollected: '현금 받음',
+    cardTaken: '카드 결제 완료',
+    saving: '저장 중…',
+    delivered: '✓ 배달 완료',
+    pickedUp: '픽업 완료',
+    notReady: (status: string) => `${status} — 아직 픽업할 수 없습니다`,
+  },
+  payment: {
+    paid: (money: string) => `${money} · 결제 완료`,
+    cash: (money: string) => `현금 ${money} 받기`,
+    card: (money: string) => `카드 단말기: ${money}`,
+  },
+  code: {
+    locked: '틀린 코드가 너무 많습니다. 가게에 전화해 배달 완료를 확인받으세요.',
+    wrong: (left: number) => `코드가 틀렸습니다 — ${left}번 남았습니다. 고객에게 다시 확인하세요.`,
+    wrongNoCount: '코드가 틀렸습니다. 고객에게 다시 확인하세요.',
+    required: '고객에게 4자리 전달 코드를 물어보세요.',
+  },
+  location: {
+    sharing: (lat: string, lng: string) => `위치 공유 중 · ${lat}, ${lng}`,
+    starting: '위치 공유를 시작하는 중…',
+    denied: '위치 접근이 차단되어 있습니다. 고객이 배달 위치를 볼 수 있도록 브라우저에서 허용해 주세요.',
+    unsupported: '이 기기는 위치를 공유할 수 없습니다.',
+    noFix: 'GPS 신호를 기다리는 중…',
+    refused: '위치가 전송되지 않았습니다',
+  },
+  alert: {
+    offerTitle: (id: number) => `새 배달 요청 — 주문 #${id}`,
+    assignedTitle: (id: number) => `새 배달 배정 — 주문 #${id}`,
+    offerBody: (address: string) => `배달지: ${address}. Brigade 라이더 앱에서 수락 또는 거절하세요.`,
+    assignedBody: (address: string) => `배달지: ${address}.`,
+  },
+};
+
+export const rider = { en, ko };

@@ -371,16 +371,25 @@ function DeliveryCard({ order: o, codeRequired, onChanged }: { order: Order; cod
   );
 }
 
-/** While carrying an order: watch the position, send it at most once a second, keep the screen on. */
+/** How often the last position is sent again while standing still (the server hears the rider is there). */
+const LOCATION_RESEND_MS = 15000;
+
+/**
+ * While carrying an order: watch the position, send it at most once a second (and again every
+ * LOCATION_RESEND_MS while it does not change), keep the screen on, and say plainly when the
+ * positions stop reaching the restaurant (no connection, no answer): the customer then sees
+ * the last one.
+ */
 function LocationSharing({ live, active }: { live: LiveConnection | null; active: boolean }) {
   const m = useMessages(rider);
   // An error's sentence is chosen at render (the language may change): the device has no
   // geolocation, no GPS fix yet, or the server refused a position (its error code).
-  const [status, setStatus] = useState<{ kind: 'idle' | 'waiting' | 'sharing' | 'denied' | 'error'; reason?: 'unsupported' | 'noFix' | 'refused'; code?: string }>({
+  const [status, setStatus] = useState<{ kind: 'idle' | 'waiting' | 'sharing' | 'stopped' | 'denied' | 'error'; reason?: 'unsupported' | 'noFix' | 'refused'; code?: string }>({
     kind: 'idle',
   });
   const [last, setLast] = useState<{ lat: number; lng: number; at: number } | null>(null);
   const pending = useRef<{ lat: number; lng: number; heading?: number; speed?: number } | null>(null);
+  const latest = useRef<{ lat: number; lng: number; heading?: number; speed?: number } | null>(null);
   const lastSent = useRef(0);
   const timer = useRef<number | undefined>(undefined);
 
@@ -410,7 +419,10 @@ function LocationSharing({ live, active }: { live: LiveConnection | null; active
       pending.current = null;
       lastSent.current = Date.now();
       live.socket.timeout(5000).emit('rider:location', p, (err: unknown, res: { ok: boolean; error?: { code: string; message: string } }) => {
-        if (err) return;
+        if (err) {
+          setStatus((s) => (s.kind === 'sharing' || s.kind === 'waiting' ? { kind: 'stopped' } : s)); // no answer
+          return;
+        }
         if (res?.ok) {
           setLast({ lat: p.lat, lng: p.lng, at: Date.now() });
           setStatus({ kind: 'sharing' });
@@ -420,7 +432,7 @@ function LocationSharing({ live, active }: { live: LiveConnection | null; active
     const id = navigator.geolocation.watchPosition(
       (pos) => {
         const c = pos.coords;
-        pending.current = {
+        pending.current = latest.current = {
           lat: c.latitude,
           lng: c.longitude,
           ...(c.heading != null && Number.isFinite(c.heading) ? { heading: c.heading } : {}),
@@ -431,6 +443,21 @@ function LocationSharing({ live, active }: { live: LiveConnection | null; active
       (err) => setStatus(err.code === err.PERMISSION_DENIED ? { kind: 'denied' } : { kind: 'error', reason: 'noFix' }),
       { enableHighAccuracy: true, maximumAge: 1000, timeout: 20000 },
     );
+    // Standing still: the same position again now and then; cut off: say so at once.
+    const resend = window.setInterval(() => {
+      if (latest.current && !pending.current && Date.now() - lastSent.current >= LOCATION_RESEND_MS) {
+        pending.current = latest.current;
+        if (!timer.current) send();
+      }
+    }, LOCATION_RESEND_MS / 3);
+    const unsubscribe = live.subscribe((state) => {
+      if (state === 'reconnecting' || state === 'offline') {
+        setStatus((s) => (s.kind === 'sharing' ? { kind: 'stopped' } : s));
+      } else if (state === 'live' && latest.current && !pending.current) {
+        pending.current = latest.current; // back: the position at once
+        if (!timer.current) send();
+      }
+    });
     // Keep the screen on while delivering, where the browser allows it.
     let lock: any = null;
     const requestLock = async () => {
@@ -445,6 +472,8 @@ function LocationSharing({ live, active }: { live: LiveConnection | null; active
     document.addEventListener('visibilitychange', onVisible);
     return () => {
       navigator.geolocation.clearWatch(id);
+      window.clearInterval(resend);
+      unsubscribe();
       window.clearTimeout(timer.current);
       timer.current = undefined;
       document.removeEventListener('visibilitychange', onVisible);
@@ -460,6 +489,7 @@ function LocationSharing({ live, active }: { live: LiveConnection | null; active
         <span>{m.location.sharing(last.lat.toFixed(4), last.lng.toFixed(4))}</span>
       )}
       {status.kind === 'waiting' && <span>{m.location.starting}</span>}
+      {status.kind === 'stopped' && <span>{last ? m.location.stoppedSince(formatTime(new Date(last.at).toISOString())) : m.location.stopped}</span>}
       {status.kind === 'denied' && <span>{m.location.denied}</span>}
       {status.kind === 'error' && <span>{locationErrorText(status.reason, status.code, m)}</span>}
     </div>

@@ -75,6 +75,8 @@ const en = {
   location: {
     sharing: (lat: string, lng: string) => `Sharing your location · ${lat}, ${lng}`,
     starting: 'Starting location sharing…',
+    stopped: 'Location sharing has stopped: not connected. It starts again by itself.',
+    stoppedSince: (time: string) => `Location sharing has stopped: not connected. The customer sees where you were at ${time}; it starts again by itself.`,
     denied: 'Location is blocked. Allow it in the browser so the customer can follow you.',
     unsupported: 'This device cannot share its location.',
     noFix: 'Waiting for a GPS fix…',
@@ -159,6 +161,8 @@ const ko: RiderMessages = {
   location: {
     sharing: (lat: string, lng: string) => `위치 공유 중 · ${lat}, ${lng}`,
     starting: '위치 공유를 시작하는 중…',
+    stopped: '위치 공유가 중단되었습니다: 연결되지 않았습니다. 연결되면 자동으로 다시 시작합니다.',
+    stoppedSince: (time: string) => `위치 공유가 중단되었습니다: 연결되지 않았습니다. 고객에게는 ${time} 위치가 보입니다. 연결되면 자동으로 다시 시작합니다.`,
     denied: '위치 접근이 차단되어 있습니다. 고객이 배달 위치를 볼 수 있도록 브라우저에서 허용해 주세요.',
     unsupported: '이 기기는 위치를 공유할 수 없습니다.',
     noFix: 'GPS 신호를 기다리는 중…',

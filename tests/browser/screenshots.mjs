@@ -1,12 +1,62 @@
 // Screenshots of the three panels for the README (docs/screenshots/*.png):
 // starts a fresh brigade, sets a realistic scene over REST and in the browser,
 // and photographs admin at 1440x900, customer and rider at 360x740.
+//
+//   node tests/browser/screenshots.mjs [out-dir] [--lang en|ko]
+//
+// `--lang ko` opens every browser context in 'ko-KR', so the panels speak Korean
+// (web/src/*/messages.ts), and writes to docs/screenshots/ko/ unless told otherwise. The
+// scene (menu, addresses, currency) is the same in both languages; only the panels' words
+// change, and the kitchen's reason for the rejected order, which staff type themselves.
+// Korean needs a CJK font for Chromium (Debian: fonts-nanum or fonts-noto-cjk).
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { startServer, launchBrowser, newContext, DESKTOP, PHONE, signIn, rest, repo } from './lib.mjs';
+import { parseArgs } from 'node:util';
+import { startServer, launchBrowser, newContext, DESKTOP, PHONE, rest, repo } from './lib.mjs';
 
-const out = process.argv[2] ?? join(repo, 'docs/screenshots');
+const { values: flags, positionals } = parseArgs({ options: { lang: { type: 'string', default: 'en' } }, allowPositionals: true });
+/** What the script clicks and waits for, in the panels' words (web/src/<panel>/messages.ts). */
+const WORDS = {
+  en: {
+    locale: 'en-US',
+    email: 'Email',
+    password: 'Password',
+    signIn: 'Sign in',
+    menuTab: 'Menu',
+    available: (name) => `${name} available`,
+    add: (name) => `Add ${name}`,
+    addOneMore: (name) => `Add one more ${name}`,
+    online: "You're online",
+    rejectReason: 'Out of squid tonight', // typed by the kitchen: the staff's own words
+  },
+  ko: {
+    locale: 'ko-KR',
+    email: '이메일',
+    password: '비밀번호',
+    signIn: '로그인',
+    menuTab: '메뉴 관리',
+    available: (name) => `${name} 판매 중`,
+    add: (name) => `${name} 담기`,
+    addOneMore: (name) => `${name} 하나 더 담기`,
+    online: '운행 중',
+    rejectReason: '오늘 오징어 재료가 떨어졌습니다',
+  },
+};
+const W = Object.hasOwn(WORDS, flags.lang) ? WORDS[flags.lang] : null;
+if (!W || positionals.length > 1) {
+  console.error('usage: node tests/browser/screenshots.mjs [out-dir] [--lang en|ko]');
+  process.exit(2);
+}
+const out = positionals[0] ?? join(repo, flags.lang === 'en' ? 'docs/screenshots' : `docs/screenshots/${flags.lang}`);
 mkdirSync(out, { recursive: true });
+/** A browser context in the set's language. */
+const context = (browser, server, options) => newContext(browser, server, { ...options, locale: W.locale });
+/** Signs in through a panel's login form, in the set's language. */
+async function signIn(page, account) {
+  await page.getByLabel(W.email, { exact: true }).fill(account.email);
+  await page.getByLabel(W.password, { exact: true }).fill(account.password);
+  await page.getByRole('button', { name: W.signIn, exact: true }).click();
+}
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 const server = await startServer();
@@ -40,9 +90,9 @@ try {
     await move(o, { status: 'ready' });
     await assign(o, second.user.id);
     await move(o, { status: 'picked_up' }, samToken);
-    await move(o, { status: 'delivered' }, samToken);
+    await move(o, { status: 'delivered', paid: true }, samToken); // the cash, collected
   }
-  await move(rejected, { status: 'rejected', reason: 'Out of squid tonight' });
+  await move(rejected, { status: 'rejected', reason: W.rejectReason });
   const onTheWay = await mk([['Margherita', 1], ['Bruschetta', 2], ['Tiramisu', 2]], 'Herengracht 502, 3rd floor', 52.3641, 4.8944);
   await move(onTheWay, { status: 'accepted', prep_minutes: 12 });
   await move(onTheWay, { status: 'preparing' });
@@ -63,31 +113,32 @@ try {
   await mk([['Soup of the day', 2]], 'Spuistraat 210');
 
   // Admin board, with a new order arriving (toast) a moment after load.
-  const adminCtx = await newContext(browser, server, DESKTOP);
+  const adminCtx = await context(browser, server, DESKTOP);
   const admin = await adminCtx.newPage();
   await admin.goto('/admin/');
   await signIn(admin, server.accounts.admin);
   await admin.locator('[data-testid=connection][data-state=live]').waitFor();
-  await mk([['Margherita', 3], ['Tiramisu', 3]], 'Rembrandtplein 8');
-  await admin.locator('[data-testid=toast]').waitFor();
+  // (The order already waiting in New has its own toast from the board's load: wait for this one's.)
+  const arriving = await mk([['Margherita', 3], ['Tiramisu', 3]], 'Rembrandtplein 8');
+  await admin.locator(`[data-testid=toast][data-order-id="${arriving.id}"]`).waitFor();
   await sleep(600);
   await admin.screenshot({ path: join(out, 'admin-board.png') });
   await admin.locator('[data-testid=toast] button').first().click();
-  await admin.getByRole('button', { name: 'Menu', exact: true }).click();
-  await admin.getByRole('switch', { name: 'Calamari available' }).click();
+  await admin.getByRole('button', { name: W.menuTab, exact: true }).click();
+  await admin.getByRole('switch', { name: W.available('Calamari') }).click();
   await admin.locator('[data-testid=menu-item-row].unavailable').first().waitFor();
   await sleep(300);
   await admin.screenshot({ path: join(out, 'admin-menu.png') });
 
   // Customer: the menu, and the order being delivered with the rider on the map.
-  const customerCtx = await newContext(browser, server, PHONE);
+  const customerCtx = await context(browser, server, PHONE);
   const customer = await customerCtx.newPage();
   await customer.goto('/#/login');
   await signIn(customer, server.accounts.customer);
   await customer.getByTestId('dish').first().waitFor();
-  await customer.getByRole('button', { name: 'Add Margherita' }).click();
-  await customer.getByRole('button', { name: 'Add one more Margherita' }).click();
-  await customer.getByRole('button', { name: 'Add Bruschetta' }).click();
+  await customer.getByRole('button', { name: W.add('Margherita'), exact: true }).click();
+  await customer.getByRole('button', { name: W.addOneMore('Margherita'), exact: true }).click();
+  await customer.getByRole('button', { name: W.add('Bruschetta'), exact: true }).click();
   await sleep(300);
   await customer.screenshot({ path: join(out, 'customer-menu.png') });
   await customer.goto(`/#/orders/${onTheWay.id}`);
@@ -95,12 +146,12 @@ try {
   await customer.locator('[data-testid=connection][data-state=live]').waitFor();
 
   // Rider: on a delivery, sharing a (mocked) position.
-  const riderCtx = await newContext(browser, server, { ...PHONE, geolocation: { latitude: 52.3668, longitude: 4.8905 }, permissions: ['geolocation'] });
+  const riderCtx = await context(browser, server, { ...PHONE, geolocation: { latitude: 52.3668, longitude: 4.8905 }, permissions: ['geolocation'] });
   const rider = await riderCtx.newPage();
   await rider.goto('/rider/');
   await signIn(rider, server.accounts.rider);
   await rider.getByTestId('online-switch').check();
-  await rider.getByText("You're online").waitFor();
+  await rider.getByText(W.online, { exact: true }).waitFor();
   await rider.locator('[data-testid=location-sharing][data-kind=sharing]').waitFor();
   await sleep(300);
   await rider.screenshot({ path: join(out, 'rider-deliveries.png') });

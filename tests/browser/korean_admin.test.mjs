@@ -47,7 +47,7 @@ test('a ko-KR browser gets the kitchen panel in Korean and accepts a new order i
   for (const name of ['주문', '메뉴 관리', '가게 설정', '로그아웃']) await page.getByRole('button', { name, exact: true }).waitFor();
   assert.deepEqual(
     await Promise.all(['pending', 'accepted', 'preparing', 'ready', 'picked_up', 'done'].map(columnTitle)),
-    ['신규', '접수', '조리 중', '조리 완료', '배달 중', '오늘 완료'],
+    ['신규', '접수', '준비 중', '준비 완료', '배달 중', '오늘 완료'],
   );
   await column('pending').getByText('신규 주문이 없습니다').waitFor();
   await page.getByTestId('kitchen-status').getByText(/^주문 받는 중/).waitFor();

@@ -115,6 +115,9 @@ test('offline: a reload of the customer page shows the cached panel and says it 
   assert.equal(await page.title(), 'Brigade — order food');
   assert.ok(page.url().startsWith(server.url), page.url());
   await page.locator('.shop-top').waitFor(); // the panel, not the browser's error page
+  // Still signed in (the account the stored token stood for), not a sign-in form it cannot send.
+  await page.getByTestId('nav-orders').waitFor();
+  assert.equal(await page.locator('form.login').count(), 0);
 
   const cached = await page.evaluate(async () => {
     const urls = [];

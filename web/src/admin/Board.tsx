@@ -191,7 +191,12 @@ function OrderCard({ api, order: o, now, riders, riderName, onChanged, onAcknowl
       {o.payment && (
         <div className="order-sub order-payment">
           <span data-testid="payment" data-payment-status={o.payment.status}>
-            {m.method[o.payment.method] ?? o.payment.method} · <span className={`pay-status ${paid ? 'pay-paid' : 'pay-unpaid'}`}>{paid ? m.paid : m.unpaid}</span>
+            {m.method[o.payment.method] ?? o.payment.method} ·{' '}
+            {(o.status === 'rejected' || o.status === 'cancelled') && !paid ? (
+              <span className="pay-status">{m.nothingToPay}</span>
+            ) : (
+              <span className={`pay-status ${paid ? 'pay-paid' : 'pay-unpaid'}`}>{paid ? m.paid : m.unpaid}</span>
+            )}
           </span>
           {(o.status === 'delivered' || o.status === 'picked_up') && (
             <button type="button" className="btn btn-link btn-small pay-toggle" disabled={busy} data-testid={paid ? 'mark-unpaid' : 'mark-paid'} onClick={() => void setPaid(paid ? 'unpaid' : 'paid')}>

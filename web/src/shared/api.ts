@@ -17,11 +17,13 @@ type Listener = () => void;
 
 export class Api {
   private readonly key: string;
+  private readonly userKey: string;
   private tokenValue: string | null;
   private unauthorized = new Set<Listener>();
 
   constructor(panel: string, private readonly base = '') {
     this.key = `brigade.${panel}.token`;
+    this.userKey = `brigade.${panel}.user`;
     this.tokenValue = localStorage.getItem(this.key);
   }
 
@@ -32,7 +34,29 @@ export class Api {
   setToken(token: string | null) {
     this.tokenValue = token;
     if (token) localStorage.setItem(this.key, token);
-    else localStorage.removeItem(this.key);
+    else {
+      localStorage.removeItem(this.key);
+      localStorage.removeItem(this.userKey); // signed out: nothing of the account is kept
+    }
+  }
+
+  /**
+   * The account the stored token last stood for, for a start without a network (the
+   * panel shows its last state, marked offline, instead of a sign-in form it cannot
+   * submit). Only while the token is stored; checked again as soon as the network is back.
+   */
+  rememberedUser(): User | null {
+    if (!this.tokenValue) return null;
+    try {
+      const u = JSON.parse(localStorage.getItem(this.userKey) ?? 'null');
+      return u && typeof u.id === 'number' && typeof u.role === 'string' ? (u as User) : null;
+    } catch {
+      return null;
+    }
+  }
+
+  rememberUser(user: User) {
+    if (this.tokenValue) localStorage.setItem(this.userKey, JSON.stringify(user));
   }
 
   onUnauthorized(fn: Listener): () => void {

@@ -22,13 +22,19 @@ export function useSession(api: Api, role: User['role']) {
           if (u.role !== role) {
             api.setToken(null);
             setUser(null);
-          } else setUser(u);
+          } else {
+            api.rememberUser(u);
+            setUser(u);
+          }
           setError(null);
         })
         .catch((e) => {
           if (e.status !== 401) {
-            setError(errorText(e));
             retryOnline = true;
+            // No network at the start: still signed in, as far as anyone can tell.
+            const known = e.status === 0 ? api.rememberedUser() : null;
+            if (known && known.role === role) setUser(known);
+            else setError(errorText(e));
           }
         })
         .finally(() => setChecking(false));
@@ -47,7 +53,13 @@ export function useSession(api: Api, role: User['role']) {
     };
   }, [api, role]);
 
-  const signedIn = useCallback((u: User) => setUser(u), []);
+  const signedIn = useCallback(
+    (u: User) => {
+      api.rememberUser(u);
+      setUser(u);
+    },
+    [api],
+  );
   const signOut = useCallback(async () => {
     try {
       await api.logout();

@@ -82,6 +82,8 @@ test('each panel: its manifest, its icons, its service worker controlling the pa
     assert.equal(manifest.scope, panel);
     assert.equal(manifest.display, 'standalone');
     assert.match(manifest.theme_color, /^#[0-9a-f]{6}$/);
+    const meta = await page.locator('meta[name=theme-color]').getAttribute('content');
+    assert.equal(meta, manifest.theme_color, 'the page and the installed app have one theme colour');
     assert.match(manifest.background_color, /^#[0-9a-f]{6}$/);
     assert.deepEqual(manifest.icons.map((i) => i.sizes).sort(), ['192x192', '512x512', 'any']);
     for (const icon of manifest.icons) {

@@ -186,6 +186,8 @@ int main(int argc, char** argv) {
   int64_t pingInterval = 300;
   int64_t pingTimeout = 200;
   size_t maxSendQueue = brigade::net::kDefaultMaxQueued;
+  std::string tlsCert;  // with tlsKey: HTTPS and WSS (the e2e client suite over TLS)
+  std::string tlsKey;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     if ((arg == "--port" || arg == "-p") && i + 1 < argc) {
@@ -198,9 +200,14 @@ int main(int argc, char** argv) {
       pingTimeout = std::atoll(argv[++i]);
     } else if (arg == "--max-send-queue" && i + 1 < argc) {
       maxSendQueue = static_cast<size_t>(std::atoll(argv[++i]));
+    } else if (arg == "--tls-cert" && i + 1 < argc) {
+      tlsCert = argv[++i];
+    } else if (arg == "--tls-key" && i + 1 < argc) {
+      tlsKey = argv[++i];
     } else if (arg == "--help") {
       std::cout << "protocol-test-server [--host 127.0.0.1] [--port 3000] "
-                   "[--ping-interval 300] [--ping-timeout 200] [--max-send-queue BYTES]\n";
+                   "[--ping-interval 300] [--ping-timeout 200] [--max-send-queue BYTES] "
+                   "[--tls-cert PEM --tls-key PEM]\n";
       return 0;
     }
   }
@@ -217,6 +224,14 @@ int main(int argc, char** argv) {
   options.maxUnconnectedPerAddress = 0;
   options.connectTimeout = 1000;
   options.cors.origins = {"*"};
+  if (!tlsCert.empty()) {
+    auto tls = brigade::net::TlsContext::load(tlsCert, tlsKey);
+    if (!tls) {
+      std::cerr << "protocol-test-server: " << tls.error().message << "\n";
+      return 2;
+    }
+    options.tls = *tls;
+  }
   sio::Server io(options);
 
   auto greet = [](const sio::SocketPtr& socket) {
@@ -248,7 +263,8 @@ int main(int argc, char** argv) {
   std::signal(SIGINT, [](int) { stopRequested = 1; });
   std::signal(SIGTERM, [](int) { stopRequested = 1; });
   io.listen(host, port);
-  std::cout << "{\"listening\":\"" << host << ":" << io.port() << "\"}" << std::endl;
+  std::cout << "{\"listening\":\"" << host << ":" << io.port() << "\",\"scheme\":\""
+            << (options.tls ? "https" : "http") << "\"}" << std::endl;
   while (!stopRequested) pause();
   io.close();
   engine.closeAll();

@@ -184,6 +184,7 @@ size_t HttpConnectionHandler::onData(std::string_view data) {
     request.peerAddress = peer_;
     request.remoteAddress =
         options_.trustedProxies.clientAddress(peer_, request.header("x-forwarded-for"));
+    if (options_.tls) request.scheme = "https";
     if (std::string_view proto = request.header("x-forwarded-proto");
         !proto.empty() && options_.trustedProxies.contains(peer_)) {
       request.scheme = proto == "https" ? "https" : "http";
@@ -272,16 +273,22 @@ void HttpServer::listen(const std::string& host, uint16_t port) {
     idleTimers_.push_back(
         HttpConnectionHandler::makeIdleTimer(loops_.at(i), options_.idleTimeoutMs));
   }
-  listener_ = std::make_unique<net::Listener>(loops_, [this](const net::TcpConnectionPtr& c) {
-    std::string peer = c->remoteAddress();
+  listener_ = std::make_unique<net::Listener>(loops_, [this](const net::TcpConnectionPtr& tcp) {
+    std::string peer = tcp->remoteAddress();
     auto admission = limiter_.admit(peer, !options_.trustedProxies.contains(peer));
     if (!admission.ticket) {
       // Answered at once and closed: a client over a cap learns why instead of
-      // waiting in the accept queue, and the descriptor is free again.
-      c->send(refusalBytes(admission.verdict));
-      c->close(true);
+      // waiting in the accept queue, and the descriptor is free again. Over TLS no
+      // answer can be sent before a handshake: closed at once.
+      if (options_.tls) {
+        tcp->close(false);
+        return;
+      }
+      tcp->send(refusalBytes(admission.verdict));
+      tcp->close(true);
       return;
     }
+    const net::TcpConnectionPtr c = options_.tls ? net::wrapTls(tcp, *options_.tls) : tcp;
     c->attach(admission.ticket);
     c->setHandler(std::make_unique<HttpConnectionHandler>(
         *c, router_, options_, idleTimers_[c->loop().index()], std::move(admission.ticket)));

@@ -14,6 +14,7 @@
 #include "net/connection.hpp"
 #include "net/fifo_timer.hpp"
 #include "net/listener.hpp"
+#include "net/tls.hpp"
 
 namespace brigade::http {
 
@@ -86,6 +87,8 @@ struct HttpOptions {
   Headers defaultHeaders;  // added to every answer (security headers)
   ConnectionLimitOptions limits;
   TrustedProxies trustedProxies;  // whose X-Forwarded-For names the client
+  // HTTPS (and WSS) on this server's port when set (net/tls.hpp).
+  std::shared_ptr<net::TlsContext> tls;
   // Told of every answer sent: its route (Responder::setRoute), status and the time from
   // the request's arrival to the answer's hand-over to the connection. On the
   // connection's loop; must be cheap and thread-safe (app/metrics.cpp).

@@ -170,18 +170,34 @@ class TcpConnectionImpl final : public TcpConnection {
     closed_ = true;  // pending waits complete with operation_aborted and see this
     int fd = socket_.release(ec);
     auto attached = std::move(attached_);
+    // Bytes queued and not yet written go first on the new loop (a TLS layer's records
+    // written in this turn must not be lost: the stream would be out of sequence).
+    std::vector<BufferRef> unsent;
+    size_t partial = partial_;
+    if (head_ < queue_.size())
+      unsent.assign(queue_.begin() + static_cast<ptrdiff_t>(head_), queue_.end());
+    queue_.clear();
+    head_ = partial_ = queued_ = 0;
     if (ec) return;
-    target.post(
-        [&target, fd, protocol, attached = std::move(attached), then = std::move(then)]() mutable {
-          Socket socket(target.context());
-          boost::system::error_code ec2;
-          socket.assign(protocol, fd, ec2);
-          if (ec2) return;
-          auto moved = std::make_shared<TcpConnectionImpl>(target, std::move(socket));
-          moved->attached_ = std::move(attached);
-          then(moved);
-          moved->start();
-        });
+    target.post([&target, fd, protocol, attached = std::move(attached), unsent = std::move(unsent),
+                 partial, then = std::move(then)]() mutable {
+      Socket socket(target.context());
+      boost::system::error_code ec2;
+      socket.assign(protocol, fd, ec2);
+      if (ec2) return;
+      auto moved = std::make_shared<TcpConnectionImpl>(target, std::move(socket));
+      moved->attached_ = std::move(attached);
+      if (!unsent.empty()) {
+        for (const auto& b : unsent) moved->queued_ += b.bytes.size();
+        moved->queued_ -= partial;
+        moved->queue_ = std::move(unsent);
+        moved->partial_ = partial;
+        moved->flushRequested_ = true;
+        target.requestFlush(moved);
+      }
+      then(moved);
+      moved->start();
+    });
   }
 
   void flush() override {

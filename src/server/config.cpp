@@ -53,6 +53,17 @@ Config parseConfig(int argc, char** argv) {
   cli.add_option("--pwhash-memlimit", config.pwhashMemLimit,
                  "Argon2id memory per password hash, bytes (default 64 MiB)")
       ->envname("BRIGADE_PWHASH_MEMLIMIT");
+  auto* cert = cli.add_option("--tls-cert", config.tlsCert,
+                              "PEM certificate chain: serve HTTPS and WSS (reloaded on SIGHUP)")
+                   ->envname("BRIGADE_TLS_CERT");
+  auto* key = cli.add_option("--tls-key", config.tlsKey, "PEM private key of --tls-cert")
+                  ->envname("BRIGADE_TLS_KEY");
+  cert->needs(key);
+  key->needs(cert);
+  cli.add_option("--redirect-http", config.redirectHttp,
+                 "also listen on this port for plain HTTP, answered with a redirect to HTTPS")
+      ->envname("BRIGADE_REDIRECT_HTTP")
+      ->needs(cert);
   cli.add_option("--metrics-token", config.metricsToken, "bearer token that may read /metrics")
       ->envname("BRIGADE_METRICS_TOKEN");
   cli.add_option("--web-dir", config.webDir, "directory of the built panels")

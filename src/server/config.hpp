@@ -27,7 +27,10 @@ struct Config {
   int64_t deliveryFeeCents = 299;
   size_t pwhashMemLimit = 64u << 20;
   std::string metricsToken;
-  std::string webDir;  // built panels; default: <exe>/../../web/dist or ./web/dist
+  std::string tlsCert;        // PEM chain: HTTPS and WSS on the port (with tlsKey)
+  std::string tlsKey;         // PEM private key
+  uint16_t redirectHttp = 0;  // a port answering plain HTTP with a redirect to HTTPS (0: none)
+  std::string webDir;         // built panels; default: <exe>/../../web/dist or ./web/dist
   std::string logLevel = "info";
   int64_t retentionSeconds = 7 * 24 * 3600;  // how long changes are kept for replay
   int64_t tokenTtlSeconds = 30 * 24 * 3600;

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <future>
 #include <iostream>
+#include <optional>
 
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include "app/app.hpp"
@@ -17,10 +18,13 @@
 #include "core/log.hpp"
 #include "core/random.hpp"
 #include "net/loop.hpp"
+#include "net/tls.hpp"
 #include "protocol/socketio/server.hpp"
 #include "server/admin_command.hpp"
 #include "server/backup_command.hpp"
+#include "server/cert_command.hpp"
 #include "server/config.hpp"
+#include "server/https_redirect.hpp"
 #include "server/instance_lock.hpp"
 #include "server/print_command.hpp"
 #include "server/static_files.hpp"
@@ -35,26 +39,27 @@ namespace {
 // restart): well inside the 10 s a service manager gives before SIGKILL.
 constexpr std::chrono::seconds kDrainWrites{5};
 volatile std::sig_atomic_t stopRequested = 0;
+volatile std::sig_atomic_t reloadRequested = 0;  // SIGHUP: read the TLS certificate again
 }  // namespace
 
 int main(int argc, char** argv) {
   using namespace brigade;
-  if (argc > 1 && std::string_view(argv[1]) == "admin") {
-    spdlog::set_default_logger(spdlog::stderr_color_mt("brigade"));
-    log::setLevel("warn");
-    return server::runAdminCommand(argc - 1, argv + 1);
-  }
-  if (argc > 1 && std::string_view(argv[1]) == "print") {
-    spdlog::set_default_logger(spdlog::stderr_color_mt("brigade"));
-    log::setLevel("warn");
-    return server::runPrintCommand(argc - 1, argv + 1);
-  }
-  if (argc > 1 &&
-      (std::string_view(argv[1]) == "backup" || std::string_view(argv[1]) == "restore")) {
-    spdlog::set_default_logger(spdlog::stderr_color_mt("brigade"));
-    log::setLevel("warn");
-    return std::string_view(argv[1]) == "backup" ? server::runBackupCommand(argc - 1, argv + 1)
-                                                 : server::runRestoreCommand(argc - 1, argv + 1);
+  // The tools: `brigade admin|print|backup|restore|cert ...` (logs on standard error only).
+  struct Tool {
+    std::string_view name;
+    int (*run)(int, char**);
+  };
+  static constexpr Tool kTools[] = {{"admin", server::runAdminCommand},
+                                    {"print", server::runPrintCommand},
+                                    {"backup", server::runBackupCommand},
+                                    {"restore", server::runRestoreCommand},
+                                    {"cert", server::runCertCommand}};
+  for (const auto& tool : kTools) {
+    if (argc > 1 && std::string_view(argv[1]) == tool.name) {
+      spdlog::set_default_logger(spdlog::stderr_color_mt("brigade"));
+      log::setLevel("warn");
+      return tool.run(argc - 1, argv + 1);
+    }
   }
   server::Config config = server::parseConfig(argc, argv);
   // Standard output carries the lines scripts read (demo accounts, listening); logs go
@@ -225,28 +230,67 @@ int main(int argc, char** argv) {
   httpOptions.observe = [&app](std::string_view route, int status, double seconds) {
     app.metrics().observeRequest(route, status, seconds);
   };
+  if (!config.tlsCert.empty()) {
+    auto tls = net::TlsContext::load(config.tlsCert, config.tlsKey);
+    if (!tls) {
+      std::cerr << "brigade: --tls-cert/--tls-key: " << tls.error().message << "\n";
+      return 2;
+    }
+    httpOptions.tls = *tls;
+  }
   http::HttpServer http(loops, router, httpOptions);
+  // --redirect-http: plain HTTP on another port, every request sent to the HTTPS one.
+  http::Router redirectRouter;
+  std::optional<http::HttpServer> redirect;
   try {
     http.listen(config.host, config.port);
+    if (config.redirectHttp) {
+      redirectRouter.add("/", server::httpsRedirect(http.port()));
+      http::HttpOptions plain;
+      plain.defaultHeaders = app::securityHeaders();
+      plain.trustedProxies = httpOptions.trustedProxies;
+      redirect.emplace(loops, redirectRouter, plain);
+      redirect->listen(config.host, config.redirectHttp);
+    }
   } catch (const std::exception& e) {
-    std::cerr << "brigade: cannot listen on " << config.host << ":" << config.port << ": "
-              << e.what() << "\n";
+    std::cerr << "brigade: cannot listen on " << config.host << ":"
+              << (redirect ? config.redirectHttp : config.port) << ": " << e.what() << "\n";
     return 1;
   }
   loops.start();
+  const char* scheme = httpOptions.tls ? "https" : "http";
   std::string where = config.host + ":" + std::to_string(http.port());
-  std::cout << "{\"listening\":\"" << where << "\",\"node\":\"" << config.nodeId << "\"}"
-            << std::endl;
-  spdlog::info("brigade node {} listening on http://{}", config.nodeId, where);
+  std::cout << "{\"listening\":\"" << where << "\",\"scheme\":\"" << scheme << "\",\"node\":\""
+            << config.nodeId << "\"";
+  if (redirect)
+    std::cout << ",\"redirect_http\":\"" << config.host << ":" << redirect->port() << "\"";
+  std::cout << "}" << std::endl;
+  spdlog::info("brigade node {} listening on {}://{}", config.nodeId, scheme, where);
 
   std::signal(SIGINT, [](int) { stopRequested = 1; });
   std::signal(SIGTERM, [](int) { stopRequested = 1; });
-  while (!stopRequested) pause();
+  std::signal(SIGHUP, [](int) { reloadRequested = 1; });
+  while (!stopRequested) {
+    pause();
+    if (reloadRequested) {
+      reloadRequested = 0;
+      if (httpOptions.tls) {
+        // New connections get the new certificate; open ones keep theirs.
+        if (auto reloaded = httpOptions.tls->reload(); reloaded) {
+          spdlog::info("tls: certificate reloaded from {}", config.tlsCert);
+        } else {
+          spdlog::error("tls: {} (the previous certificate stays in use)",
+                        reloaded.error().message);
+        }
+      }
+    }
+  }
   spdlog::info("brigade stopping");
   // Shutdown order (docs/ARCHITECTURE.md, "Ownership and threads"): the store's
   // threads call back into the app, Live and the loops' queues, so everything they
   // touch must outlive them, and nothing may call the store once it is gone.
-  http.close();       // no new connections
+  http.close();  // no new connections
+  if (redirect) redirect->close();
   live.stop();        // no more change-stream callbacks (unsubscribe waits one out) or rechecks
   unanswered.stop();  // no new pass (one running ends in the store's answers below)
   statusChanged.stop();

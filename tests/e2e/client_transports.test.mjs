@@ -13,6 +13,7 @@ import {
   sleep,
   startServer,
   within,
+  TLS_CLIENT,
 } from "./lib/harness.mjs";
 
 const T = { timeout: 15000 };
@@ -119,7 +120,7 @@ describe("transports", () => {
 
 describe("namespaces", () => {
   it("/ and /custom over one connection", T, async () => {
-    const manager = new Manager(server.url, { transports: ["websocket"], reconnection: false });
+    const manager = new Manager(server.url, { transports: ["websocket"], reconnection: false, ...TLS_CLIENT });
     const main = manager.socket("/", { auth: { n: "main" } });
     const custom = manager.socket("/custom", { auth: { n: "custom" } });
     sockets.push(main, custom);

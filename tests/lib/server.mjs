@@ -80,7 +80,7 @@ function spawnOnce({ binary, argv, env, timeoutMs, name }) {
           continue; // a human line
         }
         if (parsed.demo_accounts) accounts = Object.fromEntries(parsed.demo_accounts.map((a) => [a.role, a]));
-        if (parsed.listening) resolve(parsed.listening);
+        if (parsed.listening) resolve(parsed);
       }
     });
     child.on("error", reject);
@@ -89,7 +89,7 @@ function spawnOnce({ binary, argv, env, timeoutMs, name }) {
     );
   });
   return within(timeoutMs, listening, `${name}'s {"listening":...} line`).then(
-    (address) => ({ child, exited, address, accounts, output: () => log }),
+    (line) => ({ child, exited, address: line.listening, scheme: line.scheme ?? "http", redirectHttp: line.redirect_http, accounts, output: () => log }),
     (error) => {
       child.kill("SIGKILL");
       throw error;
@@ -156,8 +156,10 @@ export async function startServer({
   };
   const server = {
     port: actualPort,
-    url: `http://127.0.0.1:${actualPort}`,
-    wsUrl: `ws://127.0.0.1:${actualPort}`,
+    // https and wss when the server speaks TLS (--tls-cert): its {"listening"} line says so.
+    url: `${started.scheme}://127.0.0.1:${actualPort}`,
+    wsUrl: `${started.scheme === "https" ? "wss" : "ws"}://127.0.0.1:${actualPort}`,
+    redirectHttp: started.redirectHttp,
     dataDir,
     dbPath: dataDir ? path.join(dataDir, "brigade.db") : undefined,
     args,

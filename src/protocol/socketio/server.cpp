@@ -128,6 +128,7 @@ void Server::listen(const std::string& host, uint16_t port) {
   http::HttpOptions httpOptions;
   httpOptions.maxBody = std::max<size_t>(options_.maxPayload, http::kDefaultMaxBody);
   httpOptions.limits = options_.limits;
+  httpOptions.tls = options_.tls;
   http_ = std::make_unique<http::HttpServer>(*loops_, *router_, httpOptions);
   http_->listen(host, port);
   if (ownLoops_) ownLoops_->start();

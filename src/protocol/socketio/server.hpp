@@ -51,7 +51,8 @@ struct ServerOptions {
   http::ConnectionLimitOptions limits;  // caps on open connections (listen() only)
   // Engine.IO sessions per client address that have not sent their CONNECT yet.
   size_t maxUnconnectedPerAddress = eio::kDefaultMaxUnconnectedPerAddress;  // 0: no cap
-  std::string nodeId;  // see eio::EngineOptions::nodeId
+  std::shared_ptr<net::TlsContext> tls;  // listen(): HTTPS and WSS (net/tls.hpp)
+  std::string nodeId;                    // see eio::EngineOptions::nodeId
 };
 
 // A task repeated by Server::runEvery until cancelled (or destroyed).

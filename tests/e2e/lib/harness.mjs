@@ -2,10 +2,29 @@
 // (port 0 by default, so test files run in parallel; tests/lib/server.mjs), raw HTTP and WebSocket
 // clients with buffered events, and the npm socket.io-client resolved from the
 // repository root (never from the current directory).
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
+import os from "node:os";
 import path from "node:path";
 
 import { repoRoot, startProtocolServer, within } from "../../lib/server.mjs";
+
+// BRIGADE_TEST_TLS=1: the same suite over HTTPS and WSS (CTest's tls_e2e_* tests). One
+// self-signed certificate for the run; the clients do not check it (tests only).
+export const TLS = process.env.BRIGADE_TEST_TLS === "1";
+let tlsArgs = [];
+if (TLS) {
+  const dir = mkdtempSync(path.join(os.tmpdir(), "brigade-e2e-tls-"));
+  process.on("exit", () => rmSync(dir, { recursive: true, force: true }));
+  execFileSync("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "2",
+    "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+    "-keyout", path.join(dir, "key.pem"), "-out", path.join(dir, "cert.pem")], { stdio: "ignore", timeout: 30000 });
+  tlsArgs = ["--tls-cert", path.join(dir, "cert.pem"), "--tls-key", path.join(dir, "key.pem")];
+  process.env.NODE_TLS_REJECT_UNAUTHORIZED = "0"; // fetch and raw WebSockets
+}
+// socket.io-client passes its own rejectUnauthorized (default true) to its transports.
+export const TLS_CLIENT = TLS ? { rejectUnauthorized: false } : {};
 
 export { repoRoot };
 const requireFromRoot = createRequire(path.join(repoRoot, "package.json"));
@@ -28,12 +47,12 @@ export { protocolServerBinary as serverBinary, sleep, within } from "../../lib/s
 // Returns { port, url, wsUrl, stop(signal), kill9(), restart(), exited, output() }.
 // `args`: extra command-line flags (e.g. ["--ping-interval", "2000"]).
 export function startServer({ port = 0, timeoutMs = 10000, env = {}, args = [] } = {}) {
-  return startProtocolServer({ port, timeoutMs, env, args });
+  return startProtocolServer({ port, timeoutMs, env, args: [...tlsArgs, ...args] });
 }
 
 // Starts on a given port (a restart), retrying while the port is not yet free again.
 export function startServerOnPort(port) {
-  return startProtocolServer({ port });
+  return startProtocolServer({ port, args: tlsArgs });
 }
 
 // A raw WebSocket whose open/message/close events are queued until awaited,
@@ -105,6 +124,7 @@ export function client(server, nsp = "/", options = {}) {
     forceNew: true,
     reconnection: false,
     timeout: 5000,
+    ...TLS_CLIENT,
     ...options,
   });
 }

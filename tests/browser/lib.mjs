@@ -1,12 +1,14 @@
 // Shared helpers for the browser tests and the screenshot script: start a
 // Brigade server on 127.0.0.1 with a fresh data dir, launch Debian's chromium
 // through playwright-core, talk to the REST API from Node.
-import { existsSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { startBrigade } from '../lib/server.mjs';
+import { brigadeBinary, startBrigade } from '../lib/server.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const repo = resolve(here, '../..');
@@ -23,7 +25,23 @@ export const CHROMIUM_ARGS = [
   '--disable-background-networking',
   '--disable-component-update',
   '--disable-sync',
+  // BRIGADE_TEST_TLS=1: the server speaks HTTPS with a throwaway self-signed certificate.
+  ...(process.env.BRIGADE_TEST_TLS === '1' ? ['--ignore-certificate-errors'] : []),
 ];
+
+/** --tls-cert/--tls-key of a self-signed certificate made once per process (BRIGADE_TEST_TLS=1). */
+let tlsFiles = null;
+function tlsArgs() {
+  if (process.env.BRIGADE_TEST_TLS !== '1') return [];
+  if (!tlsFiles) {
+    const dir = mkdtempSync(join(tmpdir(), 'brigade-browser-tls-'));
+    process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+    execFileSync(brigadeBinary(), ['cert', 'self-signed', '--host', '127.0.0.1', '--out', dir], { stdio: 'ignore', timeout: 30000 });
+    tlsFiles = ['--tls-cert', join(dir, 'cert.pem'), '--tls-key', join(dir, 'key.pem')];
+    process.env.NODE_TLS_REJECT_UNAUTHORIZED = '0'; // the tests' own REST calls
+  }
+  return tlsFiles;
+}
 
 /**
  * Starts brigade with the built panels (tests/lib/server.mjs); resolves once it
@@ -32,7 +50,7 @@ export const CHROMIUM_ARGS = [
 export async function startServer({ extraArgs = [], timeoutMs = 30000 } = {}) {
   const webDir = process.env.BRIGADE_WEB_DIR ?? join(repo, 'web/dist');
   if (!existsSync(join(webDir, 'index.html'))) throw new Error(`panels not built at ${webDir} (run scripts/build-web.sh)`);
-  const server = await startBrigade({ args: ['--web-dir', webDir, ...extraArgs], registerLimit: null, timeoutMs });
+  const server = await startBrigade({ args: ['--web-dir', webDir, ...tlsArgs(), ...extraArgs], registerLimit: null, timeoutMs });
   // stop() here also removes the data dir (the screenshot script runs one server).
   server.stop = server.dispose;
   return server;

@@ -160,6 +160,7 @@ export async function startServer({
     url: `${started.scheme}://127.0.0.1:${actualPort}`,
     wsUrl: `${started.scheme === "https" ? "wss" : "ws"}://127.0.0.1:${actualPort}`,
     redirectHttp: started.redirectHttp,
+    pid: child.pid,
     dataDir,
     dbPath: dataDir ? path.join(dataDir, "brigade.db") : undefined,
     args,

@@ -4,6 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# prometheus: its promtool checks and unit-tests deploy/prometheus-alerts.yml (tests only).
 # fonts-nanum: Hangul glyphs for Chromium, so the Korean panels are measured (320 px
 # fits) and photographed (docs/screenshots) as a Korean phone shows them.
 APT_PACKAGES=(
@@ -11,7 +12,7 @@ APT_PACKAGES=(
   clang clang-format clang-tidy libclang-rt-14-dev
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libssl-dev libspdlog-dev libcli11-dev prometheus-cpp-dev libsodium-dev zlib1g-dev libbrotli-dev libhowardhinnant-date-dev tzdata libsqlite3-dev sqlite3 libpq-dev postgresql-15 haproxy
-  libgtest-dev libgmock-dev libbenchmark-dev
+  libgtest-dev libgmock-dev libbenchmark-dev prometheus
   nodejs chromium fonts-nanum
 )
 
@@ -26,6 +27,10 @@ if [ "${#missing[@]}" -gt 0 ]; then
   echo "install-deps: apt-get install ${missing[*]}"
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  # Only promtool is wanted from the prometheus package: not a server left running.
+  if [[ " ${missing[*]} " == *" prometheus "* ]] && command -v systemctl >/dev/null 2>&1; then
+    $SUDO systemctl disable --now prometheus >/dev/null 2>&1 || true
+  fi
 fi
 
 # npm packages used by tests and the client bundle, pinned by package-lock.json.

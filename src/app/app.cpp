@@ -132,6 +132,9 @@ App::App(store::Store& store, AppConfig config)
                static_cast<double>(ordersCreated_.load()));
     m.setGauge("brigade_change_head_seq", "The newest seq of the change stream", {},
                static_cast<double>(store_.headSeq()));
+    m.setGauge("brigade_database_up",
+               "1 while the database answers (0: writes get 503 and /healthz is unhealthy)", {},
+               store_.reachable() ? 1 : 0);
   });
 }
 

@@ -30,6 +30,9 @@ struct Request {
   // How the client reached us: "http", or what a trusted proxy says it accepted
   // (X-Forwarded-Proto). Same-origin checks compare it with the Origin's scheme.
   std::string scheme = "http";
+  // This request's id: the one a trusted proxy sent (X-Request-Id), else a new random one.
+  // Sent back in the answer's X-Request-Id and written in the logs about the request.
+  std::string requestId;
 
   std::string_view header(std::string_view lowerName) const;
   // A decoded query parameter; nullopt when absent.

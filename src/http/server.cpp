@@ -4,6 +4,7 @@
 #include <cctype>
 #include <chrono>
 
+#include "core/random.hpp"
 #include "http/request_parser.hpp"
 #include "net/loop.hpp"
 
@@ -35,6 +36,21 @@ int64_t monotonicMicros() {
   return std::chrono::duration_cast<std::chrono::microseconds>(
              std::chrono::steady_clock::now().time_since_epoch())
       .count();
+}
+
+// A proxy's id when it is one of ours and the id is plain (at most 64 of [A-Za-z0-9._-]),
+// else 12 random characters.
+std::string requestIdFor(const Request& request, bool fromTrustedProxy) {
+  if (fromTrustedProxy) {
+    const std::string_view given = request.header("x-request-id");
+    const bool plain =
+        !given.empty() && given.size() <= kMaxRequestIdLength &&
+        std::all_of(given.begin(), given.end(), [](char c) {
+          return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.';
+        });
+    if (plain) return std::string(given);
+  }
+  return randomId(9);
 }
 
 }  // namespace
@@ -106,10 +122,11 @@ void Responder::write(Response response) {
     response.contentLength = response.body.size();
     response.body.clear();
   }
+  if (!requestId_.empty()) response.set("X-Request-Id", requestId_);
   const int status = response.status;
   connection_->send(serialize(response, keepAlive_));
   if (const auto& observe = owner_->options_.observe) {
-    observe(route_, status, static_cast<double>(monotonicMicros() - startedUs_) / 1e6);
+    observe(route_, status, static_cast<double>(monotonicMicros() - startedUs_) / 1e6, requestId_);
   }
   owner_->finished(keepAlive_);
 }
@@ -185,6 +202,7 @@ size_t HttpConnectionHandler::onData(std::string_view data) {
     request.remoteAddress =
         options_.trustedProxies.clientAddress(peer_, request.header("x-forwarded-for"));
     if (options_.tls) request.scheme = "https";
+    request.requestId = requestIdFor(request, options_.trustedProxies.contains(peer_));
     if (std::string_view proto = request.header("x-forwarded-proto");
         !proto.empty() && options_.trustedProxies.contains(peer_)) {
       request.scheme = proto == "https" ? "https" : "http";
@@ -213,6 +231,7 @@ size_t HttpConnectionHandler::onData(std::string_view data) {
     current_ =
         std::make_shared<Responder>(connection_.shared_from_this(), this, request.keepAlive, head,
                                     preferredCoding(request.header("accept-encoding"), false));
+    current_->setRequestId(request.requestId);
     if (!route || !route->handle) {
       current_->send(Response::json(404, errorJson("not_found", "no such path")));
       continue;

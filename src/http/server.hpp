@@ -34,6 +34,7 @@ class Responder : public std::enable_shared_from_this<Responder> {
   // ("/socket.io/", "/healthz"), refined by whoever knows better ("POST /api/orders/:id").
   // On the connection's loop, before send().
   void setRoute(std::string route) { route_ = std::move(route); }
+  void setRequestId(std::string id) { requestId_ = std::move(id); }
   net::Loop& loop() { return connection_->loop(); }
   // Runs (on the connection's loop) if the connection closes before the answer.
   void onAbort(std::function<void()> fn) { onAbort_ = std::move(fn); }
@@ -51,6 +52,7 @@ class Responder : public std::enable_shared_from_this<Responder> {
   bool answered_ = false;
   std::function<void()> onAbort_;
   std::string route_ = "unmatched";
+  std::string requestId_;
   int64_t startedUs_ = 0;
 };
 using ResponderPtr = std::shared_ptr<Responder>;
@@ -77,6 +79,9 @@ class Router {
   std::vector<std::pair<std::string, Route>> routes_;
 };
 
+// The longest X-Request-Id taken from a trusted proxy (longer ones are replaced).
+inline constexpr size_t kMaxRequestIdLength = 64;
+
 // A connection that has no request in progress for this long is closed (idle
 // keep-alive connections, and slow or stalled clients that never finish a request).
 inline constexpr int64_t kHttpIdleTimeoutMs = 30000;
@@ -92,7 +97,9 @@ struct HttpOptions {
   // Told of every answer sent: its route (Responder::setRoute), status and the time from
   // the request's arrival to the answer's hand-over to the connection. On the
   // connection's loop; must be cheap and thread-safe (app/metrics.cpp).
-  std::function<void(std::string_view route, int status, double seconds)> observe;
+  std::function<void(std::string_view route, int status, double seconds,
+                     std::string_view requestId)>
+      observe;
 };
 
 // The answer to a connection refused at accept (503 server full, 429 too many from

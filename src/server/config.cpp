@@ -147,6 +147,11 @@ Config parseConfig(int argc, char** argv) {
                  "can route long-polling to its owner (1-16 lowercase letters and digits; "
                  "default: random)")
       ->envname("BRIGADE_NODE_ID");
+  cli.add_option("--log-format", config.logFormat,
+                 "text, or json: one JSON object per line on standard error")
+      ->envname("BRIGADE_LOG_FORMAT")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->capture_default_str();
   cli.add_option("--log-level", config.logLevel, "trace, debug, info, warn, error")
       ->envname("BRIGADE_LOG_LEVEL")
       ->capture_default_str();

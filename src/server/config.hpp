@@ -32,6 +32,7 @@ struct Config {
   uint16_t redirectHttp = 0;  // a port answering plain HTTP with a redirect to HTTPS (0: none)
   std::string webDir;         // built panels; default: <exe>/../../web/dist or ./web/dist
   std::string logLevel = "info";
+  std::string logFormat = "text";            // text | json (one object per line)
   int64_t retentionSeconds = 7 * 24 * 3600;  // how long changes are kept for replay
   int64_t tokenTtlSeconds = 30 * 24 * 3600;
   double socketRecheckSeconds = 30;

@@ -39,7 +39,9 @@ namespace {
 // restart): well inside the 10 s a service manager gives before SIGKILL.
 constexpr std::chrono::seconds kDrainWrites{5};
 volatile std::sig_atomic_t stopRequested = 0;
-volatile std::sig_atomic_t reloadRequested = 0;  // SIGHUP: read the TLS certificate again
+volatile std::sig_atomic_t reloadRequested = 0;
+// An answer slower than this is logged at warn (docs/OPERATIONS.md, "Logs").
+constexpr double kSlowRequestSeconds = 1.0;  // SIGHUP: read the TLS certificate again
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -66,6 +68,7 @@ int main(int argc, char** argv) {
   // to standard error.
   spdlog::set_default_logger(spdlog::stderr_color_mt("brigade"));
   log::setLevel(config.logLevel.c_str());
+  if (config.logFormat == "json") log::useJsonFormat();
   std::signal(SIGPIPE, SIG_IGN);
 
   http::TrustedProxies proxies;
@@ -227,8 +230,17 @@ int main(int argc, char** argv) {
   httpOptions.limits.maxPerAddress = config.maxConnectionsPerAddress;
   httpOptions.limits.maxPendingPerAddress = config.maxPendingPerAddress;
   httpOptions.trustedProxies = std::move(proxies);
-  httpOptions.observe = [&app](std::string_view route, int status, double seconds) {
+  httpOptions.observe = [&app](std::string_view route, int status, double seconds,
+                               std::string_view requestId) {
     app.metrics().observeRequest(route, status, seconds);
+    // Every answer at debug; server errors and slow answers (not long-polls) at warn, with
+    // the id the client has in its X-Request-Id.
+    const bool failed = status >= 500;
+    const bool slow = seconds >= kSlowRequestSeconds && route != "/socket.io/";
+    log::event(
+        failed || slow ? spdlog::level::warn : spdlog::level::debug, "request",
+        {log::field("request_id", requestId), log::field("route", route),
+         log::field("status", static_cast<long long>(status)), log::field("seconds", seconds)});
   };
   if (!config.tlsCert.empty()) {
     auto tls = net::TlsContext::load(config.tlsCert, config.tlsKey);

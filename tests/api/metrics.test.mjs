@@ -178,6 +178,7 @@ test("sign-in failures and rate-limit refusals; the process's memory and descrip
   assert.ok(value(m, "brigade_login_failures_total") >= value(before, "brigade_login_failures_total") + 1);
   assert.ok(value(m, "process_resident_memory_bytes") > 1e6);
   assert.ok(value(m, "process_open_fds") > 3);
+  assert.equal(value(m, "brigade_database_up"), 1);
 });
 
 test("--max-send-queue below kMinSendQueueBytes (64 KiB) is refused at start", async () => {

@@ -11,7 +11,7 @@ APT_PACKAGES=(
   build-essential cmake ninja-build ccache pkg-config git
   clang clang-format clang-tidy libclang-rt-14-dev
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
-  libssl-dev libspdlog-dev libcli11-dev prometheus-cpp-dev libsodium-dev zlib1g-dev libbrotli-dev libhowardhinnant-date-dev tzdata libsqlite3-dev sqlite3 libpq-dev postgresql-15 haproxy
+  libssl-dev libspdlog-dev libcli11-dev libtomlplusplus-dev prometheus-cpp-dev libsodium-dev zlib1g-dev libbrotli-dev libhowardhinnant-date-dev tzdata libsqlite3-dev sqlite3 libpq-dev postgresql-15 haproxy
   libgtest-dev libgmock-dev libbenchmark-dev prometheus
   nodejs chromium fonts-nanum
 )

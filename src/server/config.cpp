@@ -1,8 +1,15 @@
 #include "server/config.hpp"
 
+#include <toml++/toml.h>
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cstdlib>
 #include <iostream>
+#include <optional>
+#include <sstream>
+
+#include "core/log.hpp"
+#include "core/result.hpp"
 
 namespace brigade::server {
 
@@ -23,11 +30,88 @@ std::vector<std::string> splitList(const std::string& text) {
   return items;
 }
 
+// The --config file's settings as flags, placed before the command line's (the last
+// occurrence of a flag wins: flags beat the file). A key whose BRIGADE_* variable is set is
+// left out (the environment beats the file). `fromFile` gets the keys taken.
+Result<std::vector<std::string>> fileArguments(const std::string& path, CLI::App& cli,
+                                               std::vector<std::string>& fromFile) {
+  toml::table table;
+  try {
+    table = toml::parse_file(path);
+  } catch (const toml::parse_error& e) {
+    const auto& where = e.source().begin;
+    return makeError("config", path + ":" + std::to_string(where.line) + ":" +
+                                   std::to_string(where.column) + ": " +
+                                   std::string(e.description()));
+  }
+  std::vector<std::string> args;
+  for (const auto& [name, node] : table) {
+    const std::string key(name.str());
+    CLI::Option* option = key == "config" ? nullptr : cli.get_option_no_throw("--" + key);
+    if (!option) return makeError("config", path + ": unknown key '" + key + "'");
+    if (!option->get_envname().empty() && std::getenv(option->get_envname().c_str())) continue;
+    const bool flag = option->get_expected_max() == 0;
+    std::optional<std::string> value;
+    if (auto b = node.value<bool>(); b && node.is_boolean()) {
+      if (!flag) return makeError("config", path + ": '" + key + "' takes a value, not true/false");
+      if (*b) args.push_back("--" + key);
+      fromFile.push_back(key);
+      continue;
+    }
+    if (flag) return makeError("config", path + ": '" + key + "' is true or false");
+    if (node.is_string()) {
+      value = std::string(*node.value<std::string_view>());
+    } else if (node.is_integer()) {
+      value = std::to_string(*node.value<int64_t>());
+    } else if (node.is_floating_point()) {
+      std::ostringstream text;
+      text << *node.value<double>();
+      value = text.str();
+    } else if (const auto* list = node.as_array()) {  // a list option: cors-origin, trusted-proxy
+      std::string joined;
+      for (const auto& item : *list) {
+        auto text = item.value<std::string_view>();
+        if (!text) return makeError("config", path + ": '" + key + "' is a list of strings");
+        joined += (joined.empty() ? "" : ",") + std::string(*text);
+      }
+      value = joined;
+    } else {
+      return makeError("config", path + ": '" + key + "' has a value of a type it cannot take");
+    }
+    args.push_back("--" + key);
+    args.push_back(*value);
+    fromFile.push_back(key);
+  }
+  return args;
+}
+
+// postgres://user:secret@host/db -> postgres://user:****@host/db
+std::string maskPassword(const std::string& url) {
+  const auto scheme = url.find("://");
+  if (scheme == std::string::npos) return url;
+  const auto at = url.find('@', scheme + 3);
+  const auto colon = url.find(':', scheme + 3);
+  if (at == std::string::npos || colon == std::string::npos || colon > at) return url;
+  return url.substr(0, colon + 1) + "****" + url.substr(at);
+}
+
+// Settings whose values are never printed.
+bool secret(const std::string& name) {
+  return name == "metrics-token";
+}
+
 }  // namespace
 
-Config parseConfig(int argc, char** argv) {
-  Config config;
+namespace {
+
+// -1: parsed into `config`; else the exit code (the reason printed).
+int parseInto(int argc, char** argv, Config& config, std::string* effective) {
   CLI::App cli{"Brigade: real-time restaurant management server"};
+  // The last occurrence of a flag wins: the command line's come after the file's.
+  cli.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+  std::string configFile;
+  cli.add_option("--config", configFile, "a TOML file of settings (keys: these flags' names)")
+      ->envname("BRIGADE_CONFIG");
   std::string listen = config.host + ":" + std::to_string(config.port);
   std::string cors;
   cli.add_option("--listen", listen, "address:port to listen on (port 0 picks a free one)")
@@ -155,16 +239,70 @@ Config parseConfig(int argc, char** argv) {
   cli.add_option("--log-level", config.logLevel, "trace, debug, info, warn, error")
       ->envname("BRIGADE_LOG_LEVEL")
       ->capture_default_str();
+  // The file named by --config (or BRIGADE_CONFIG) goes first.
+  std::vector<std::string> args{argv[0]};
+  std::vector<std::string> fromFile;
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view a = argv[i];
+    if (a == "--config" && i + 1 < argc) configFile = argv[i + 1];
+    if (a.starts_with("--config=")) configFile = std::string(a.substr(9));
+  }
+  if (configFile.empty() && std::getenv("BRIGADE_CONFIG"))
+    configFile = std::getenv("BRIGADE_CONFIG");
+  if (!configFile.empty()) {
+    auto fileArgs = fileArguments(configFile, cli, fromFile);
+    if (!fileArgs) {
+      std::cerr << "brigade: " << fileArgs.error().message << "\n";
+      return 2;
+    }
+    args.insert(args.end(), fileArgs->begin(), fileArgs->end());
+  }
+  for (int i = 1; i < argc; ++i) args.emplace_back(argv[i]);
+  std::vector<char*> all;
+  for (auto& a : args) all.push_back(a.data());
   try {
-    cli.parse(argc, argv);
+    cli.parse(static_cast<int>(all.size()), all.data());
   } catch (const CLI::ParseError& e) {
-    std::exit(cli.exit(e));
+    const int code = cli.exit(e);
+    return code == 0 ? 0 : 2;
+  }
+  if (effective) {
+    for (const auto* option : cli.get_options()) {
+      if (option->get_lnames().empty()) continue;
+      const std::string& name = option->get_lnames().front();
+      if (name == "help" || name == "config") continue;
+      std::string value;
+      if (option->count() > 0) {
+        value = option->results().back();  // the last one given wins
+        if (option->get_expected_max() == 0) value = "true";
+      } else {
+        value = option->get_default_str();
+        if (option->get_expected_max() == 0 && value.empty()) value = "false";
+      }
+      if (secret(name) && !value.empty()) value = "****";
+      if (name == "db") value = maskPassword(value);
+      const bool fromEnv =
+          !option->get_envname().empty() && std::getenv(option->get_envname().c_str());
+      bool onCommandLine = false;
+      for (int i = 1; i < argc; ++i) {
+        const std::string_view a = argv[i];
+        if (a == "--" + name || a.starts_with("--" + name + "=")) onCommandLine = true;
+      }
+      const char* source = onCommandLine ? "flag"
+                           : fromEnv     ? "environment"
+                           : std::find(fromFile.begin(), fromFile.end(), name) != fromFile.end()
+                               ? "file"
+                               : "default";
+      std::string quoted;
+      log::appendEscaped(quoted, value);
+      *effective += name + " = \"" + quoted + "\"  # " + source + "\n";
+    }
   }
   config.demo = !noDemo;
   auto colon = listen.rfind(':');
   if (colon == std::string::npos) {
     std::cerr << "--listen must be address:port\n";
-    std::exit(2);
+    return 2;
   }
   config.host = listen.substr(0, colon);
   if (config.host.size() > 2 && config.host.front() == '[') {
@@ -176,11 +314,24 @@ Config parseConfig(int argc, char** argv) {
     config.port = static_cast<uint16_t>(port);
   } catch (const std::exception&) {
     std::cerr << "--listen: bad port\n";
-    std::exit(2);
+    return 2;
   }
   config.corsOrigins = splitList(cors);
   config.trustedProxies = splitList(proxies);
+  return -1;
+}
+
+}  // namespace
+
+Config parseConfig(int argc, char** argv) {
+  Config config;
+  if (int code = parseInto(argc, argv, config, nullptr); code >= 0) std::exit(code);
   return config;
+}
+
+int checkConfig(int argc, char** argv, std::string* effective) {
+  Config config;
+  return parseInto(argc, argv, config, effective);
 }
 
 }  // namespace brigade::server

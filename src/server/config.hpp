@@ -57,7 +57,14 @@ struct Config {
   bool examples = false;  // serve the example clients at /examples/
 };
 
-// Parses argv; exits the process on --help or a bad flag (start-up only).
+// Parses argv, the BRIGADE_* environment and the --config file (TOML, toml++), in this
+// order of precedence: flags > environment > file > defaults (docs/OPERATIONS.md,
+// "Configuration"); exits the process on --help or a bad flag, key or value (start-up only).
 Config parseConfig(int argc, char** argv);
+
+// The same parse without starting anything. Returns -1 when the configuration is valid,
+// else the exit code (its reason printed on standard error); `effective` gets one
+// `key = value  # source` line per setting, secrets masked (`brigade config check`).
+int checkConfig(int argc, char** argv, std::string* effective);
 
 }  // namespace brigade::server

@@ -24,6 +24,7 @@
 #include "server/backup_command.hpp"
 #include "server/cert_command.hpp"
 #include "server/config.hpp"
+#include "server/config_command.hpp"
 #include "server/https_redirect.hpp"
 #include "server/instance_lock.hpp"
 #include "server/print_command.hpp"
@@ -51,11 +52,10 @@ int main(int argc, char** argv) {
     std::string_view name;
     int (*run)(int, char**);
   };
-  static constexpr Tool kTools[] = {{"admin", server::runAdminCommand},
-                                    {"print", server::runPrintCommand},
-                                    {"backup", server::runBackupCommand},
-                                    {"restore", server::runRestoreCommand},
-                                    {"cert", server::runCertCommand}};
+  static constexpr Tool kTools[] = {
+      {"admin", server::runAdminCommand},   {"print", server::runPrintCommand},
+      {"backup", server::runBackupCommand}, {"restore", server::runRestoreCommand},
+      {"cert", server::runCertCommand},     {"config", server::runConfigCommand}};
   for (const auto& tool : kTools) {
     if (argc > 1 && std::string_view(argv[1]) == tool.name) {
       spdlog::set_default_logger(spdlog::stderr_color_mt("brigade"));

@@ -86,7 +86,7 @@ test('a ko-KR browser gets the kitchen panel in Korean and accepts a new order i
   await row.getByRole('button', { name: '수정', exact: true }).click();
   const form = page.locator('form.item-form');
   await form.getByText('알레르기 유발 성분').waitFor();
-  for (const name of ['글루텐', '우유', '땅콩', '아황산류']) await form.getByLabel(name, { exact: true }).waitFor();
+  for (const name of ['글루텐', '우유', '땅콩', '아황산염']) await form.getByLabel(name, { exact: true }).waitFor();
   await form.getByRole('button', { name: '취소', exact: true }).click();
 
   // The settings.

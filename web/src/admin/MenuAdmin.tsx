@@ -6,6 +6,7 @@ import { ALLERGENS, type Menu, type MenuCategory, type MenuItem } from '../share
 import { groupsToText, textToGroups, type OptionsProblem } from './optionsText';
 import { ErrorBanner } from '../shared/ui';
 import { useMessages } from '../shared/i18n';
+import { shared } from '../shared/messages';
 import { admin } from './messages';
 
 /** A header cell's scope (a constant: the i18n check reads a literal here as text). */
@@ -153,6 +154,7 @@ function CategorySection({ api, cat, first, last, onMove, onReload }: { api: Api
 
 function ItemRow({ api, item, first, last, onMove, onReload }: { api: Api; item: MenuItem; first: boolean; last: boolean; onMove: (d: -1 | 1) => void; onReload: () => void }) {
   const m = useMessages(admin);
+  const allergenNames = useMessages(shared).allergen;
   const { busy, error, run } = useAction();
   const [editing, setEditing] = useState(false);
   const [name, setName] = useState(item.name);
@@ -201,7 +203,7 @@ function ItemRow({ api, item, first, last, onMove, onReload }: { api: Api; item:
                 <legend className="muted small">{m.allergensLegend}</legend>
                 {ALLERGENS.map((a) => (
                   <label key={a} className="small">
-                    <input type="checkbox" checked={allergens.includes(a)} onChange={(e) => setAllergens((v) => (e.target.checked ? [...v, a] : v.filter((x) => x !== a)))} /> {m.allergen[a]}
+                    <input type="checkbox" checked={allergens.includes(a)} onChange={(e) => setAllergens((v) => (e.target.checked ? [...v, a] : v.filter((x) => x !== a)))} /> {allergenNames[a]}
                   </label>
                 ))}
               </fieldset>

@@ -2,6 +2,7 @@ import { useEffect } from 'react';
 import { formatTime } from '../shared/format';
 import type { Menu, Order } from '../shared/types';
 import { useMessages } from '../shared/i18n';
+import { shared } from '../shared/messages';
 import { admin } from './messages';
 
 const AUTO_PRINT_KEY = 'brigade.admin.autoprint';
@@ -15,6 +16,7 @@ export const setAutoPrint = (on: boolean) => localStorage.setItem(AUTO_PRINT_KEY
  */
 export function Ticket({ order, menu, onDone }: { order: Order; menu: Menu | null; onDone: () => void }) {
   const m = useMessages(admin);
+  const allergenNames = useMessages(shared).allergen;
   useEffect(() => {
     const t = window.setTimeout(() => {
       window.print();
@@ -43,7 +45,7 @@ export function Ticket({ order, menu, onDone }: { order: Order; menu: Menu | nul
             </div>
           ))}
           {l.notes && <div className="ticket-note">{m.ticketNote} {l.notes}</div>}
-          {(allergens.get(l.item_id)?.length ?? 0) > 0 && <div className="ticket-allergens">{m.ticketAllergens} {allergens.get(l.item_id)!.map((a) => m.allergen[a as keyof typeof m.allergen] ?? a).join(', ')}</div>}
+          {(allergens.get(l.item_id)?.length ?? 0) > 0 && <div className="ticket-allergens">{m.ticketAllergens} {allergens.get(l.item_id)!.map((a) => (allergenNames as Record<string, string>)[a] ?? a).join(', ')}</div>}
         </div>
       ))}
       <hr />

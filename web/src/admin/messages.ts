@@ -1,8 +1,6 @@
 // What the admin (kitchen) panel says, in English and Korean (shared/i18n.tsx). English is
 // the reference and must stay as the browser tests read it; Korean is for restaurant staff.
-import type { ALLERGENS, Order, Weekday } from '../shared/types';
-
-type Allergen = (typeof ALLERGENS)[number];
+import type { Order, Weekday } from '../shared/types';
 
 type Columns = Record<'pending' | 'accepted' | 'preparing' | 'ready' | 'picked_up' | 'done', string>;
 
@@ -157,22 +155,6 @@ const en = {
   optionsHelp: 'Options — one group a line: Size [1-1]: Regular, Large +2.00 · [1-…] makes a group required · “(sold out)” after an option',
   optionsPlaceholder: 'Size [1-1]: Regular, Large +2.00',
   allergensLegend: 'Allergens',
-  allergen: {
-    celery: 'celery',
-    gluten: 'gluten',
-    crustaceans: 'crustaceans',
-    eggs: 'eggs',
-    fish: 'fish',
-    lupin: 'lupin',
-    milk: 'milk',
-    molluscs: 'molluscs',
-    mustard: 'mustard',
-    nuts: 'nuts',
-    peanuts: 'peanuts',
-    sesame: 'sesame',
-    soybeans: 'soybeans',
-    sulphites: 'sulphites',
-  } as Record<Allergen, string>,
   deleteItemConfirm: (name: string) => `Delete ${name}?`,
   itemAvailable: (name: string) => `${name} available`,
   on: 'On',
@@ -418,22 +400,6 @@ const ko: AdminMessages = {
   optionsHelp: '옵션 — 한 줄에 한 그룹: 사이즈 [1-1]: 보통, 곱빼기 +2.00 · [1-…]이면 필수 선택 · 품절된 옵션 뒤에는 “(품절)”',
   optionsPlaceholder: '사이즈 [1-1]: 보통, 곱빼기 +2.00',
   allergensLegend: '알레르기 유발 성분',
-  allergen: {
-    celery: '셀러리',
-    gluten: '글루텐',
-    crustaceans: '갑각류',
-    eggs: '달걀',
-    fish: '생선',
-    lupin: '루핀',
-    milk: '우유',
-    molluscs: '연체동물',
-    mustard: '겨자',
-    nuts: '견과류',
-    peanuts: '땅콩',
-    sesame: '참깨',
-    soybeans: '대두',
-    sulphites: '아황산류',
-  },
   deleteItemConfirm: (name: string) => `‘${name}’ 메뉴를 삭제할까요?`,
   itemAvailable: (name: string) => `${name} 판매 중`,
   on: '판매',

@@ -1,9 +1,8 @@
 // What the customer panel says, in English and Korean (shared/i18n.tsx describes the pattern).
 // English is the reference (the browser tests find elements by it); Korean reads as a Korean
 // delivery app would. Money, times and distances come in already formatted (Intl).
-import type { ALLERGENS, OrderStatus, PaymentMethod } from '../shared/types';
+import type { OrderStatus, PaymentMethod } from '../shared/types';
 
-type Allergens = Record<(typeof ALLERGENS)[number], string>;
 
 const en = {
   app: {
@@ -46,22 +45,6 @@ const en = {
   /** "Contains: gluten, milk" (the list joined by `allergenSeparator`). */
   contains: (list: string) => `Contains: ${list}`,
   allergenSeparator: ', ',
-  allergens: {
-    celery: 'celery',
-    gluten: 'gluten',
-    crustaceans: 'crustaceans',
-    eggs: 'eggs',
-    fish: 'fish',
-    lupin: 'lupin',
-    milk: 'milk',
-    molluscs: 'molluscs',
-    mustard: 'mustard',
-    nuts: 'nuts',
-    peanuts: 'peanuts',
-    sesame: 'sesame',
-    soybeans: 'soybeans',
-    sulphites: 'sulphites',
-  } as Allergens,
   options: {
     chooseExactly: (n: number) => `choose ${n}`,
     chooseBetween: (min: number, max: number) => `choose ${min}–${max}`,
@@ -244,22 +227,6 @@ const ko: CustomerMessages = {
   },
   contains: (list: string) => `알레르기 성분: ${list}`,
   allergenSeparator: ', ',
-  allergens: {
-    celery: '셀러리',
-    gluten: '글루텐',
-    crustaceans: '갑각류',
-    eggs: '달걀',
-    fish: '생선',
-    lupin: '루핀',
-    milk: '우유',
-    molluscs: '연체동물',
-    mustard: '겨자',
-    nuts: '견과류',
-    peanuts: '땅콩',
-    sesame: '참깨',
-    soybeans: '대두',
-    sulphites: '아황산염',
-  },
   options: {
     chooseExactly: (n: number) => `${n}개 선택`,
     chooseBetween: (min: number, max: number) => `${min}–${max}개 선택`,

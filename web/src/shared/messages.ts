@@ -1,9 +1,10 @@
 // What the three panels say alike: order statuses, the connection badge, the sign-in form,
 // loading and retry, and every error code the server answers with (docs/API.md), as a
 // sentence. English is the reference; Korean must have every key (shared/i18n.tsx).
-import type { OrderStatus } from './types';
+import type { ALLERGENS, OrderStatus } from './types';
 
 type Statuses = Record<OrderStatus, string>;
+type Allergens = Record<(typeof ALLERGENS)[number], string>;
 
 const en = {
   status: {
@@ -25,6 +26,23 @@ const en = {
     unauthorized: 'Signed out',
   },
   offline: "You're offline.",
+  /** The 14 allergens a menu item may name (EU Regulation 1169/2011). */
+  allergen: {
+    celery: 'celery',
+    gluten: 'gluten',
+    crustaceans: 'crustaceans',
+    eggs: 'eggs',
+    fish: 'fish',
+    lupin: 'lupin',
+    milk: 'milk',
+    molluscs: 'molluscs',
+    mustard: 'mustard',
+    nuts: 'nuts',
+    peanuts: 'peanuts',
+    sesame: 'sesame',
+    soybeans: 'soybeans',
+    sulphites: 'sulphites',
+  } as Allergens,
   loading: 'Loading…',
   retry: 'Retry',
   back: 'Back',
@@ -126,6 +144,22 @@ const ko: SharedMessages = {
     unauthorized: '로그아웃됨',
   },
   offline: '오프라인 상태입니다.',
+  allergen: {
+    celery: '셀러리',
+    gluten: '글루텐',
+    crustaceans: '갑각류',
+    eggs: '달걀',
+    fish: '생선',
+    lupin: '루핀',
+    milk: '우유',
+    molluscs: '연체동물',
+    mustard: '겨자',
+    nuts: '견과류',
+    peanuts: '땅콩',
+    sesame: '참깨',
+    soybeans: '대두',
+    sulphites: '아황산염',
+  },
   loading: '불러오는 중…',
   retry: '다시 시도',
   back: '뒤로',

@@ -37,6 +37,11 @@ inline constexpr size_t kDefaultMaxQueued = 16 << 20;
 inline constexpr int64_t kSlowClientGraceMs = 10000;
 // The close reason given to handlers in both cases.
 inline constexpr std::string_view kReasonSendOverflow = "send queue overflow";
+// Bytes a handler may leave unconsumed (a request still arriving, pipelined ones waiting)
+// before the connection is closed: a client cannot grow the server's memory by sending
+// without reading. Plain and TLS connections alike.
+inline constexpr size_t kMaxUnconsumed = 4 << 20;
+
 // A lingering close (closeLingering) reads and drops what the peer still sends
 // for at most this long and this many bytes before the socket is closed.
 inline constexpr int64_t kLingerMs = 5000;

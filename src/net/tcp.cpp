@@ -21,9 +21,6 @@ using Socket = tcp::socket::rebind_executor<asio::io_context::executor_type>::ot
 
 namespace {
 
-// Bytes a handler may leave unconsumed (e.g. requests pipelined behind a pending
-// long-poll) before the connection is closed.
-constexpr size_t kMaxUnconsumed = 4 << 20;
 // Buffers gathered into one writev (asio's own per-call maximum is 64).
 constexpr size_t kMaxGather = 64;
 // Pause after a failed accept (EMFILE...) before accepting again.

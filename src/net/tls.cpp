@@ -288,6 +288,9 @@ class TlsConnection final : public TcpConnection {
     retired_.reset();
     if (s_.get() != before) return;  // moved: the request went with it
     if (used < data.size()) s_->plain.insert(0, data, used, std::string::npos);
+    if (s_->plain.size() > kMaxUnconsumed) {
+      if (auto tcp = tcp_.lock()) fail(*tcp, "request too large");
+    }
   }
 
   void encrypt(TcpConnection& tcp, std::string_view plain) {

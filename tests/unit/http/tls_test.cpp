@@ -13,10 +13,13 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "http/server.hpp"
 #include "net/loop.hpp"
@@ -59,7 +62,7 @@ int connectTo(uint16_t port) {
   addr.sin_port = htons(port);
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   EXPECT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-  timeval tv{10, 0};
+  timeval tv{5, 0};
   setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   return fd;
 }
@@ -111,6 +114,7 @@ struct Client {
 class TlsServer : public ::testing::Test {
  protected:
   void SetUp() override {
+    std::signal(SIGPIPE, SIG_IGN);  // a client writing to a connection the server closed
     dir_ = fs::temp_directory_path() / ("brigade-tls-test-" + std::to_string(::getpid()));
     fs::create_directories(dir_);
     writeCertificate(dir_, "first");
@@ -118,7 +122,11 @@ class TlsServer : public ::testing::Test {
     ASSERT_TRUE(tls) << tls.error().message;
     tls_ = *tls;
     http::Route route;
-    route.handle = [](http::Request&& request, const http::ResponderPtr& responder) {
+    route.handle = [this](http::Request&& request, const http::ResponderPtr& responder) {
+      if (request.path == "/hold") {  // never answered: what follows waits unconsumed
+        held_.push_back(responder);
+        return;
+      }
       http::Response response;
       response.body =
           request.path == "/big" ? std::string(200000, 'x') : request.scheme + " " + request.path;
@@ -143,6 +151,7 @@ class TlsServer : public ::testing::Test {
   net::LoopGroup loops_{2};
   http::Router router_;
   std::unique_ptr<http::HttpServer> server_;
+  std::vector<http::ResponderPtr> held_;  // touched on the loops only, after start
 };
 
 TEST_F(TlsServer, AnswersOverTlsWithKeepAliveAndLargeBodies) {
@@ -158,6 +167,31 @@ TEST_F(TlsServer, AnswersOverTlsWithKeepAliveAndLargeBodies) {
   SSL_shutdown(c.ssl);  // close_notify: the server closes its side
   char byte;
   EXPECT_LE(SSL_read(c.ssl, &byte, 1), 0);
+}
+
+TEST_F(TlsServer, PipelinedBytesPastKMaxUnconsumedCloseTheConnection) {
+  Client c(server_->port());
+  ASSERT_TRUE(c.ok);
+  const std::string hold = "GET /hold HTTP/1.1\r\nHost: x\r\n\r\n";
+  ASSERT_GT(SSL_write(c.ssl, hold.data(), static_cast<int>(hold.size())), 0);
+  // Requests behind the unanswered one, past net::kMaxUnconsumed in all.
+  const std::string next = "GET /next HTTP/1.1\r\nHost: x\r\n\r\n";
+  std::string burst;
+  while (burst.size() < 64 * 1024) burst += next;
+  size_t sent = 0;
+  while (sent <= net::kMaxUnconsumed + burst.size()) {
+    if (SSL_write(c.ssl, burst.data(), static_cast<int>(burst.size())) <= 0) break;  // closed
+    sent += burst.size();
+  }
+  char byte;
+  errno = 0;
+  const int n = SSL_read(c.ssl, &byte, 1);
+  const int error = SSL_get_error(c.ssl, n);
+  const bool timedOut = error == SSL_ERROR_WANT_READ ||
+                        (error == SSL_ERROR_SYSCALL && (errno == EAGAIN || errno == EWOULDBLOCK));
+  EXPECT_LE(n, 0);
+  EXPECT_FALSE(timedOut) << "the server closed the connection (it did not just stop reading)";
+  ERR_clear_error();
 }
 
 TEST_F(TlsServer, PlainHttpOnTheTlsPortIsToldSo) {

@@ -110,8 +110,8 @@ int parseInto(int argc, char** argv, Config& config, std::string* effective) {
   CLI::App cli{"Brigade: real-time restaurant management server"};
   // The last occurrence of a flag wins: the command line's come after the file's.
   cli.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
-  cli.set_version_flag("--version", std::string("brigade ") + BRIGADE_VERSION + " (git " +
-                                        BRIGADE_GIT_COMMIT + ")");
+  cli.set_version_flag(
+      "--version", std::string("brigade ") + BRIGADE_VERSION + " (git " + BRIGADE_GIT_COMMIT + ")");
   std::string configFile;
   cli.add_option("--config", configFile, "a TOML file of settings (keys: these flags' names)")
       ->envname("BRIGADE_CONFIG");

@@ -3,6 +3,8 @@
 // One thread, one epoll set, non-blocking sockets, edge-triggered events. It
 // carries its own SHA-1 and base64 so that it measures a server without
 // sharing a line of code with it. Every connection goes to 127.0.0.1 only.
+// With --tls every connection speaks TLS first (OpenSSL through memory BIOs,
+// no certificate verification), then the same WebSocket/Socket.IO traffic.
 //
 //   loadgen connect --port P --n N [--settle S]
 //   loadgen fanout  --port P --n N --rate R --count M [--pad P] [--window W]
@@ -14,6 +16,8 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 #include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -150,6 +154,7 @@ struct Options {
   double drain = 5;
   int sources = 4;
   bool rst = false;
+  bool tls = false;
 };
 
 [[noreturn]] void usage(const char* error) {
@@ -163,7 +168,8 @@ struct Options {
                "  echo     --n K --window W --duration D [--pad P]             acks round trip\n"
                "common: --pid PID | --pid-file FILE (reads PID=<pid>), --concurrency C=128\n"
                "        (handshakes in flight), --timeout S=120, --drain S=5, --sources K=4\n"
-               "        (source addresses 127.0.0.1..K), --label NAME, --rst (close with RST)\n");
+               "        (source addresses 127.0.0.1..K), --label NAME, --rst (close with RST),\n"
+               "        --tls (TLS to the server, certificate not verified)\n");
   std::exit(error != nullptr ? 2 : 0);
 }
 
@@ -186,6 +192,10 @@ Options parseOptions(int argc, char** argv) {
     if (arg == "--help" || arg == "-h") usage(nullptr);
     if (arg == "--rst") {
       o.rst = true;
+      continue;
+    }
+    if (arg == "--tls") {
+      o.tls = true;
       continue;
     }
     if (i + 1 >= argc) usage(("missing value for " + std::string(arg)).c_str());
@@ -253,6 +263,7 @@ Options parseOptions(int argc, char** argv) {
 enum class ConnState : uint8_t {
   kIdle,
   kConnecting,
+  kTlsHandshake,  // --tls: TCP is up, the TLS handshake is not done yet
   kUpgrading,
   kWaitOpen,
   kWaitConnect,
@@ -265,11 +276,13 @@ struct Connection {
   ConnState state = ConnState::kIdle;
   bool fragmented = false;
   bool wasEstablished = false;
-  bool dirty = false;   // queued in dirty_ for the flush before epoll_wait
-  std::string in;       // bytes received but not yet parsed
-  std::string out;      // bytes not yet accepted by the kernel
-  std::string partial;  // a fragmented message being reassembled
-  std::string key;      // Sec-WebSocket-Key
+  bool dirty = false;    // queued in dirty_ for the flush before epoll_wait
+  std::string in;        // bytes received but not yet parsed
+  std::string out;       // bytes not yet accepted by the kernel
+  std::string partial;   // a fragmented message being reassembled
+  std::string key;       // Sec-WebSocket-Key
+  SSL* ssl = nullptr;    // --tls: the session, reading and writing memory BIOs
+  std::string plainOut;  // --tls: bytes to encrypt before the next send
   int64_t connectNs = 0;
   int64_t lastSeq = -1;  // fanout: highest seq seen
   uint64_t nextAckId = 1;
@@ -302,11 +315,24 @@ class LoadGen {
     epoll_ = epoll_create1(EPOLL_CLOEXEC);
     if (epoll_ < 0) die("epoll_create1");
     readBuffer_.resize(kReadChunk);
+    if (options_.tls) {
+      plainBuffer_.resize(kReadChunk);
+      // A benchmark against 127.0.0.1 with a throwaway certificate: no verification, no
+      // session resumption (every connection makes a full handshake), buffers released
+      // while a connection is idle.
+      tls_ = SSL_CTX_new(TLS_client_method());
+      if (tls_ == nullptr) dieTls("SSL_CTX_new");
+      SSL_CTX_set_verify(tls_, SSL_VERIFY_NONE, nullptr);
+      SSL_CTX_set_min_proto_version(tls_, TLS1_2_VERSION);
+      SSL_CTX_set_session_cache_mode(tls_, SSL_SESS_CACHE_OFF);
+      SSL_CTX_set_mode(tls_, SSL_MODE_RELEASE_BUFFERS);
+    }
     deadlineNs_ = nowNs() + static_cast<int64_t>(options_.timeout * kNsPerSec);
   }
   ~LoadGen() {
     closeAll();
     if (epoll_ >= 0) close(epoll_);
+    if (tls_ != nullptr) SSL_CTX_free(tls_);
   }
   LoadGen(const LoadGen&) = delete;
   LoadGen& operator=(const LoadGen&) = delete;
@@ -321,6 +347,21 @@ class LoadGen {
   [[noreturn]] static void die(const char* what) {
     std::fprintf(stderr, "loadgen: %s: %s\n", what, std::strerror(errno));
     std::exit(2);
+  }
+
+  [[noreturn]] static void dieTls(const char* what) {
+    std::fprintf(stderr, "loadgen: %s\n", tlsError(what).c_str());
+    std::exit(2);
+  }
+
+  // `what` and OpenSSL's first queued error.
+  static std::string tlsError(std::string_view what) {
+    char reason[256] = "no OpenSSL error queued";
+    if (const unsigned long code = ERR_get_error(); code != 0) {
+      ERR_error_string_n(code, reason, sizeof reason);
+    }
+    ERR_clear_error();
+    return std::string(what) + ": " + reason;
   }
 
   void report(int64_t& counter, Connection* c, std::string_view what) {
@@ -359,13 +400,25 @@ class LoadGen {
     if (options_.rst) {
       linger l{1, 0};
       setsockopt(c.fd, SOL_SOCKET, SO_LINGER, &l, sizeof l);
+    } else if (c.ssl != nullptr && c.out.empty() && SSL_is_init_finished(c.ssl)) {
+      // A clean close says so (close_notify), as FIN does for plain TCP: best effort,
+      // only when nothing else is waiting to be sent.
+      ERR_clear_error();
+      SSL_shutdown(c.ssl);
+      pullCipher(c);
+      if (!c.out.empty()) send(c.fd, c.out.data(), c.out.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
     }
     close(c.fd);
     c.fd = -1;
     c.state = ConnState::kClosed;
+    if (c.ssl != nullptr) {
+      SSL_free(c.ssl);  // frees its two memory BIOs
+      c.ssl = nullptr;
+    }
     std::string().swap(c.in);
     std::string().swap(c.out);
     std::string().swap(c.partial);
+    std::string().swap(c.plainOut);
   }
 
   void closeAll() {
@@ -410,6 +463,25 @@ class LoadGen {
     // Completion (or failure) is reported by EPOLLOUT.
   }
 
+  // --tls: the TCP connection is up; the ClientHello goes out with the next flush and the
+  // Upgrade request once the handshake is done (readTls).
+  void startTls(Connection& c) {
+    c.ssl = SSL_new(tls_);
+    BIO* in = BIO_new(BIO_s_mem());
+    BIO* out = BIO_new(BIO_s_mem());
+    if (c.ssl == nullptr || in == nullptr || out == nullptr) dieTls("SSL_new");
+    SSL_set_bio(c.ssl, in, out);
+    SSL_set_connect_state(c.ssl);
+    c.state = ConnState::kTlsHandshake;
+    ERR_clear_error();
+    const int r = SSL_do_handshake(c.ssl);
+    if (r != 1 && SSL_get_error(c.ssl, r) != SSL_ERROR_WANT_READ) {
+      connectionLost(c, tlsError("TLS handshake failed"));
+      return;
+    }
+    queueCipher(c);
+  }
+
   void sendUpgrade(Connection& c) {
     uint8_t nonce[16];
     for (int i = 0; i < 16; i += 8) {
@@ -427,14 +499,37 @@ class LoadGen {
   }
 
   // Queues bytes; every connection written to in a loop turn is flushed once
-  // before the next epoll_wait (one send() per connection per turn).
+  // before the next epoll_wait (one send() per connection per turn). With --tls
+  // they are encrypted at that flush, all of the turn's bytes in one SSL_write.
   void write(Connection& c, std::string_view bytes) {
     if (c.state == ConnState::kClosed) return;
+    markDirty(c);
+    (c.ssl != nullptr ? c.plainOut : c.out).append(bytes);
+  }
+
+  void markDirty(Connection& c) {
     if (c.out.empty() && !c.dirty) {
       c.dirty = true;
       dirty_.push_back(static_cast<uint32_t>(&c - conns_.data()));
     }
-    c.out.append(bytes);
+  }
+
+  // --tls: moves the records OpenSSL has written to the connection's send queue.
+  void pullCipher(Connection& c) {
+    BIO* wbio = SSL_get_wbio(c.ssl);
+    const size_t pending = BIO_ctrl_pending(wbio);
+    if (pending == 0) return;
+    const size_t at = c.out.size();
+    c.out.resize(at + pending);
+    const int n = BIO_read(wbio, c.out.data() + at, static_cast<int>(pending));
+    c.out.resize(at + static_cast<size_t>(std::max(n, 0)));
+  }
+
+  // --tls: the same, for records written outside a flush (the handshake).
+  void queueCipher(Connection& c) {
+    if (BIO_ctrl_pending(SSL_get_wbio(c.ssl)) == 0) return;
+    markDirty(c);
+    pullCipher(c);
   }
 
   void flushDirty() {
@@ -447,6 +542,18 @@ class LoadGen {
   }
 
   void flush(Connection& c) {
+    if (c.ssl != nullptr) {
+      if (!c.plainOut.empty() && SSL_is_init_finished(c.ssl)) {
+        // Memory BIOs never block: the whole buffer becomes records at once.
+        ERR_clear_error();
+        if (SSL_write(c.ssl, c.plainOut.data(), static_cast<int>(c.plainOut.size())) <= 0) {
+          protocolError(c, tlsError("TLS write failed"));
+          return;
+        }
+        c.plainOut.clear();
+      }
+      pullCipher(c);
+    }
     size_t sent = 0;
     while (sent < c.out.size()) {
       const ssize_t n = send(c.fd, c.out.data() + sent, c.out.size() - sent, MSG_NOSIGNAL);
@@ -502,7 +609,11 @@ class LoadGen {
         connectionLost(c, std::string("connect: ") + std::strerror(error));
         return;
       }
-      sendUpgrade(c);
+      if (options_.tls) {
+        startTls(c);
+      } else {
+        sendUpgrade(c);
+      }
     } else if (events & EPOLLOUT) {
       flush(c);
     }
@@ -514,7 +625,9 @@ class LoadGen {
     for (;;) {
       const ssize_t n = recv(c.fd, readBuffer_.data(), readBuffer_.size(), 0);
       if (n > 0) {
-        if (!consume(c, readBuffer_.data(), static_cast<size_t>(n))) return;
+        const bool open = c.ssl != nullptr ? readTls(c, readBuffer_.data(), static_cast<size_t>(n))
+                                           : consume(c, readBuffer_.data(), static_cast<size_t>(n));
+        if (!open) return;
         // Edge-triggered: a short read means the socket was drained; new bytes
         // raise a new edge.
         if (static_cast<size_t>(n) < readBuffer_.size()) return;
@@ -529,6 +642,53 @@ class LoadGen {
       connectionLost(c, std::string("recv: ") + std::strerror(errno));
       return;
     }
+  }
+
+  // --tls: records received. Finishes the handshake (then sends the Upgrade request)
+  // and parses what they decrypt to, a buffer at a time. False once the connection is
+  // closed.
+  bool readTls(Connection& c, const char* data, size_t size) {
+    BIO_write(SSL_get_rbio(c.ssl), data, static_cast<int>(size));
+    if (c.state == ConnState::kTlsHandshake) {
+      ERR_clear_error();
+      const int r = SSL_do_handshake(c.ssl);
+      queueCipher(c);
+      if (r != 1) {
+        const int error = SSL_get_error(c.ssl, r);
+        if (error == SSL_ERROR_WANT_READ || error == SSL_ERROR_WANT_WRITE) return true;
+        connectionLost(c, tlsError("TLS handshake failed"));
+        return false;
+      }
+      if (tlsVersion_.empty()) {
+        tlsVersion_ = std::string(SSL_get_version(c.ssl)) + " " + SSL_get_cipher_name(c.ssl);
+      }
+      sendUpgrade(c);
+    }
+    for (;;) {
+      size_t have = 0;
+      int error = SSL_ERROR_NONE;
+      while (have < plainBuffer_.size()) {
+        ERR_clear_error();
+        const int n = SSL_read(c.ssl, plainBuffer_.data() + have,
+                               static_cast<int>(plainBuffer_.size() - have));
+        if (n <= 0) {
+          error = SSL_get_error(c.ssl, n);
+          break;
+        }
+        have += static_cast<size_t>(n);
+      }
+      if (have > 0 && !consume(c, plainBuffer_.data(), have)) return false;
+      if (error == SSL_ERROR_NONE) continue;  // the buffer was full: read on
+      if (error == SSL_ERROR_WANT_READ || error == SSL_ERROR_WANT_WRITE) break;
+      if (error == SSL_ERROR_ZERO_RETURN) {
+        connectionLost(c, "TLS close_notify from the server");
+      } else {
+        protocolError(c, tlsError("TLS read failed"));
+      }
+      return false;
+    }
+    queueCipher(c);  // what reading produced, if anything (a KeyUpdate answer)
+    return true;
   }
 
   // Parses what can be parsed; keeps the rest. False once the connection is closed.
@@ -917,6 +1077,7 @@ class LoadGen {
     j.add("scenario", options_.scenario);
     j.add("label", options_.label);
     j.add("n", options_.n);
+    if (options_.tls) j.add("tls", tlsVersion_);
     return j;
   }
 
@@ -946,6 +1107,7 @@ class LoadGen {
 
   int finish(JsonLine& j, bool ok) {
     warnHeartbeat();
+    if (options_.tls) std::printf("tls: %s\n", tlsVersion_.c_str());
     j.add("ok", ok);
     std::printf("%s\n", j.str().c_str());
     std::fflush(stdout);
@@ -1206,6 +1368,9 @@ class LoadGen {
   sockaddr_in target_{};
   std::vector<Connection> conns_;
   std::vector<char> readBuffer_;
+  std::vector<char> plainBuffer_;  // --tls: what SSL_read decrypts
+  SSL_CTX* tls_ = nullptr;         // --tls
+  std::string tlsVersion_;         // --tls: protocol and cipher of the first handshake
   std::string frameScratch_;
   std::vector<uint32_t> dirty_;
   std::string pad_;

@@ -1,6 +1,8 @@
 // Builds the Markdown comparison table from loadgen's JSON lines.
 //   node bench/load/make-table.mjs results.jsonl [machine.txt]
-// Each line's label is "<server>/<scenario>" (server: brigade or node).
+// Each line's label is "<server>/<scenario>" (server: brigade, node or
+// brigade-tls). With brigade-tls lines, a second table sets Brigade over TLS
+// beside Brigade plain.
 import { readFileSync, existsSync } from "node:fs";
 
 const [resultsPath, machinePath] = process.argv.slice(2);
@@ -55,16 +57,20 @@ function cell(run, field, transform, decimals) {
   return { text: run.ok ? text : `${text} (!)`, value };
 }
 
+const has = (server) => Object.values(runs).some((pair) => pair[server]);
+
 const out = [];
 if (machinePath && existsSync(machinePath)) {
   for (const line of readFileSync(machinePath, "utf8").trim().split("\n")) out.push(`- ${line}`);
   out.push("");
 }
-out.push("| Figure | Brigade | Node socket.io | Brigade / Node | Target |");
-out.push("|---|---:|---:|---:|---|");
+if (has("brigade") || has("node")) {
+  out.push("| Figure | Brigade | Node socket.io | Brigade / Node | Target |");
+  out.push("|---|---:|---:|---:|---|");
+}
 for (const [figure, scenario, field, unit, transform, decimals, target] of rows) {
   const pair = runs[scenario];
-  if (!pair) continue;
+  if (!pair || !(pair.brigade || pair.node)) continue;
   const b = cell(pair.brigade, field, transform, decimals);
   const n = cell(pair.node, field, transform, decimals);
   let ratio = "–";
@@ -81,6 +87,43 @@ for (const [figure, scenario, field, unit, transform, decimals, target] of rows)
     }
   }
   out.push(`| ${figure} (${unit}) | ${b.text} | ${n.text} | ${ratio} | ${verdict} |`);
+}
+
+// Brigade over TLS beside Brigade plain: the same figures, plus what a TLS
+// comparison needs (echo's unanswered acks, the load generator's own CPU, which
+// decrypts every message and shares the cores with the server).
+if (has("brigade-tls")) {
+  const tlsRows = [];
+  rows.forEach((row, i) => {
+    tlsRows.push(row);
+    const scenario = row[1];
+    if (rows[i + 1]?.[1] === scenario) return;
+    const name = row[0].split(":")[0];
+    if (scenario.startsWith("echo")) {
+      tlsRows.push([`${name}: unanswered`, scenario, "unanswered", "acks", null, 0, null]);
+    }
+    if (scenario.startsWith("fanout-sat") || scenario.startsWith("echo")) {
+      tlsRows.push([`${name}: loadgen CPU`, scenario, "loadgen_cpu_s", "s", null, 2, null]);
+    }
+  });
+  const cipher = Object.values(runs).find((pair) => pair["brigade-tls"]?.tls)?.["brigade-tls"].tls;
+  if (out.length > 0) out.push("");
+  out.push(`Brigade over TLS${cipher ? ` (${cipher})` : ""} beside Brigade plain:`);
+  out.push("");
+  out.push("| Figure | Brigade plain | Brigade TLS | TLS / plain |");
+  out.push("|---|---:|---:|---:|");
+  for (const [figure, scenario, field, unit, transform, decimals] of tlsRows) {
+    const pair = runs[scenario];
+    if (!pair || !pair["brigade-tls"]) continue;
+    const p = cell(pair.brigade, field, transform, decimals);
+    const t = cell(pair["brigade-tls"], field, transform, decimals);
+    let ratio = "–";
+    const counted = field === "lost" || field === "unanswered";
+    if (p.value !== null && t.value !== null && p.value !== 0 && !counted) {
+      ratio = `${(t.value / p.value).toFixed(2)}×`;
+    }
+    out.push(`| ${figure} (${unit}) | ${p.text} | ${t.text} | ${ratio} |`);
+  }
 }
 out.push("");
 out.push("(!) marks a run that reported failures, protocol errors, losses or a timeout; see its .out/.err files.");

@@ -3,11 +3,13 @@
 # examples/bench-server and the Node socket.io 4.8 comparator, each started
 # fresh for every scenario on 127.0.0.1, measured by bench/load/loadgen, then
 # stopped (SIGTERM, SIGKILL after 5 s). Prints a Markdown table with both
-# servers' figures and their ratios. See bench/load/README.md.
+# servers' figures and their ratios. --tls adds Brigade over TLS (WSS, a fresh
+# self-signed certificate in the out dir) after Brigade plain for every
+# scenario, and a table of TLS against plain. See bench/load/README.md.
 #
-#   bench/load/run-engine-bench.sh [--only brigade|node] [--scenarios a,b,...]
-#       [--quick] [--build-dir DIR] [--loadgen PATH] [--bench-server PATH]
-#       [--port BASE] [--out DIR]
+#   bench/load/run-engine-bench.sh [--only brigade|node|brigade-tls] [--tls]
+#       [--scenarios a,b,...] [--quick] [--build-dir DIR] [--loadgen PATH]
+#       [--bench-server PATH] [--port BASE] [--out DIR]
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -18,12 +20,13 @@ build_dir="$root/build/release"
 base_port=29400
 out=""
 quick=0
+tls=0
 scenarios=""
 loadgen=""
 bench_server=""
 
 usage() {
-  sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'
   exit "${1:-2}"
 }
 while [ $# -gt 0 ]; do
@@ -31,6 +34,7 @@ while [ $# -gt 0 ]; do
     --only) only="$2"; shift 2 ;;
     --scenarios) scenarios="$2"; shift 2 ;;
     --quick) quick=1; shift ;;
+    --tls) tls=1; shift ;;
     --build-dir) build_dir="$2"; shift 2 ;;
     --loadgen) loadgen="$2"; shift 2 ;;
     --bench-server) bench_server="$2"; shift 2 ;;
@@ -40,15 +44,26 @@ while [ $# -gt 0 ]; do
     *) echo "unknown argument: $1" >&2; usage ;;
   esac
 done
-case "$only" in all|brigade|node) ;; *) echo "--only must be brigade or node" >&2; exit 2 ;; esac
+case "$only" in
+  all|brigade|node) ;;
+  brigade-tls) tls=1 ;;
+  *) echo "--only must be brigade, node or brigade-tls" >&2; exit 2 ;;
+esac
 case "$build_dir" in /*) ;; *) build_dir="$PWD/$build_dir" ;; esac
 
 [ -n "$loadgen" ] || loadgen="$build_dir/bench/load/loadgen"
 [ -n "$bench_server" ] || bench_server="$build_dir/examples/bench-server/bench-server"
 node_server="$root/bench/load/node-server/server.mjs"
+# Brigade plain and over TLS run one after the other for every scenario, so
+# that the two are measured under the same conditions (the Node comparator has
+# no TLS variant).
 servers=()
-[ "$only" != node ] && servers+=(brigade)
-[ "$only" != brigade ] && servers+=(node)
+case "$only" in
+  all) servers=(brigade) ;;
+  brigade) servers=(brigade) ;;
+esac
+if [ "$tls" = 1 ]; then servers+=(brigade-tls); fi
+case "$only" in all|node) servers+=(node) ;; esac
 
 # Build only what is missing.
 targets=()
@@ -57,6 +72,17 @@ if [ "$only" != node ] && [ ! -x "$bench_server" ]; then targets+=(bench-server)
 if [ ${#targets[@]} -gt 0 ]; then
   echo "building ${targets[*]} in $build_dir" >&2
   cmake --build "$build_dir" --target "${targets[@]}"
+fi
+if [ "$tls" = 1 ]; then
+  # Binaries built before the TLS options: say so rather than fail every run.
+  case "$("$loadgen" --help 2>&1 || true)" in
+    *--tls*) ;;
+    *) echo "$loadgen has no --tls: rebuild it (--target loadgen)" >&2; exit 2 ;;
+  esac
+  case "$("$bench_server" --help 2>&1 || true)" in
+    *--tls-cert*) ;;
+    *) echo "$bench_server has no --tls-cert: rebuild it (--target bench-server)" >&2; exit 2 ;;
+  esac
 fi
 if [[ " ${servers[*]} " == *" node "* ]] && [ ! -d "$root/node_modules/socket.io" ]; then
   echo "node_modules/socket.io missing: run npm ci in $root" >&2
@@ -72,6 +98,14 @@ fi
 mkdir -p "$out"
 results="$out/results.jsonl"
 : >"$results"
+tls_cert="$out/tls-cert.pem"
+tls_key="$out/tls-key.pem"
+if [ "$tls" = 1 ]; then
+  # A throwaway P-256 certificate for 127.0.0.1, valid 2 days; loadgen does not verify it.
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+    -subj /CN=127.0.0.1 -keyout "$tls_key" -out "$tls_cert" 2>"$out/openssl.log" ||
+    { cat "$out/openssl.log" >&2; exit 2; }
+fi
 
 # name|loadgen arguments. Each scenario gets a freshly started server so that
 # RSS and CPU figures are not polluted by the previous one.
@@ -125,6 +159,10 @@ start_server() {
   local name=$1 port=$2 log=$3
   case "$name" in
     brigade) "$bench_server" --listen "127.0.0.1:$port" >"$log" 2>&1 & ;;
+    brigade-tls)
+      "$bench_server" --listen "127.0.0.1:$port" --tls-cert "$tls_cert" --tls-key "$tls_key" \
+        >"$log" 2>&1 &
+      ;;
     node) node "$node_server" --listen "127.0.0.1:$port" >"$log" 2>&1 & ;;
   esac
   server_pid=$!
@@ -156,6 +194,9 @@ start_server() {
   echo "node: $(node --version 2>/dev/null || echo none), socket.io:" \
     "$(sed -n 's/.*"version": "\(.*\)".*/\1/p' "$root/node_modules/socket.io/package.json" 2>/dev/null | head -n 1)"
   echo "brigade: $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)"
+  if [ "$tls" = 1 ]; then
+    echo "tls: $(openssl version), P-256 self-signed certificate (brigade-tls)"
+  fi
 } | tee "$out/machine.txt" >&2
 
 failures=0
@@ -168,7 +209,9 @@ for entry in "${all_scenarios[@]}"; do
     index=$((index + 1))
     port=$((base_port + index))
     log="$out/$server-$name.server.log"
-    echo "== $server $name: loadgen $args" >&2
+    extra=""
+    if [ "$server" = brigade-tls ]; then extra=" --tls"; fi
+    echo "== $server $name: loadgen $args$extra" >&2
     if ! start_server "$server" "$port" "$log"; then
       failures=$((failures + 1))
       stop_server
@@ -176,7 +219,7 @@ for entry in "${all_scenarios[@]}"; do
     fi
     rc=0
     # shellcheck disable=SC2086 # args is a word list on purpose
-    timeout -k 5 180 "$loadgen" $args --port "$port" --pid "$measured_pid" \
+    timeout -k 5 180 "$loadgen" $args$extra --port "$port" --pid "$measured_pid" \
       --label "$server/$name" >"$out/$server-$name.out" 2>"$out/$server-$name.err" || rc=$?
     grep -v '^{' "$out/$server-$name.out" >&2 || true
     sed -n '1,5p' "$out/$server-$name.err" >&2

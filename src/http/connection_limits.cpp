@@ -19,23 +19,24 @@ size_t descriptorLimit() {
 
 }  // namespace
 
-ConnectionTicket::ConnectionTicket(ConnectionLimiter& limiter, std::string address, bool counted)
-    : limiter_(limiter), address_(std::move(address)), counted_(counted) {}
+ConnectionTicket::ConnectionTicket(std::shared_ptr<ConnectionCounts> counts, std::string address,
+                                   bool counted)
+    : counts_(std::move(counts)), address_(std::move(address)), counted_(counted) {}
 
 ConnectionTicket::~ConnectionTicket() {
-  limiter_.release(address_, counted_, pending_);
+  counts_->release(address_, counted_, pending_);
 }
 
 void ConnectionTicket::requestSeen() {
   if (!pending_) return;
   pending_ = false;
-  if (counted_) limiter_.seen(address_);
+  if (counted_) counts_->seen(address_);
 }
 
 bool ConnectionTicket::attribute(const std::string& address) {
   if (counted_) return true;
   pending_ = false;  // a proxy's connection never counted as pending anywhere
-  if (!limiter_.take(address, false)) return false;
+  if (!counts_->take(address, false)) return false;
   address_ = address;
   counted_ = true;
   return true;
@@ -46,9 +47,24 @@ ConnectionLimiter::ConnectionLimiter(ConnectionLimitOptions options) : options_(
     size_t fds = descriptorLimit();
     options_.maxConnections = fds > 2 * kReservedDescriptors ? fds - kReservedDescriptors : fds / 2;
   }
+  counts_ = std::make_shared<ConnectionCounts>(options_);
 }
 
 ConnectionLimiter::Admission ConnectionLimiter::admit(const std::string& address, bool perAddress) {
+  return counts_->admit(counts_, address, perAddress);
+}
+
+size_t ConnectionLimiter::open() const {
+  return counts_->open();
+}
+
+size_t ConnectionLimiter::openFrom(const std::string& address) const {
+  return counts_->openFrom(address);
+}
+
+ConnectionLimiter::Admission ConnectionCounts::admit(const std::shared_ptr<ConnectionCounts>& self,
+                                                     const std::string& address, bool perAddress) {
+  using Verdict = ConnectionLimiter::Verdict;
   std::lock_guard lock(mutex_);
   if (open_ >= options_.maxConnections) return {Verdict::kServerFull, nullptr};
   if (perAddress) {
@@ -62,10 +78,10 @@ ConnectionLimiter::Admission ConnectionLimiter::admit(const std::string& address
     ++counts.pending;
   }
   ++open_;
-  return {Verdict::kAdmitted, std::make_shared<ConnectionTicket>(*this, address, perAddress)};
+  return {Verdict::kAdmitted, std::make_shared<ConnectionTicket>(self, address, perAddress)};
 }
 
-bool ConnectionLimiter::take(const std::string& address, bool pending) {
+bool ConnectionCounts::take(const std::string& address, bool pending) {
   std::lock_guard lock(mutex_);
   Counts& counts = byAddress_[address];
   if (over(counts.open, options_.maxPerAddress)) {
@@ -77,13 +93,13 @@ bool ConnectionLimiter::take(const std::string& address, bool pending) {
   return true;
 }
 
-void ConnectionLimiter::seen(const std::string& address) {
+void ConnectionCounts::seen(const std::string& address) {
   std::lock_guard lock(mutex_);
   auto it = byAddress_.find(address);
   if (it != byAddress_.end() && it->second.pending > 0) --it->second.pending;
 }
 
-void ConnectionLimiter::release(const std::string& address, bool counted, bool pending) {
+void ConnectionCounts::release(const std::string& address, bool counted, bool pending) {
   std::lock_guard lock(mutex_);
   --open_;
   if (!counted) return;
@@ -94,12 +110,12 @@ void ConnectionLimiter::release(const std::string& address, bool counted, bool p
   if (it->second.open == 0) byAddress_.erase(it);
 }
 
-size_t ConnectionLimiter::open() const {
+size_t ConnectionCounts::open() const {
   std::lock_guard lock(mutex_);
   return open_;
 }
 
-size_t ConnectionLimiter::openFrom(const std::string& address) const {
+size_t ConnectionCounts::openFrom(const std::string& address) const {
   std::lock_guard lock(mutex_);
   auto it = byAddress_.find(address);
   return it == byAddress_.end() ? 0 : it->second.open;

@@ -32,9 +32,14 @@ class ConnectionLimiter;
 
 // One admitted connection's place in the counts; released when destroyed (the
 // connection holds it until it closes, whichever handler it has by then).
+// The counts behind a ConnectionLimiter, shared with its tickets: a ticket released after
+// its server is gone (a connection's last handler destroyed when the loops shut down)
+// still finds them.
+class ConnectionCounts;
+
 class ConnectionTicket {
  public:
-  ConnectionTicket(ConnectionLimiter& limiter, std::string address, bool counted);
+  ConnectionTicket(std::shared_ptr<ConnectionCounts> counts, std::string address, bool counted);
   ~ConnectionTicket();
   ConnectionTicket(const ConnectionTicket&) = delete;
   ConnectionTicket& operator=(const ConnectionTicket&) = delete;
@@ -47,7 +52,7 @@ class ConnectionTicket {
   bool attributed() const { return counted_; }
 
  private:
-  ConnectionLimiter& limiter_;
+  std::shared_ptr<ConnectionCounts> counts_;
   std::string address_;
   bool counted_;  // against address_ (proxies' own connections are not)
   bool pending_ = true;
@@ -73,16 +78,27 @@ class ConnectionLimiter {
   size_t openFrom(const std::string& address) const;
 
  private:
-  friend class ConnectionTicket;
+  ConnectionLimitOptions options_;
+  std::shared_ptr<ConnectionCounts> counts_;
+};
+
+class ConnectionCounts {
+ public:
+  explicit ConnectionCounts(ConnectionLimitOptions options) : options_(options) {}
+  ConnectionLimiter::Admission admit(const std::shared_ptr<ConnectionCounts>& self,
+                                     const std::string& address, bool perAddress);
+  bool take(const std::string& address, bool pending);
+  void release(const std::string& address, bool counted, bool pending);
+  void seen(const std::string& address);
+  size_t open() const;
+  size_t openFrom(const std::string& address) const;
+
+ private:
   struct Counts {
     size_t open = 0;
     size_t pending = 0;
   };
-  bool take(const std::string& address, bool pending);
-  void release(const std::string& address, bool counted, bool pending);
-  void seen(const std::string& address);
-
-  ConnectionLimitOptions options_;
+  const ConnectionLimitOptions options_;
   mutable std::mutex mutex_;
   size_t open_ = 0;
   std::unordered_map<std::string, Counts> byAddress_;

@@ -201,8 +201,8 @@ test('the cart keeps one line per choice and the order carries them', async () =
 
   await customer.getByLabel('Address').fill('Prinsengracht 263');
   const place = customer.locator('[data-testid=place-order]:enabled', { hasText: /^Place order/ });
-  await place.waitFor();
-  assert.match(await place.innerText(), money(FULL + BASE));
+  await place.waitFor(); // enabled once the delivery fee for this cart is known
+  const shown = await place.innerText();
 
   const placed = customer.waitForResponse((r) => r.url().endsWith('/api/orders') && r.request().method() === 'POST');
   await place.click();
@@ -232,6 +232,7 @@ test('the cart keeps one line per choice and the order carries them', async () =
   assert.deepEqual(small.options, [{ id: option(burger, 'Size', 'Regular').id, group: 'Size', name: 'Regular', price_cents: 0 }]);
   assert.equal(order.subtotal_cents, FULL + BASE);
   assert.equal(order.total_cents, order.subtotal_cents + order.delivery_fee_cents);
+  assert.match(shown, money(order.total_cents), 'the button showed what the order costs');
 
   // The order page's receipt lists them too.
   const pageEl = customer.locator(`[data-testid=order-page][data-status=pending]`);

@@ -106,21 +106,26 @@ export function Checkout({
   const point: MapPoint | null = lat.trim() && lng.trim() && Number.isFinite(Number(lat)) && Number.isFinite(Number(lng)) ? { lat: Number(lat), lng: Number(lng) } : null;
 
   // The fee as the server will charge it, asked again when the point or the subtotal moves.
-  const [quote, setQuote] = useState<DeliveryQuote | null>(null);
+  // Place order waits for the quote of what is on screen, so the total on the button is the
+  // one the order will have (a quote that failed lets the order go: the server prices it).
+  const quoteFor = `${point?.lat},${point?.lng},${subtotal}`;
+  const [quoted, setQuoted] = useState<{ for: string; quote: DeliveryQuote | null } | null>(null);
   useEffect(() => {
     let live = true;
     const t = window.setTimeout(() => {
       api.quote({ lat: point?.lat, lng: point?.lng, subtotal_cents: subtotal }).then(
-        (q) => live && setQuote(q),
-        () => live && setQuote(null),
+        (q) => live && setQuoted({ for: quoteFor, quote: q }),
+        () => live && setQuoted({ for: quoteFor, quote: null }),
       );
     }, 250);
     return () => {
       live = false;
       window.clearTimeout(t);
     };
-  }, [point?.lat, point?.lng, subtotal]);
-  const fee = quote?.deliverable ? (quote.fee_cents ?? 0) : null;
+  }, [quoteFor]); // eslint-disable-line react-hooks/exhaustive-deps
+  const quoting = quoted?.for !== quoteFor;
+  const quote = quoted?.quote ?? null; // the last one: its refusal stays on screen while asking again
+  const fee = !quoting && quote?.deliverable ? (quote.fee_cents ?? 0) : null;
   const refused = quote && !quote.deliverable ? refusalText(quote, m, deliveryArea) : null;
 
   if (lines.length === 0)
@@ -224,7 +229,7 @@ export function Checkout({
         <li data-testid="delivery-fee">
           <span>
             {m.deliveryFee}
-            {quote?.distance_m != null && <span className="muted small"> · {formatKm(quote.distance_m)}</span>}
+            {!quoting && quote?.distance_m != null && <span className="muted small"> · {formatKm(quote.distance_m)}</span>}
           </span>
           <span className="num">{fee == null ? '—' : fee === 0 ? m.free : formatMoney(fee)}</span>
         </li>
@@ -309,7 +314,7 @@ export function Checkout({
             {m.signInToOrder}
           </button>
         ) : (
-          <button className="btn btn-primary btn-large btn-block" type="submit" disabled={busy || unavailable.length > 0 || !!closedNotice || !!refused} data-testid="place-order">
+          <button className="btn btn-primary btn-large btn-block" type="submit" disabled={busy || quoting || unavailable.length > 0 || !!closedNotice || !!refused} aria-busy={quoting} data-testid="place-order">
             {busy ? m.placing : closedNotice ? m.orderingClosed : m.placeOrder(formatMoney(subtotal + (fee ?? 0)))}
           </button>
         )}

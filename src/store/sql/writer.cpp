@@ -83,6 +83,18 @@ void Writer::run() {
 }
 
 void Writer::commitBatch(const std::vector<WriteJob*>& jobs) {
+  // Savepoints cost two statements per write (and, on PostgreSQL, a subtransaction each),
+  // and most writes succeed: a batch runs without them, and when a write fails it is rolled
+  // back and run again with them, as are the batches that follow for a while.
+  if (careful_batches_ > 0) {
+    --careful_batches_;
+    commitBatch(jobs, true);
+  } else {
+    commitBatch(jobs, false);
+  }
+}
+
+void Writer::commitBatch(const std::vector<WriteJob*>& jobs, bool savepoints) {
   const auto began = std::chrono::steady_clock::now();
   if (auto begin = c_->exec(begin_sql_); !begin) {
     for (auto* j : jobs) finishJob(*j, &begin.error(), false);
@@ -91,18 +103,31 @@ void Writer::commitBatch(const std::vector<WriteJob*>& jobs) {
   std::vector<bool> ok(jobs.size(), false);
   bool broken = false;
   for (size_t i = 0; i < jobs.size(); ++i) {
-    if (!savepoint("SAVEPOINT w")) {
+    if (savepoints && !savepoint("SAVEPOINT w")) {
       broken = true;
       break;
     }
     ok[i] = jobs[i]->apply(*c_);
-    if (!ok[i]) (void)savepoint("ROLLBACK TO w");
+    const auto state = c_->transactionState();
+    if (!ok[i] && !savepoints && state != TransactionState::kLost) {
+      // What the failed write did cannot be undone alone: the batch goes.
+      (void)c_->exec("ROLLBACK");
+      ++redone_batches_;
+      careful_batches_ = kCarefulBatches;
+      if (jobs.size() == 1) {
+        finishJob(*jobs[0], nullptr, false);  // nothing to keep: its answer is its error
+      } else {
+        commitBatch(jobs, true);
+      }
+      return;
+    }
+    if (!ok[i] && savepoints) (void)savepoint("ROLLBACK TO w");
     // Some errors (disk full, I/O, a lost connection) end the whole transaction.
     if (c_->transactionState() != TransactionState::kActive) {
       broken = true;
       break;
     }
-    (void)savepoint("RELEASE w");
+    if (savepoints) (void)savepoint("RELEASE w");
   }
   Result<void> commit =
       broken ? Result<void>(c_->lastError("transaction aborted")) : c_->exec("COMMIT");
@@ -116,7 +141,7 @@ void Writer::commitBatch(const std::vector<WriteJob*>& jobs) {
     if (jobs.size() > 1 && state != TransactionState::kLost) {
       ++split_batches_;
       // Find the culprit(s): each write again in its own transaction.
-      for (auto* j : jobs) commitBatch({j});
+      for (auto* j : jobs) commitBatch({j}, true);
       return;
     }
     for (auto* j : jobs) finishJob(*j, &commit.error(), false);
@@ -155,6 +180,7 @@ StoreStats Writer::stats() const {
   s.batches = batches_.load();
   s.largest_batch = largest_batch_.load();
   s.split_batches = split_batches_.load();
+  s.redone_batches = redone_batches_.load();
   s.commit_seconds = commit_seconds_.snapshot();
   s.batch_size = batch_size_.snapshot();
   return s;

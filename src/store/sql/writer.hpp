@@ -37,11 +37,16 @@ struct WriterOptions {
 };
 
 // The single writer thread with group commit, shared by every SQL backend: writes queue
-// up, the thread takes as many as are waiting (up to max_batch) into one transaction,
-// each in its own savepoint, and commits once. A batch whose COMMIT fails is retried write
-// by write so that only the culprit fails.
+// up, the thread takes as many as are waiting (up to max_batch) into one transaction and
+// commits once. Writes run without savepoints; when one fails the batch is rolled back and
+// run again with a savepoint per write (so only the failed write is undone), and so are the
+// next kCarefulBatches batches. A batch whose COMMIT fails is retried write by write so that
+// only the culprit fails.
 class Writer {
  public:
+  // Batches run with savepoints after one needed them (failures come in bursts: a bad client).
+  static constexpr int kCarefulBatches = 16;
+
   Writer(std::unique_ptr<Connection> connection, const char* begin_sql, WriterOptions options,
          std::function<void()> after_commit, std::function<bool(Connection&)> periodic);
   ~Writer();
@@ -58,6 +63,7 @@ class Writer {
  private:
   void run();
   void commitBatch(const std::vector<WriteJob*>& jobs);
+  void commitBatch(const std::vector<WriteJob*>& jobs, bool savepoints);
   bool savepoint(const char* sql);
   void finishJob(WriteJob& job, const Error* error, bool ok);
 
@@ -72,9 +78,10 @@ class Writer {
   std::deque<WriteJob> queue_;
   bool stop_ = false;
   std::thread thread_;
+  int careful_batches_ = 0;  // the writer thread's
 
   std::atomic<uint64_t> writes_{0}, failed_writes_{0}, batches_{0}, largest_batch_{0},
-      split_batches_{0};
+      split_batches_{0}, redone_batches_{0};
   AtomicHistogram commit_seconds_{
       {0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5}};
   AtomicHistogram batch_size_{{1, 2, 4, 8, 16, 32, 64, 128, 256, 512}};

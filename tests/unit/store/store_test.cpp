@@ -1228,11 +1228,58 @@ TEST_P(StoreTest, OneBadWriteInABatchFailsOnlyItself) {
   EXPECT_GT(stats.largest_batch, 1u) << "writes were not batched";
   EXPECT_LT(stats.batches, stats.writes);
   EXPECT_EQ(stats.failed_writes, 1u);
+  EXPECT_EQ(stats.redone_batches, 1u);
   for (int i : {0, kN / 2 + 1, kN - 1}) {
     EXPECT_TRUE(await<User>([&](auto done) {
       s().findUserByEmail("user" + std::to_string(i) + "@example.com", done);
     }));
   }
+}
+
+// A write that fails after writing (an order for a customer that does not exist: its lines
+// and history are in, the orders row is refused) in the middle of a batch leaves nothing:
+// the batch runs again with savepoints and the others commit once each.
+TEST_P(StoreTest, AWriteFailingAfterItsFirstRowsLeavesNothingInItsBatch) {
+  auto f = basics();
+  const int64_t head = readAll().last_seq;
+  constexpr int kN = 60;
+  std::vector<std::shared_ptr<std::promise<Result<OrderCreated>>>> results;
+  for (int i = 0; i < kN; ++i) {
+    auto p = std::make_shared<std::promise<Result<OrderCreated>>>();
+    results.push_back(p);
+    const int64_t customer = i == kN / 2 ? f.customer.id + 1000 : f.customer.id;
+    s().createOrder(newOrder(customer, {{f.burger.id, 1, ""}, {f.fries.id, 2, ""}}),
+                    [p](Result<OrderCreated> r) { p->set_value(std::move(r)); });
+  }
+  std::set<int64_t> ids;
+  for (int i = 0; i < kN; ++i) {
+    auto r = results[i]->get_future().get();
+    if (i == kN / 2) {
+      ASSERT_FALSE(r);
+      EXPECT_EQ(r.error().code, errc::kNotFound) << r.error().message;
+    } else {
+      ASSERT_TRUE(r) << r.error().message;
+      ids.insert(r->order.id);
+    }
+  }
+  const auto stats = s().stats();
+  EXPECT_EQ(stats.redone_batches, 1u) << "the failure was handled another way";
+  EXPECT_EQ(stats.failed_writes, 1u);
+  // One change per order that was acknowledged, none for the other, each order whole.
+  auto page = readAll(head);
+  ASSERT_EQ(page.changes.size(), ids.size());
+  for (const auto& c : page.changes) {
+    EXPECT_EQ(ids.count(c->record_id), 1u) << c->record_id;
+    auto o = must<Order>([&](auto done) { s().getOrder(c->record_id, done); });
+    EXPECT_EQ(o.items.size(), 2u);
+    EXPECT_EQ(o.history.size(), 1u);
+  }
+  auto all = must<std::vector<Order>>([&](auto done) {
+    OrderQuery q;
+    q.limit = kN * 2;
+    s().listOrders(q, done);
+  });
+  EXPECT_EQ(all.size(), ids.size());
 }
 
 TEST_P(StoreTest, WithoutGroupCommitEveryWriteIsItsOwnTransaction) {

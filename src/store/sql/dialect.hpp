@@ -36,7 +36,8 @@ class Dialect {
 
   const char* beginWrite() const { return sql_.begin_write; }
   const char* beginRead() const { return sql_.begin_read; }
-  Result<int64_t> nextOrderId(Connection& c) const;
+  // The SELECT giving an unused order id, to be used as a scalar subquery.
+  const std::string& nextOrderIdSql() const { return sql_.next_order_id; }
   // The first retained seq and the newest seq ever assigned, as the connection sees them.
   Result<StreamBounds> streamBounds(Connection& c) const;
   const std::string& changesQuery(ChangeAudience::Kind kind) const;

@@ -296,7 +296,23 @@ void SqlStore::orderTimings(std::string from, std::string to,
 }
 
 // The order an unexpired use of this request's Idempotency-Key made (nullopt: none), or
-// kIdempotencyKeyReused when that use was a different request.
+// kIdempotencyKeyReused when that use was a different request. `use` is the key's row
+// (request_hash, order_id, created_at), read by the caller.
+Result<std::optional<OrderCreated>> SqlStore::replayIdempotent(Connection& c, const NewOrder& order,
+                                                               const IdempotencyUse& use,
+                                                               SystemClock::time_point now) {
+  if (use.created_at < formatTimestamp(now - kIdempotencyTtl)) {
+    return std::optional<OrderCreated>();
+  }
+  if (use.request_hash != order.idempotency->request_hash) {
+    return makeError(errc::kIdempotencyKeyReused,
+                     "this Idempotency-Key was used with a different request");
+  }
+  auto existing = orderById(c, use.order_id);
+  if (!existing) return existing.error();
+  return std::optional<OrderCreated>(OrderCreated{std::move(*existing), true});
+}
+
 Result<std::optional<OrderCreated>> SqlStore::findIdempotent(Connection& c, const NewOrder& order,
                                                              SystemClock::time_point now) {
   auto st = c.statement(
@@ -307,29 +323,45 @@ Result<std::optional<OrderCreated>> SqlStore::findIdempotent(Connection& c, cons
   const Step rc = st->step();
   if (rc == Step::kDone) return std::optional<OrderCreated>();
   if (rc != Step::kRow) return c.lastError(rc);
-  if (st->text(2) < formatTimestamp(now - kIdempotencyTtl)) return std::optional<OrderCreated>();
-  if (st->text(0) != order.idempotency->request_hash) {
-    return makeError(errc::kIdempotencyKeyReused,
-                     "this Idempotency-Key was used with a different request");
-  }
-  const int64_t order_id = st->int64(1);
-  auto existing = orderById(c, order_id);
-  if (!existing) return existing.error();
-  return std::optional<OrderCreated>(OrderCreated{std::move(*existing), true});
+  return replayIdempotent(c, order, IdempotencyUse{st->text(0), st->int64(1), st->text(2)}, now);
+}
+
+// Everything an order's write reads before it checks anything, in one statement (each
+// statement is a round trip on PostgreSQL, and this is the hot path): a fresh order id, the
+// customer's name, the restaurant, and the last use of the request's Idempotency-Key.
+Result<SqlStore::OrderContext> SqlStore::orderContext(Connection& c, const NewOrder& order) {
+  auto st = c.statement("SELECT (" + dialect_->nextOrderIdSql() +
+                        "), u.name, r.settings, r.version, r.updated_at, k.request_hash, "
+                        "k.order_id, k.created_at FROM (SELECT 1 AS one) AS one "
+                        "LEFT JOIN restaurant AS r ON r.id = 1 "
+                        "LEFT JOIN users AS u ON u.id = ?1 "
+                        "LEFT JOIN idempotency_keys AS k ON k.customer_id = ?1 AND k.key = ?2");
+  if (!st) return st.error();
+  st->bind(1, order.customer_id);
+  st->bind(2, order.idempotency ? std::optional<std::string>(order.idempotency->key)
+                                : std::optional<std::string>());
+  if (const Step rc = st->step(); rc != Step::kRow) return c.lastError(rc);
+  OrderContext ctx;
+  ctx.next_id = st->int64(0);
+  ctx.customer_name = st->optText(1);
+  if (!st->isNull(2)) ctx.restaurant = Restaurant{st->text(2), st->int64(3), st->text(4)};
+  if (!st->isNull(5)) ctx.key_use = IdempotencyUse{st->text(5), st->int64(6), st->text(7)};
+  return ctx;
 }
 
 Result<OrderCreated> SqlStore::insertOrder(Connection& c, const NewOrder& order) {
   const auto clock_now = o_.clock();
   const std::string at = formatTimestamp(clock_now);
-  if (order.idempotency) {
+  auto ctx = orderContext(c, order);
+  if (!ctx) return ctx.error();
+  if (order.idempotency && ctx->key_use) {
     // The fast path: a repeat that already committed.
-    auto seen = findIdempotent(c, order, clock_now);
+    auto seen = replayIdempotent(c, order, *ctx->key_use, clock_now);
     if (!seen) return seen.error();
     if (*seen) return std::move(**seen);
   }
+  if ((order.admit || order.price) && !ctx->restaurant) return notFound("restaurant", 1);
   if (order.admit) {
-    auto restaurant = restaurantRow(c);
-    if (!restaurant) return restaurant.error();
     RecentOrders recent = [&c](const std::string& since, int64_t cap) -> Result<int64_t> {
       auto st = c.statement(
           "SELECT count(*) FROM (SELECT 1 FROM orders WHERE created_at >= ? LIMIT ?) AS r");
@@ -338,11 +370,37 @@ Result<OrderCreated> SqlStore::insertOrder(Connection& c, const NewOrder& order)
       if (const Step rc = st->step(); rc != Step::kRow) return c.lastError(rc);
       return st->int64(0);
     };
-    if (auto admitted = order.admit(*restaurant, recent); !admitted) return admitted.error();
+    if (auto admitted = order.admit(*ctx->restaurant, recent); !admitted) {
+      return admitted.error();
+    }
   }
   if (order.items.empty() || order.items.size() > kMaxOrderLines) {
     return makeError(errc::kInvalid,
                      "items: between 1 and " + std::to_string(kMaxOrderLines) + " lines");
+  }
+  // The menu items of every line, in one statement.
+  struct MenuRow {
+    std::string name;
+    int64_t price;
+    bool available;
+    std::string option_groups;
+  };
+  std::map<int64_t, MenuRow> menu;
+  {
+    std::set<int64_t> wanted;
+    for (const auto& line : order.items) wanted.insert(line.item_id);
+    std::string sql =
+        "SELECT id, name, price_cents, available, option_groups FROM menu_items WHERE id IN (";
+    for (size_t i = 0; i < wanted.size(); ++i) sql += i ? ", ?" : "?";
+    auto st = c.statement(sql + ")");
+    if (!st) return st.error();
+    int n = 0;
+    for (const int64_t id : wanted) st->bind(++n, id);
+    Step rc;
+    while ((rc = st->step()) == Step::kRow) {
+      menu[st->int64(0)] = MenuRow{st->text(1), st->int64(2), st->int64(3) != 0, st->text(4)};
+    }
+    if (rc != Step::kDone) return c.lastError(rc);
   }
   struct Priced {
     std::string name;
@@ -358,22 +416,16 @@ Result<OrderCreated> SqlStore::insertOrder(Connection& c, const NewOrder& order)
       return makeError(errc::kInvalid,
                        field + ".quantity: between 1 and " + std::to_string(kMaxLineQuantity));
     }
-    auto item = c.statement(
-        "SELECT name, price_cents, available, option_groups FROM menu_items WHERE id = ?");
-    if (!item) return item.error();
-    item->bind(1, line.item_id);
-    const Step rc = item->step();
-    if (rc == Step::kDone) {
+    const auto item = menu.find(line.item_id);
+    if (item == menu.end()) {
       return makeError(errc::kUnknownItem, field + ".item_id: no such menu item");
     }
-    if (rc != Step::kRow) return c.lastError(rc);
-    if (item->int64(2) == 0) {
+    if (!item->second.available) {
       return makeError(errc::kItemUnavailable, field + ".item_id: currently unavailable");
     }
-    Priced p{item->text(0), item->int64(1), {}};
-    const std::string groups_text = item->text(3);
-    if (groups_text != "[]" || !line.options.empty()) {
-      auto groups = parseOptionGroups(groups_text);
+    Priced p{item->second.name, item->second.price, {}};
+    if (item->second.option_groups != "[]" || !line.options.empty()) {
+      auto groups = parseOptionGroups(item->second.option_groups);
       if (!groups) return groups.error();
       auto chosen = chooseOptions(*groups, line.options, field);
       if (!chosen) return chosen.error();
@@ -393,9 +445,7 @@ Result<OrderCreated> SqlStore::insertOrder(Connection& c, const NewOrder& order)
   }
   DeliveryPrice delivery{order.delivery_fee_cents, order.delivery.distance_m};
   if (order.price) {
-    auto restaurant = restaurantRow(c);
-    if (!restaurant) return restaurant.error();
-    auto priced_delivery = order.price(*restaurant, subtotal);
+    auto priced_delivery = order.price(*ctx->restaurant, subtotal);
     if (!priced_delivery) return priced_delivery.error();
     delivery = *priced_delivery;
   }
@@ -408,9 +458,7 @@ Result<OrderCreated> SqlStore::insertOrder(Connection& c, const NewOrder& order)
   }
 
   // The id is chosen first so lines and history can precede the orders row (see schema).
-  auto next_id = dialect_->nextOrderId(c);
-  if (!next_id) return next_id.error();
-  const int64_t id = *next_id;
+  const int64_t id = ctx->next_id;
 
   if (order.idempotency) {
     // Claim the key before writing anything else. The primary key makes a concurrent
@@ -438,17 +486,25 @@ Result<OrderCreated> SqlStore::insertOrder(Connection& c, const NewOrder& order)
     }
   }
 
-  for (size_t i = 0; i < order.items.size(); ++i) {
-    auto st = c.statement(
+  {
+    // Every line in one statement.
+    std::string sql =
         "INSERT INTO order_items(order_id, line, item_id, name, unit_price_cents, quantity, "
-        "notes, options) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+        "notes, options) VALUES ";
+    for (size_t i = 0; i < order.items.size(); ++i)
+      sql += i ? ", (?, ?, ?, ?, ?, ?, ?, ?)" : "(?, ?, ?, ?, ?, ?, ?, ?)";
+    auto st = c.statement(sql);
     if (!st) return st.error();
-    st->bind(1, id).bind(2, static_cast<int64_t>(i + 1)).bind(3, order.items[i].item_id);
-    st->bind(4, priced[i].name).bind(5, priced[i].price).bind(6, order.items[i].quantity);
-    st->bind(7, order.items[i].notes);
-    st->bind(8, priced[i].options.empty()
-                    ? std::string("[]")
-                    : boost::json::serialize(chosenOptionsJson(priced[i].options)));
+    for (size_t i = 0; i < order.items.size(); ++i) {
+      const int k = static_cast<int>(i) * 8;
+      st->bind(k + 1, id).bind(k + 2, static_cast<int64_t>(i + 1));
+      st->bind(k + 3, order.items[i].item_id).bind(k + 4, priced[i].name);
+      st->bind(k + 5, priced[i].price).bind(k + 6, order.items[i].quantity);
+      st->bind(k + 7, order.items[i].notes);
+      st->bind(k + 8, priced[i].options.empty()
+                          ? std::string("[]")
+                          : boost::json::serialize(chosenOptionsJson(priced[i].options)));
+    }
     if (const Step rc = st->step(); rc != Step::kDone) return c.lastError(rc);
   }
   auto hist = c.statement(
@@ -479,10 +535,7 @@ Result<OrderCreated> SqlStore::insertOrder(Connection& c, const NewOrder& order)
   Order created;
   created.id = id;
   created.customer_id = order.customer_id;
-  auto name = c.statement("SELECT name FROM users WHERE id = ?");
-  if (!name) return name.error();
-  name->bind(1, order.customer_id);
-  if (name->step() == Step::kRow) created.customer_name = name->text(0);
+  created.customer_name = ctx->customer_name.value_or("");
   for (size_t i = 0; i < order.items.size(); ++i) {
     created.items.push_back(OrderLine{order.items[i].item_id, priced[i].name, priced[i].price,
                                       order.items[i].quantity, order.items[i].notes,

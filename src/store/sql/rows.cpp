@@ -198,13 +198,6 @@ Result<void> ensureRiderRow(Connection& c, int64_t id) {
   return {};
 }
 
-Result<int64_t> Dialect::nextOrderId(Connection& c) const {
-  auto st = c.statement(sql_.next_order_id);
-  if (!st) return st.error();
-  if (const Step rc = st->step(); rc != Step::kRow) return c.lastError(rc);
-  return st->int64(0);
-}
-
 Result<StreamBounds> Dialect::streamBounds(Connection& c) const {
   auto st = c.statement(sql_.stream_bounds);
   if (!st) return st.error();

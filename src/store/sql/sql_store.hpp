@@ -114,6 +114,22 @@ class SqlStore final : public Store {
 
   std::string now() const;
   Result<OrderCreated> insertOrder(Connection& c, const NewOrder& order);
+  // The row of an Idempotency-Key's last use.
+  struct IdempotencyUse {
+    std::string request_hash;
+    int64_t order_id = 0;
+    std::string created_at;
+  };
+  struct OrderContext {
+    int64_t next_id = 0;
+    std::optional<std::string> customer_name;  // nullopt: no such user
+    std::optional<Restaurant> restaurant;
+    std::optional<IdempotencyUse> key_use;
+  };
+  Result<OrderContext> orderContext(Connection& c, const NewOrder& order);
+  Result<std::optional<OrderCreated>> replayIdempotent(Connection& c, const NewOrder& order,
+                                                       const IdempotencyUse& use,
+                                                       SystemClock::time_point now);
   Result<std::optional<OrderCreated>> findIdempotent(Connection& c, const NewOrder& order,
                                                      SystemClock::time_point now);
   // One small retention transaction; true when more may remain.

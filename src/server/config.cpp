@@ -128,6 +128,11 @@ int parseInto(int argc, char** argv, Config& config, std::string* effective) {
       ->envname("BRIGADE_NO_DEMO");
   cli.add_option("--db", config.db, "postgres://... to share one database between nodes")
       ->envname("BRIGADE_DB");
+  cli.add_option("--db-writers", config.dbWriters,
+                 "PostgreSQL connections that write, each committing its own batches")
+      ->envname("BRIGADE_DB_WRITERS")
+      ->check(CLI::Range(1, store::postgres::kMaxDbWriters))
+      ->capture_default_str();
   cli.add_option("--cors-origin", cors,
                  "origins allowed to call the API and open the real-time channel from a "
                  "browser, comma separated (default: same origin only)")

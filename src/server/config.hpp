@@ -8,6 +8,7 @@
 #include "http/connection_limits.hpp"
 #include "http/server.hpp"
 #include "net/connection.hpp"
+#include "store/postgres/postgres_store.hpp"
 
 namespace brigade::server {
 
@@ -22,6 +23,7 @@ struct Config {
   bool demo = true;
   std::string nodeId;  // empty: a random one (main.cpp)
   std::string db;      // postgres://... (several nodes on one PostgreSQL); empty: SQLite
+  int dbWriters = store::postgres::kDefaultWriters;
   std::vector<std::string> corsOrigins;
   unsigned threads = 0;
   int64_t deliveryFeeCents = 299;

@@ -130,6 +130,7 @@ int main(int argc, char** argv) {
       store::postgres::PostgresOptions options;
       options.url = config.db;
       options.node_id = config.nodeId;
+      options.writers = config.dbWriters;
       options.store = storeOptions;
       store = store::postgres::openPostgresStore(options);
     } catch (const std::exception& e) {

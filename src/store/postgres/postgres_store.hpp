@@ -12,6 +12,7 @@ inline constexpr int kDefaultReaders = 4;
 // Writer threads (connections), each with its own group commit: a write is a dozen round
 // trips, and one connection waits on each, so several overlap them (docs/STORE.md).
 inline constexpr int kDefaultWriters = 4;
+inline constexpr int kMaxDbWriters = 64;  // --db-writers: each is a connection and a thread
 // How often the stream thread checks the stream head when no notification came: the bound
 // on the delay when NOTIFY is lost (a reconnect, a pooler in transaction mode).
 inline constexpr std::chrono::milliseconds kDefaultPollInterval{100};

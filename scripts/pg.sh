@@ -14,7 +14,8 @@
 # server's unix socket. `start` prints exactly one line on stdout, the URL of database
 # `brigade` owned by role `brigade` (a superuser: tests only); everything else goes to
 # stderr. As root, the server runs as the `postgres` user (initdb refuses root), which
-# must be able to reach DIR: use a directory under /tmp.
+# must be able to reach DIR: use a directory under /tmp. PG_EXTRA_SETTINGS (lines of
+# postgresql.conf) is added to the settings at start, e.g. for pg_stat_statements.
 set -euo pipefail
 
 PG_BIN="${PG_BIN:-/usr/lib/postgresql/15/bin}"
@@ -174,6 +175,8 @@ logging_collector = off
 log_timezone = 'UTC'
 timezone = 'UTC'
 EOF
+  # More settings for one run (profiling: "shared_preload_libraries = 'pg_stat_statements'").
+  [[ -z "${PG_EXTRA_SETTINGS:-}" ]] || printf '%s\n' "$PG_EXTRA_SETTINGS" >>"$conf"
   $as_root && chown postgres: "$conf"
   return 0
 }

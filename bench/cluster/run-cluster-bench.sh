@@ -11,6 +11,7 @@
 #
 #   bench/cluster/run-cluster-bench.sh [--build-dir DIR] [--rates "400 1000 2000"]
 #       [--setups "sqlite pg1 cluster3"] [--duration 20] [--customers 1000] [--out DIR]
+#       [--brigade BIN]   (another brigade binary, to compare two builds with one loadgen)
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -20,6 +21,7 @@ setups="sqlite pg1 cluster3"
 duration=20
 customers=1000
 out=""
+brigade=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --build-dir) build_dir="$2"; shift 2 ;;
@@ -28,11 +30,12 @@ while [ $# -gt 0 ]; do
     --duration) duration="$2"; shift 2 ;;
     --customers) customers="$2"; shift 2 ;;
     --out) out="$2"; shift 2 ;;
+    --brigade) brigade="$2"; shift 2 ;;
     -h|--help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "unknown argument: $1" >&2; exit 2 ;;
   esac
 done
-brigade="$build_dir/src/server/brigade"
+[ -n "$brigade" ] || brigade="$build_dir/src/server/brigade"
 loadgen="$build_dir/bench/pipeline/pipeline-loadgen"
 for binary in "$brigade" "$loadgen"; do
   [ -x "$binary" ] || { echo "missing $binary: build the release preset first" >&2; exit 2; }
@@ -109,21 +112,33 @@ start_setup() {
   [ -n "$port" ] && [ -n "$admin_email" ] || { echo "$setup did not start" >&2; exit 1; }
 }
 
+# CPU seconds used so far by the PostgreSQL server's processes (the nodes keep their
+# connections for the whole run, so their backends live through it).
+pg_cpu_s() {
+  ps -C postgres -o times= 2>/dev/null | awk '{ s += $1 } END { print s + 0 }'
+}
+
 results="$out/results.jsonl"
 : >"$results"
 for setup in $setups; do
   for rate in $rates; do
     start_setup "$setup"
     echo "== $setup at $rate orders/s (port $port)" >&2
+    pg_before=$(pg_cpu_s)
     line=$(timeout -k 5 $((duration + 240)) "$loadgen" --port "$port" --pid "$pid" \
       --admin-email "$admin_email" --admin-password "$admin_password" \
       --customers "$customers" --rate "$rate" --duration "$duration" --grace 5 \
       --label "$setup-$rate" 2>"$out/$setup-$rate.err" | grep '^{' | tail -n 1 || true)
+    pg_used=$(awk -v a="$pg_before" -v b="$(pg_cpu_s)" 'BEGIN { print b - a }')
     cleanup
     if [ -z "$line" ]; then
       echo "!! $setup at $rate: no result (see $out/$setup-$rate.err)" >&2
       continue
     fi
+    # PostgreSQL's CPU for the whole run (connecting included), per order placed.
+    line=$(node -e 'const r = JSON.parse(process.argv[1]); const s = Number(process.argv[2]);
+      if (process.argv[3] !== "sqlite") { r.pg_cpu_s = s; r.pg_cpu_us_per_order = r.placed ? (s * 1e6) / r.placed : null; }
+      console.log(JSON.stringify(r));' "$line" "$pg_used" "$setup")
     echo "$line" | tee -a "$results"
   done
 done
@@ -133,12 +148,12 @@ node - "$results" <<'JS'
 const fs = require("fs");
 const rows = fs.readFileSync(process.argv[2], "utf8").trim().split("\n").filter(Boolean).map((l) => JSON.parse(l));
 const f = (x, d = 1) => (x === undefined || x === null ? "–" : Number(x).toFixed(d));
-console.log("| setup | rate | placed/s | POST→admin p50 ms | p99 ms | p99.9 ms | lost | duplicated | misdelivered |");
-console.log("|---|---|---|---|---|---|---|---|---|");
+console.log("| setup | rate | placed/s | POST→admin p50 ms | p99 ms | p99.9 ms | lost | duplicated | misdelivered | node CPU µs/order | PostgreSQL CPU µs/order |");
+console.log("|---|---|---|---|---|---|---|---|---|---|---|");
 for (const r of rows) {
   const [setup, rate] = r.label.split("-");
   const placedPerS = r.placed && r.duration_s ? r.placed / r.duration_s : r.placed_per_s;
-  console.log(`| ${setup} | ${rate} | ${f(placedPerS, 0)} | ${f(r.admin_p50_ms, 2)} | ${f(r.admin_p99_ms, 2)} | ${f(r.admin_p999_ms, 2)} | ${r.lost ?? "–"} | ${r.duplicates ?? "–"} | ${r.misdelivered ?? "–"} |`);
+  console.log(`| ${setup} | ${rate} | ${f(placedPerS, 0)} | ${f(r.admin_p50_ms, 2)} | ${f(r.admin_p99_ms, 2)} | ${f(r.admin_p999_ms, 2)} | ${r.lost ?? "–"} | ${r.duplicates ?? "–"} | ${r.misdelivered ?? "–"} | ${f(r.server_cpu_us_per_order, 0)} | ${f(r.pg_cpu_us_per_order, 0)} |`);
 }
 JS
 echo "logs in $out" >&2

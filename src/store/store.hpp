@@ -49,6 +49,7 @@ struct StoreStats {
   uint64_t largest_batch = 0;
   uint64_t split_batches = 0;                // batches whose COMMIT failed, retried write by write
   uint64_t redone_batches = 0;               // batches run again with savepoints (a write failed)
+  uint64_t writer_wakeups = 0;               // times writer threads woke (work, periodic, stop)
   AtomicHistogram::Snapshot commit_seconds;  // each batch's transaction, BEGIN to COMMIT
   AtomicHistogram::Snapshot batch_size;      // writes per committed batch
 };

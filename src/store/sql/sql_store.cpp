@@ -56,6 +56,7 @@ StoreStats SqlStore::stats() const {
     total.largest_batch = std::max(total.largest_batch, s.largest_batch);
     total.split_batches += s.split_batches;
     total.redone_batches += s.redone_batches;
+    total.writer_wakeups += s.writer_wakeups;
     total.commit_seconds.add(s.commit_seconds);
     total.batch_size.add(s.batch_size);
   }

@@ -57,6 +57,7 @@ void Writer::run() {
     {
       std::unique_lock lock(mutex_);
       cv_.wait_until(lock, next_periodic, [this] { return stop_ || !queue_.empty(); });
+      ++wakeups_;
       if (queue_.empty() && stop_) return;
       while (!queue_.empty() && batch.size() < max_batch) {
         // A stand-alone job runs by itself, between batches.
@@ -75,8 +76,10 @@ void Writer::run() {
         commitBatch(jobs);
       }
     }
-    if (periodic_ && Steady::now() >= next_periodic) {
-      const bool more = periodic_(*c_);
+    // The deadline moves on also without periodic work: a deadline left in the past would
+    // make every wait above return at once (a writer spinning while idle).
+    if (Steady::now() >= next_periodic) {
+      const bool more = periodic_ && periodic_(*c_);
       next_periodic = Steady::now() + (more ? std::chrono::seconds(0) : o_.periodic_interval);
     }
   }
@@ -181,6 +184,7 @@ StoreStats Writer::stats() const {
   s.largest_batch = largest_batch_.load();
   s.split_batches = split_batches_.load();
   s.redone_batches = redone_batches_.load();
+  s.writer_wakeups = wakeups_.load();
   s.commit_seconds = commit_seconds_.snapshot();
   s.batch_size = batch_size_.snapshot();
   return s;

@@ -81,7 +81,7 @@ class Writer {
   int careful_batches_ = 0;  // the writer thread's
 
   std::atomic<uint64_t> writes_{0}, failed_writes_{0}, batches_{0}, largest_batch_{0},
-      split_batches_{0}, redone_batches_{0};
+      split_batches_{0}, redone_batches_{0}, wakeups_{0};
   AtomicHistogram commit_seconds_{
       {0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5}};
   AtomicHistogram batch_size_{{1, 2, 4, 8, 16, 32, 64, 128, 256, 512}};

@@ -407,6 +407,22 @@ TEST_F(PostgresStoreTest, AReplacedDatabaseIsSeenAtReconnectAndEveryoneResyncs) 
   EXPECT_EQ(old_client->events().front().reason, kResyncEpochMismatch);
 }
 
+// Idle writers sleep. Only the first writer has periodic work (retention); the others
+// once kept its deadline and, past it, woke without end (a core each, a minute after start).
+TEST_F(PostgresStoreTest, IdleWritersSleepPastThePeriodicDeadline) {
+  postgres::PostgresOptions o;
+  o.url = url();
+  o.writers = 4;
+  o.store.retention_interval = std::chrono::seconds(1);
+  auto store = postgres::openPostgresStore(std::move(o));
+  const uint64_t before = store->stats().writer_wakeups;
+  // Three deadlines go by with nothing to write.
+  std::this_thread::sleep_for(std::chrono::milliseconds(3200));
+  const uint64_t woke = store->stats().writer_wakeups - before;
+  // Each writer wakes once a deadline: about 4 x 3 (12); a spinning writer, millions.
+  EXPECT_LE(woke, 40u) << "idle writers woke " << woke << " times in 3.2 s";
+}
+
 TEST_F(PostgresStoreTest, WritesByPsqlAreCapturedOnceWithABumpedVersion) {
   auto store = open();
   auto collector = std::make_shared<Collector>();

@@ -28,6 +28,8 @@ struct DialectSql {
   std::string changes_all;
   std::string changes_customer;
   std::string changes_rider;
+  // INSERTs in WITH (PostgreSQL): an order's lines, history and row go in one statement.
+  bool writable_ctes = false;
 };
 
 class Dialect {
@@ -38,6 +40,7 @@ class Dialect {
   const char* beginRead() const { return sql_.begin_read; }
   // The SELECT giving an unused order id, to be used as a scalar subquery.
   const std::string& nextOrderIdSql() const { return sql_.next_order_id; }
+  bool writableCtes() const { return sql_.writable_ctes; }
   // The first retained seq and the newest seq ever assigned, as the connection sees them.
   Result<StreamBounds> streamBounds(Connection& c) const;
   const std::string& changesQuery(ChangeAudience::Kind kind) const;

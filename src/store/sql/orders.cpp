@@ -328,30 +328,62 @@ Result<std::optional<OrderCreated>> SqlStore::findIdempotent(Connection& c, cons
 
 // Everything an order's write reads before it checks anything, in one statement (each
 // statement is a round trip on PostgreSQL, and this is the hot path): a fresh order id, the
-// customer's name, the restaurant, and the last use of the request's Idempotency-Key.
+// customer's name, the restaurant, the last use of the request's Idempotency-Key, and the
+// menu item of every line (one row per item found, the rest repeated on each).
 Result<SqlStore::OrderContext> SqlStore::orderContext(Connection& c, const NewOrder& order) {
+  std::set<int64_t> wanted;
+  for (const auto& line : order.items) wanted.insert(line.item_id);
+  std::string items = "1 = 0";
+  if (!wanted.empty()) {
+    items = "m.id IN (";
+    for (size_t i = 0; i < wanted.size(); ++i) {
+      items += (i ? ", ?" : "?") + std::to_string(i + 3);
+    }
+    items += ")";
+  }
   auto st = c.statement("SELECT (" + dialect_->nextOrderIdSql() +
                         "), u.name, r.settings, r.version, r.updated_at, k.request_hash, "
-                        "k.order_id, k.created_at FROM (SELECT 1 AS one) AS one "
+                        "k.order_id, k.created_at, m.id, m.name, m.price_cents, m.available, "
+                        "m.option_groups FROM (SELECT 1 AS one) AS one "
                         "LEFT JOIN restaurant AS r ON r.id = 1 "
                         "LEFT JOIN users AS u ON u.id = ?1 "
-                        "LEFT JOIN idempotency_keys AS k ON k.customer_id = ?1 AND k.key = ?2");
+                        "LEFT JOIN idempotency_keys AS k ON k.customer_id = ?1 AND k.key = ?2 "
+                        "LEFT JOIN menu_items AS m ON " +
+                        items);
   if (!st) return st.error();
   st->bind(1, order.customer_id);
   st->bind(2, order.idempotency ? std::optional<std::string>(order.idempotency->key)
                                 : std::optional<std::string>());
-  if (const Step rc = st->step(); rc != Step::kRow) return c.lastError(rc);
+  int n = 2;
+  for (const int64_t id : wanted) st->bind(++n, id);
   OrderContext ctx;
-  ctx.next_id = st->int64(0);
-  ctx.customer_name = st->optText(1);
-  if (!st->isNull(2)) ctx.restaurant = Restaurant{st->text(2), st->int64(3), st->text(4)};
-  if (!st->isNull(5)) ctx.key_use = IdempotencyUse{st->text(5), st->int64(6), st->text(7)};
+  Step rc;
+  bool first = true;
+  while ((rc = st->step()) == Step::kRow) {
+    if (first) {
+      first = false;
+      ctx.next_id = st->int64(0);
+      ctx.customer_name = st->optText(1);
+      if (!st->isNull(2)) ctx.restaurant = Restaurant{st->text(2), st->int64(3), st->text(4)};
+      if (!st->isNull(5)) ctx.key_use = IdempotencyUse{st->text(5), st->int64(6), st->text(7)};
+    }
+    if (!st->isNull(8)) {
+      ctx.menu[st->int64(8)] =
+          MenuRow{st->text(9), st->int64(10), st->int64(11) != 0, st->text(12)};
+    }
+  }
+  if (rc != Step::kDone || first) return c.lastError(rc);
   return ctx;
 }
 
 Result<OrderCreated> SqlStore::insertOrder(Connection& c, const NewOrder& order) {
   const auto clock_now = o_.clock();
   const std::string at = formatTimestamp(clock_now);
+  // Before anything is read: a request this malformed never made an order to replay.
+  if (order.items.empty() || order.items.size() > kMaxOrderLines) {
+    return makeError(errc::kInvalid,
+                     "items: between 1 and " + std::to_string(kMaxOrderLines) + " lines");
+  }
   auto ctx = orderContext(c, order);
   if (!ctx) return ctx.error();
   if (order.idempotency && ctx->key_use) {
@@ -374,34 +406,7 @@ Result<OrderCreated> SqlStore::insertOrder(Connection& c, const NewOrder& order)
       return admitted.error();
     }
   }
-  if (order.items.empty() || order.items.size() > kMaxOrderLines) {
-    return makeError(errc::kInvalid,
-                     "items: between 1 and " + std::to_string(kMaxOrderLines) + " lines");
-  }
-  // The menu items of every line, in one statement.
-  struct MenuRow {
-    std::string name;
-    int64_t price;
-    bool available;
-    std::string option_groups;
-  };
-  std::map<int64_t, MenuRow> menu;
-  {
-    std::set<int64_t> wanted;
-    for (const auto& line : order.items) wanted.insert(line.item_id);
-    std::string sql =
-        "SELECT id, name, price_cents, available, option_groups FROM menu_items WHERE id IN (";
-    for (size_t i = 0; i < wanted.size(); ++i) sql += i ? ", ?" : "?";
-    auto st = c.statement(sql + ")");
-    if (!st) return st.error();
-    int n = 0;
-    for (const int64_t id : wanted) st->bind(++n, id);
-    Step rc;
-    while ((rc = st->step()) == Step::kRow) {
-      menu[st->int64(0)] = MenuRow{st->text(1), st->int64(2), st->int64(3) != 0, st->text(4)};
-    }
-    if (rc != Step::kDone) return c.lastError(rc);
-  }
+  const auto& menu = ctx->menu;
   struct Priced {
     std::string name;
     int64_t price;  // with the options
@@ -486,47 +491,70 @@ Result<OrderCreated> SqlStore::insertOrder(Connection& c, const NewOrder& order)
     }
   }
 
-  {
-    // Every line in one statement.
-    std::string sql =
-        "INSERT INTO order_items(order_id, line, item_id, name, unit_price_cents, quantity, "
-        "notes, options) VALUES ";
-    for (size_t i = 0; i < order.items.size(); ++i)
-      sql += i ? ", (?, ?, ?, ?, ?, ?, ?, ?)" : "(?, ?, ?, ?, ?, ?, ?, ?)";
-    auto st = c.statement(sql);
-    if (!st) return st.error();
-    for (size_t i = 0; i < order.items.size(); ++i) {
-      const int k = static_cast<int>(i) * 8;
-      st->bind(k + 1, id).bind(k + 2, static_cast<int64_t>(i + 1));
-      st->bind(k + 3, order.items[i].item_id).bind(k + 4, priced[i].name);
-      st->bind(k + 5, priced[i].price).bind(k + 6, order.items[i].quantity);
-      st->bind(k + 7, order.items[i].notes);
-      st->bind(k + 8, priced[i].options.empty()
-                          ? std::string("[]")
-                          : boost::json::serialize(chosenOptionsJson(priced[i].options)));
+  // Lines and history before the orders row, whose capture trigger reads them.
+  const size_t lines = order.items.size();
+  std::string items_sql =
+      "INSERT INTO order_items(order_id, line, item_id, name, unit_price_cents, quantity, "
+      "notes, options) VALUES ";
+  for (size_t i = 0; i < lines; ++i)
+    items_sql += i ? ", (?, ?, ?, ?, ?, ?, ?, ?)" : "(?, ?, ?, ?, ?, ?, ?, ?)";
+  const int items_params = static_cast<int>(lines) * 8;
+  auto bindItems = [&](Statement& st, int k) {
+    for (size_t i = 0; i < lines; ++i, k += 8) {
+      st.bind(k + 1, id).bind(k + 2, static_cast<int64_t>(i + 1));
+      st.bind(k + 3, order.items[i].item_id).bind(k + 4, priced[i].name);
+      st.bind(k + 5, priced[i].price).bind(k + 6, order.items[i].quantity);
+      st.bind(k + 7, order.items[i].notes);
+      st.bind(k + 8, priced[i].options.empty()
+                         ? std::string("[]")
+                         : boost::json::serialize(chosenOptionsJson(priced[i].options)));
     }
-    if (const Step rc = st->step(); rc != Step::kDone) return c.lastError(rc);
-  }
-  auto hist = c.statement(
+  };
+  const std::string history_sql =
       "INSERT INTO order_history(order_id, n, status, at, by_user) VALUES (?, 1, 'pending', ?, "
-      "?)");
-  if (!hist) return hist.error();
-  hist->bind(1, id).bind(2, at).bind(3, order.customer_id);
-  if (const Step rc = hist->step(); rc != Step::kDone) return c.lastError(rc);
-
+      "?)";
+  const int history_params = 3;
+  auto bindHistory = [&](Statement& st, int k) {
+    st.bind(k + 1, id).bind(k + 2, at).bind(k + 3, order.customer_id);
+  };
   std::optional<std::string> code;
   if (!order.delivery_code.empty()) code = order.delivery_code;
-  auto st = c.statement(
+  const std::string order_sql =
       "INSERT INTO orders(id, customer_id, subtotal_cents, delivery_fee_cents, total_cents, "
       "status, delivery_address, delivery_lat, delivery_lng, notes, created_at, updated_at, "
       "payment_method, delivery_code, delivery_distance_m) "
-      "VALUES (?1, ?2, ?3, ?4, ?5, 'pending', ?6, ?7, ?8, ?9, ?10, ?10, ?11, ?12, ?13)");
-  if (!st) return st.error();
-  st->bind(1, id).bind(2, order.customer_id).bind(3, subtotal).bind(4, delivery.fee_cents);
-  st->bind(5, total).bind(6, order.delivery.address).bind(7, order.delivery.lat);
-  st->bind(8, order.delivery.lng).bind(9, order.notes).bind(10, at);
-  st->bind(11, order.payment_method).bind(12, code).bind(13, delivery.distance_m);
-  if (const Step rc = st->step(); rc != Step::kDone) {
+      "VALUES (?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+  auto bindOrder = [&](Statement& st, int k) {
+    st.bind(k + 1, id).bind(k + 2, order.customer_id).bind(k + 3, subtotal);
+    st.bind(k + 4, delivery.fee_cents).bind(k + 5, total).bind(k + 6, order.delivery.address);
+    st.bind(k + 7, order.delivery.lat).bind(k + 8, order.delivery.lng).bind(k + 9, order.notes);
+    st.bind(k + 10, at).bind(k + 11, at).bind(k + 12, order.payment_method);
+    st.bind(k + 13, code).bind(k + 14, delivery.distance_m);
+  };
+  Step rc;
+  if (dialect_->writableCtes()) {
+    // One statement: its AFTER triggers fire at its end and see all three inserts.
+    auto st = c.statement("WITH l AS (" + items_sql + "), h AS (" + history_sql + ") " + order_sql);
+    if (!st) return st.error();
+    bindItems(*st, 0);
+    bindHistory(*st, items_params);
+    bindOrder(*st, items_params + history_params);
+    rc = st->step();
+  } else {
+    auto items = c.statement(items_sql);
+    if (!items) return items.error();
+    bindItems(*items, 0);
+    if (rc = items->step(); rc != Step::kDone) return c.lastError(rc);
+    auto history = c.statement(history_sql);
+    if (!history) return history.error();
+    bindHistory(*history, 0);
+    if (rc = history->step(); rc != Step::kDone) return c.lastError(rc);
+    auto st = c.statement(order_sql);
+    if (!st) return st.error();
+    bindOrder(*st, 0);
+    rc = st->step();
+  }
+  if (rc != Step::kDone) {
     if (rc == Step::kForeignKey) return notFound("customer", order.customer_id);
     return c.lastError(rc);
   }

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <atomic>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -120,8 +121,15 @@ class SqlStore final : public Store {
     int64_t order_id = 0;
     std::string created_at;
   };
+  struct MenuRow {
+    std::string name;
+    int64_t price = 0;
+    bool available = false;
+    std::string option_groups;
+  };
   struct OrderContext {
     int64_t next_id = 0;
+    std::map<int64_t, MenuRow> menu;           // the lines' items that exist, by id
     std::optional<std::string> customer_name;  // nullopt: no such user
     std::optional<Restaurant> restaurant;
     std::optional<IdempotencyUse> key_use;

@@ -44,6 +44,7 @@ test("config check: the effective settings, each with its source, secrets masked
       'trusted-proxy = ["10.0.0.1", "10.0.0.2"]',
       "no-demo = true",
       "max-send-queue = 1048576",
+      "db-writers = 64",
     ].join("\n"),
   );
   const res = brigade(["config", "check", f, "--listen", "127.0.0.1:9999"], { BRIGADE_LOG_LEVEL: "error" });
@@ -54,6 +55,7 @@ test("config check: the effective settings, each with its source, secrets masked
   assert.deepEqual(s["data-dir"], { value: path.join(dir, "data"), source: "file" });
   assert.deepEqual(s["no-demo"], { value: "true", source: "file" });
   assert.deepEqual(s["max-send-queue"], { value: "1048576", source: "file" });
+  assert.deepEqual(s["db-writers"], { value: "64", source: "file" });
   assert.deepEqual(s["trusted-proxy"], { value: "10.0.0.1,10.0.0.2", source: "file" });
   assert.deepEqual(s["idle-timeout"], { value: "30", source: "default" });
   assert.equal(s["metrics-token"].value, "****");
@@ -69,6 +71,9 @@ test("refused with the key's name: unknown keys, bad TOML, wrong types, a bad va
     ["valuetype.toml", "listen = true\n", /'listen' takes a value/],
     ["table.toml", "[tls]\ncert = \"x\"\n", /unknown key 'tls'/],
     ["range.toml", "max-send-queue = 10\n", /max-send-queue/],
+    // kMaxDbWriters (64) and at least one.
+    ["writers.toml", "db-writers = 65\n", /db-writers/],
+    ["nowriters.toml", "db-writers = 0\n", /db-writers/],
   ];
   for (const [name, text, message] of cases) {
     const res = brigade(["config", "check", file(name, text)]);

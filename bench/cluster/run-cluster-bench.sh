@@ -115,7 +115,12 @@ start_setup() {
 # CPU seconds used so far by the PostgreSQL server's processes (the nodes keep their
 # connections for the whole run, so their backends live through it).
 pg_cpu_s() {
-  ps -C postgres -o times= 2>/dev/null | awk '{ s += $1 } END { print s + 0 }'
+  local ticks=0 p t
+  for p in $(pgrep -x postgres || true); do
+    t=$(awk '{ print $14 + $15 }' "/proc/$p/stat" 2>/dev/null || echo 0)
+    ticks=$((ticks + t))
+  done
+  awk -v t="$ticks" -v hz="$(getconf CLK_TCK)" 'BEGIN { print t / hz }'
 }
 
 results="$out/results.jsonl"

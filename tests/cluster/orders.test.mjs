@@ -3,11 +3,11 @@
 // long-polling and over WebSocket) and through HAProxy (long-polling, which works only
 // because HAProxy routes each request to the node named by its sid, and WebSocket):
 // every admin must receive every order's insert exactly once, in seq order. Then node b
-// is killed with SIGKILL in the middle of a burst and started again: no acknowledged
-// order is lost, the change stream has no hole, and the admins that lost their node
-// reconnect by themselves (socket.io-client's own reconnection, with the last offset
-// in `auth`) and end with every change, once. The same across an immediate (crash)
-// restart of PostgreSQL. Last: a valid token a node has not seen yet is answered 503
+// is killed with SIGKILL in the middle of a burst and started again, then node c: no
+// acknowledged order is lost, the change stream has no hole, and the admins that lost
+// their node reconnect by themselves (socket.io-client's own reconnection, with the last
+// offset in `auth`) and end with every change, once. The same across two immediate
+// (crash) restarts of PostgreSQL. Last: a valid token a node has not seen yet is answered 503
 // (not 401, which would sign a client out) while PostgreSQL is down.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
@@ -382,55 +382,62 @@ describe("three nodes behind HAProxy", () => {
   // Failed attempts other than those a crash explains (a cut connection, 502, 503).
   const unexplained = (failures) => failures.filter((f) => ![0, 502, 503].includes(f.status));
 
-  test("kill -9 of node b in the middle of a burst: nothing acknowledged is lost, admins catch up once", { timeout: 150000 }, async () => {
-    let onB = [];
-    let killedAt = 0;
-    let backAt = 0;
-    const { clients, failures } = await faultScenario("kill -9 of node b", async (place, sockets) => {
-      onB = sockets.filter((c) => engineSid(c).startsWith("b."));
-      console.log(`sockets on node b: ${onB.map((c) => c.label).join(", ")}`);
-      // 1. A burst of 200; b dies when half of it is acknowledged, requests in flight.
-      const counter = new AckCounter();
-      const first = place(200, counter);
-      await Promise.race([counter.until(100, 60000, "100 acknowledged orders"), first.then(() => counter.until(100, 0))]);
-      await cluster.kill("b");
-      killedAt = Date.now();
-      console.log(`node b killed after ${counter.count} acknowledged orders`);
-      await first;
-      // 2. 100 more while b is down.
-      await place(100);
-      // 3. b starts again during a burst of 200; 4. 100 more once it is back.
-      const third = place(200);
-      await cluster.start("b");
-      backAt = Date.now();
-      console.log(`node b back ${backAt - killedAt} ms after the kill`);
-      await third;
-      await place(100);
+  test("kill -9 of a node in the middle of a burst, two rounds (b, then c): nothing acknowledged is lost, admins catch up once", { timeout: 240000 }, async () => {
+    const rounds = [];
+    const { clients, failures } = await faultScenario("kill -9 of a node, two rounds", async (place, sockets) => {
+      for (const [round, id, size] of [[1, "b", 200], [2, "c", 120]]) {
+        // The sockets on the node now (round 2: some came from b), with their connections.
+        const on = sockets.filter((c) => engineSid(c).startsWith(`${id}.`)).map((c) => ({ c, before: c.connections }));
+        console.log(`round ${round}: sockets on node ${id}: ${on.map((x) => x.c.label).join(", ")}`);
+        // 1. A burst; the node dies when half of it is acknowledged, requests in flight.
+        const counter = new AckCounter();
+        const first = place(size, counter);
+        const half = size / 2;
+        await Promise.race([counter.until(half, 60000, `${half} acknowledged orders`), first.then(() => counter.until(half, 0))]);
+        await cluster.kill(id);
+        const killedAt = Date.now();
+        console.log(`round ${round}: node ${id} killed after ${counter.count} acknowledged orders`);
+        await first;
+        // 2. More while it is down.
+        await place(half);
+        // 3. It starts again during a burst; 4. more once it is back.
+        const third = place(size);
+        await cluster.start(id);
+        const backAt = Date.now();
+        console.log(`round ${round}: node ${id} back ${backAt - killedAt} ms after the kill`);
+        await third;
+        await place(half);
+        rounds.push({ round, id, on, killedAt, backAt });
+      }
     });
-    // The sockets of node b lost it and came back by themselves.
-    assert.ok(onB.length >= 2, "node b had sockets (at least its own two)");
-    for (const c of onB) assert.ok(c.connections >= 2, `${c.label}: reconnected`);
-    for (const c of clients.filter((x) => x.connections > 1)) {
-      const ready = c.named("ready", c.connections)[0];
-      console.log(
-        `${c.label}: caught up (ready, after the replay) ${ready.at - killedAt} ms after the kill, ` +
-          `${ready.at - backAt} ms after node b answered /healthz again; now on ${engineSid(c).split(".")[0]}`,
-      );
+    for (const { round, id, on, killedAt, backAt } of rounds) {
+      // The sockets of the node lost it and came back by themselves.
+      if (id === "b") assert.ok(on.length >= 2, "node b had sockets (at least its own two)");
+      for (const { c, before } of on) {
+        assert.ok(c.connections > before, `round ${round}: ${c.label} reconnected after node ${id} died`);
+        const ready = c.named("ready", before + 1)[0] ?? { at: NaN };
+        console.log(
+          `round ${round}: ${c.label}: caught up (ready, after the replay) ${ready.at - killedAt} ms after the kill, ` +
+            `${ready.at - backAt} ms after node ${id} answered /healthz again`,
+        );
+      }
     }
     assert.deepEqual(unexplained(failures), []);
     for (const c of clients) c.close();
   });
 
-  test("PostgreSQL restarted (immediate: a crash) in the middle of a burst: the same", { timeout: 150000 }, async () => {
-    const { clients, failures } = await faultScenario("PostgreSQL immediate restart", async (place) => {
-      const counter = new AckCounter();
-      const first = place(200, counter);
-      await Promise.race([counter.until(100, 60000, "100 acknowledged orders"), first.then(() => counter.until(100, 0))]);
-      const at = Date.now();
-      await cluster.pgRestart("immediate");
-      console.log(`PostgreSQL restarted after ${counter.count} acknowledged orders, in ${Date.now() - at} ms`);
-      await first;
-      await place(100);
+  test("PostgreSQL restarted (immediate: a crash) in the middle of a burst, two rounds: the same", { timeout: 240000 }, async () => {
+    const { clients, failures } = await faultScenario("PostgreSQL immediate restart, two rounds", async (place) => {
+      for (const round of [1, 2]) {
+        const counter = new AckCounter();
+        const first = place(200, counter);
+        await Promise.race([counter.until(100, 60000, "100 acknowledged orders"), first.then(() => counter.until(100, 0))]);
+        const at = Date.now();
+        await cluster.pgRestart("immediate");
+        console.log(`round ${round}: PostgreSQL restarted after ${counter.count} acknowledged orders, in ${Date.now() - at} ms`);
+        await first;
+        await place(100);
+      }
     });
     for (const c of clients) c.close();
     assert.deepEqual(unexplained(failures), []);

@@ -6,6 +6,10 @@ namespace brigade::store::errc {
 
 inline constexpr const char* kNotFound = "not_found";
 inline constexpr const char* kVersionConflict = "version_conflict";
+// Inside the store only: another writer changed the record after this write read it, and
+// the caller named no version: the write runs again on what is there now (a version
+// conflict after kMaxRaceAttempts).
+inline constexpr const char* kRaced = "raced";
 inline constexpr const char* kConflict = "conflict";  // any other uniqueness/constraint clash
 inline constexpr const char* kEmailTaken = "email_taken";
 inline constexpr const char* kCategoryNotEmpty = "category_not_empty";

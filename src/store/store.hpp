@@ -25,6 +25,8 @@ class StoreError : public std::runtime_error {
 
 inline constexpr std::chrono::hours kDefaultRetention{24 * 7};
 inline constexpr std::chrono::hours kIdempotencyTtl{24};
+// How many times a write that lost a race to another writer (and named no version) runs.
+inline constexpr int kMaxRaceAttempts = 5;
 inline constexpr int64_t kRetentionBatch = 500;  // rows removed per retention transaction
 
 // Options every backend understands.

@@ -111,6 +111,8 @@ class SqlStore final : public Store {
   template <typename T, typename F>
   void write(F fn, Callback<T> done);
   template <typename T, typename F>
+  void writeAttempt(std::shared_ptr<F> fn, Callback<T> done, int attempt);
+  template <typename T, typename F>
   void read(F fn, Callback<T> done);
 
   std::string now() const;

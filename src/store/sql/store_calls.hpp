@@ -22,16 +22,32 @@ Result<T> guardedCall(F& fn, Connection& c) {
 }
 
 // On the writer thread, inside the next batch's transaction; `done` runs once the batch is
-// durable (or with the error that kept it from committing).
+// durable (or with the error that kept it from committing). A write that lost a race to
+// another writer (errc::kRaced) runs again in a later transaction, on fresh data.
 template <typename T, typename F>
 void SqlStore::write(F fn, Callback<T> done) {
+  writeAttempt<T>(std::make_shared<F>(std::move(fn)), std::move(done), 1);
+}
+
+template <typename T, typename F>
+void SqlStore::writeAttempt(std::shared_ptr<F> fn, Callback<T> done, int attempt) {
   auto result = std::make_shared<std::optional<Result<T>>>();
   WriteJob job;
-  job.apply = [fn = std::move(fn), result](Connection& c) mutable {
-    result->emplace(guardedCall<T>(fn, c));
+  job.apply = [fn, result](Connection& c) {
+    result->emplace(guardedCall<T>(*fn, c));
     return (*result)->ok();
   };
-  job.finish = [result, done = std::move(done)](const Error* error) {
+  job.finish = [this, fn, result, attempt, done = std::move(done)](const Error* error) mutable {
+    if (!error && !(**result).ok() && (**result).error().code == errc::kRaced) {
+      if (attempt < kMaxRaceAttempts) {
+        writeAttempt<T>(std::move(fn), std::move(done), attempt + 1);
+        return;
+      }
+      Error conflict = (**result).error();
+      conflict.code = errc::kVersionConflict;
+      if (done) done(Result<T>(std::move(conflict)));
+      return;
+    }
     if (!done) return;
     if (error) {
       done(Result<T>(*error));

@@ -59,6 +59,7 @@ sql::DialectSql postgresSql() {
   d.begin_read = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
   d.next_order_id = "SELECT nextval(pg_get_serial_sequence('orders', 'id'))";
   d.writable_ctes = true;
+  d.admission_lock = "SELECT pg_advisory_xact_lock(" + std::to_string(kAdmissionLockKey) + ")";
   // stream_head holds the newest seq ever assigned, even when retention emptied changes;
   // a seq is assigned at commit, so every seq up to the head is visible (docs/STORE.md).
   d.stream_bounds =

@@ -17,6 +17,9 @@ inline constexpr int kMaxDbWriters = 64;  // --db-writers: each is a connection 
 // on the delay when NOTIFY is lost (a reconnect, a pooler in transaction mode).
 inline constexpr std::chrono::milliseconds kDefaultPollInterval{100};
 inline constexpr size_t kMaxBatch = 256;  // writes per group-commit transaction
+// The advisory lock (transaction-scoped) that serialises orders counted against the
+// restaurant's cap (max_orders_per_15min) across connections and nodes.
+inline constexpr int64_t kAdmissionLockKey = 0x62726967;  // "brig"
 
 struct PostgresOptions {
   std::string url;  // postgres://user@host:port/dbname

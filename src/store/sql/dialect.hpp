@@ -30,6 +30,9 @@ struct DialectSql {
   std::string changes_rider;
   // INSERTs in WITH (PostgreSQL): an order's lines, history and row go in one statement.
   bool writable_ctes = false;
+  // Taken before counting recent orders against a cap, held to the end of the transaction
+  // (empty: writes are serialised already, as on SQLite).
+  std::string admission_lock;
 };
 
 class Dialect {
@@ -41,6 +44,7 @@ class Dialect {
   // The SELECT giving an unused order id, to be used as a scalar subquery.
   const std::string& nextOrderIdSql() const { return sql_.next_order_id; }
   bool writableCtes() const { return sql_.writable_ctes; }
+  const std::string& admissionLockSql() const { return sql_.admission_lock; }
   // The first retained seq and the newest seq ever assigned, as the connection sees them.
   Result<StreamBounds> streamBounds(Connection& c) const;
   const std::string& changesQuery(ChangeAudience::Kind kind) const;

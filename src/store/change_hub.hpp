@@ -33,6 +33,12 @@ class ChangeSource {
   // Cheap check run every poll interval: may another connection or process have committed
   // since the last call? (SQLite: PRAGMA data_version.)
   virtual bool maybeChanged() = 0;
+  // Whether maybeChanged() must run also when the thread was woken to read anyway (a
+  // commit here, a notification): SQLite's check is a local call that keeps its baseline;
+  // a check that costs a round trip is skipped then, its baseline set by caughtUp().
+  virtual bool checkWhenWoken() const { return true; }
+  // The stream's position after a read: what the next maybeChanged() compares against.
+  virtual void caughtUp(int64_t /*head*/) {}
   // Whether the last call reached the database (a source that cannot lose it: always).
   virtual bool reachable() const { return true; }
   // The database's epoch when it differs from the one last known (read after a reconnect:

@@ -100,6 +100,12 @@ class PostgresChangeSource final : public ChangeSource {
 
   bool reachable() const override { return reachable_.load(); }
 
+  // Woken by a commit or a notification, the thread reads the changes anyway: reading the
+  // head first would be a round trip per wake on every node (three per commit on three).
+  // Unless the database was unreachable: this check is what says it is back.
+  bool checkWhenWoken() const override { return !reachable_.load(); }
+  void caughtUp(int64_t head) override { last_head_ = head; }
+
   // After every reconnect (the server behind the URL may now hold another database: a
   // restore, a failover to a replica that was not one), and every kEpochRecheck (`brigade
   // restore --new-epoch` after a pg_restore into the same server).

@@ -9,9 +9,11 @@
 namespace brigade::store::postgres {
 
 inline constexpr int kDefaultReaders = 4;
-// Writer threads (connections), each with its own group commit: a write is a dozen round
-// trips, and one connection waits on each, so several overlap them (docs/STORE.md).
-inline constexpr int kDefaultWriters = 4;
+// Writer threads (connections) per node, each with its own group commit. Two overlap the
+// round trips of one node's writes; more make smaller batches, and every commit of every
+// node waits its turn for stream_head, so on three nodes four each were slower than one
+// each (docs/BENCHMARKS.md, "Writers per node"). --db-writers sets it.
+inline constexpr int kDefaultWriters = 2;
 inline constexpr int kMaxDbWriters = 64;  // --db-writers: each is a connection and a thread
 // How often the stream thread checks the stream head when no notification came: the bound
 // on the delay when NOTIFY is lost (a reconnect, a pooler in transaction mode).

@@ -80,7 +80,7 @@ void SqlStore::updateCategory(int64_t id, MenuCategoryPatch patch,
         st->bind(3, now()).bind(4, id).bind(5, cur->version);
         if (const Step rc = st->step(); rc != Step::kDone) return c.lastError(rc);
         // Changed by another writer since it was read (several nodes): not overwritten.
-        if (c.changes() == 0) return versionConflict("category", id, cur->version + 1);
+        if (c.changes() == 0) return lostRace(expected_version, "category", id, cur->version + 1);
         return categoryById(c, id);
       },
       std::move(done));
@@ -238,7 +238,7 @@ void SqlStore::updateMenuItem(int64_t id, MenuItemPatch patch,
         st->bind(11, cur->version);
         if (const Step rc = st->step(); rc != Step::kDone) return c.lastError(rc);
         // Changed by another writer since it was read (several nodes): not overwritten.
-        if (c.changes() == 0) return versionConflict("menu item", id, cur->version + 1);
+        if (c.changes() == 0) return lostRace(expected_version, "menu item", id, cur->version + 1);
         return itemById(c, id);
       },
       std::move(done));

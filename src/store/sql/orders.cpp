@@ -57,15 +57,6 @@ Result<std::vector<ChosenOption>> chooseOptions(const std::vector<OptionGroup>& 
   return out;
 }
 
-// Another writer moved the order after this update read it: a conflict for a caller that
-// named the version it saw; otherwise the update runs again on the order as it is now
-// (and meets the life cycle's own answer: accepting an accepted order is illegal).
-Error lostRace(const OrderUpdate& update, int64_t version) {
-  Error e = versionConflict("order", update.id, version);
-  if (!update.expected_version) e.code = errc::kRaced;
-  return e;
-}
-
 }  // namespace
 
 void SqlStore::createOrder(NewOrder order, Callback<OrderCreated> done) {
@@ -160,7 +151,8 @@ void SqlStore::updateOrder(OrderUpdate update, Callback<Order> done) {
           if (const Step rc = h->step(); rc != Step::kDone) {
             // Another writer appended this entry number first (it moved the order since it
             // was read above, on another node): the same race as a stale version.
-            if (rc == Step::kUnique) return lostRace(update, cur->version + 1);
+            if (rc == Step::kUnique)
+              return lostRace(update.expected_version, "order", update.id, cur->version + 1);
             return c.lastError(rc);
           }
         }
@@ -211,7 +203,8 @@ void SqlStore::updateOrder(OrderUpdate update, Callback<Order> done) {
         // Another writer (a node, a batch on another connection) committed a change of this
         // order after it was read above: the row no longer has that version. The error rolls
         // this write back, history entry included.
-        if (c.changes() == 0) return lostRace(update, cur->version + 1);
+        if (c.changes() == 0)
+          return lostRace(update.expected_version, "order", update.id, cur->version + 1);
         Order next = std::move(*cur);
         if (update.status) {
           next.status = *update.status;

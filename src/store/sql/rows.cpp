@@ -18,6 +18,13 @@ Error versionConflict(std::string_view what, int64_t id, int64_t current) {
                                                " is at version " + std::to_string(current));
 }
 
+Error lostRace(std::optional<int64_t> expected_version, std::string_view what, int64_t id,
+               int64_t version) {
+  Error e = versionConflict(what, id, version);
+  if (!expected_version) e.code = errc::kRaced;
+  return e;
+}
+
 const char* const kUserColumns =
     "SELECT id, email, name, role, password_hash, created_at, version FROM users ";
 

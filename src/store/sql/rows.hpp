@@ -17,6 +17,11 @@ namespace brigade::store::sql {
 
 Error notFound(std::string_view what, int64_t id);
 Error versionConflict(std::string_view what, int64_t id, int64_t current);
+// Another writer changed the record after this write read it (the UPDATE matched no row, or
+// a unique key was taken meanwhile): a version conflict for a caller that named the version
+// it saw; otherwise errc::kRaced, and the write runs again on the record as it is now.
+Error lostRace(std::optional<int64_t> expected_version, std::string_view what, int64_t id,
+               int64_t version);
 
 extern const char* const kUserColumns;      // SELECT ... FROM users (then WHERE ...)
 extern const char* const kCategoryColumns;  // SELECT ... FROM menu_categories

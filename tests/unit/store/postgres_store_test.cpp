@@ -407,6 +407,78 @@ TEST_F(PostgresStoreTest, AReplacedDatabaseIsSeenAtReconnectAndEveryoneResyncs) 
   EXPECT_EQ(old_client->events().front().reason, kResyncEpochMismatch);
 }
 
+// Without a version, concurrent updates from several nodes each apply on what the others
+// wrote (a lost race runs again on fresh data): patches of different fields of one menu
+// item all land; six accepts of one order give one acceptance and, for the rest, the life
+// cycle's own refusal rather than a version conflict the callers never asked for.
+TEST_F(PostgresStoreTest, UpdatesWithoutAVersionRunAgainAfterLosingARace) {
+  std::vector<std::unique_ptr<Store>> nodes;
+  for (int i = 0; i < 3; ++i) nodes.push_back(open());
+  auto customer = must<User>([&](auto done) {
+    nodes[0]->createUser(NewUser{"c@example.com", "C", Role::kCustomer, "h"}, done);
+  });
+  auto cat = must<MenuCategory>([&](auto done) {
+    nodes[0]->createCategory(NewMenuCategory{"Mains", {}}, done);
+  });
+  auto item = must<MenuItem>([&](auto done) {
+    nodes[0]->createMenuItem(NewMenuItem{cat.id, "Soup", "", 900, true, {}}, done);
+  });
+  for (int round = 0; round < 5; ++round) {
+    std::vector<std::shared_ptr<std::promise<Result<MenuItem>>>> patches;
+    for (int i = 0; i < 3; ++i) {
+      auto p = std::make_shared<std::promise<Result<MenuItem>>>();
+      patches.push_back(p);
+      MenuItemPatch patch;
+      if (i == 0) patch.name = "Soup " + std::to_string(round);
+      if (i == 1) patch.price_cents = 1000 + round;
+      if (i == 2) patch.description = "round " + std::to_string(round);
+      nodes[i]->updateMenuItem(item.id, patch, std::nullopt,
+                               [p](Result<MenuItem> r) { p->set_value(std::move(r)); });
+    }
+    for (auto& p : patches) {
+      auto r = p->get_future().get();
+      EXPECT_TRUE(r) << "round " << round << ": " << r.error().code;
+    }
+    auto now = must<MenuItem>([&](auto done) { nodes[1]->getMenuItem(item.id, done); });
+    EXPECT_EQ(now.name, "Soup " + std::to_string(round));
+    EXPECT_EQ(now.price_cents, 1000 + round);
+    EXPECT_EQ(now.description, "round " + std::to_string(round));
+  }
+  for (int round = 0; round < 5; ++round) {
+    NewOrder order;
+    order.customer_id = customer.id;
+    order.items = {{item.id, 1, ""}};
+    order.delivery = Delivery{"1 Main St", std::nullopt, std::nullopt};
+    auto placed = must<OrderCreated>([&](auto done) { nodes[0]->createOrder(order, done); });
+    std::vector<std::shared_ptr<std::promise<Result<Order>>>> accepts;
+    for (size_t i = 0; i < 6; ++i) {
+      auto p = std::make_shared<std::promise<Result<Order>>>();
+      accepts.push_back(p);
+      OrderUpdate accept;
+      accept.id = placed.order.id;
+      accept.status = OrderStatus::kAccepted;
+      // The life cycle's rule, as the app gives it: only a pending order is accepted.
+      accept.check = [](const Order& o) -> Result<void> {
+        if (o.status != OrderStatus::kPending)
+          return makeError("illegal_transition", "not pending");
+        return {};
+      };
+      nodes[i % nodes.size()]->updateOrder(accept,
+                                           [p](Result<Order> r) { p->set_value(std::move(r)); });
+    }
+    int won = 0;
+    for (auto& p : accepts) {
+      auto r = p->get_future().get();
+      if (r) {
+        ++won;
+      } else {
+        EXPECT_EQ(r.error().code, "illegal_transition") << "round " << round;
+      }
+    }
+    EXPECT_EQ(won, 1) << "round " << round;
+  }
+}
+
 // Idle writers sleep. Only the first writer has periodic work (retention); the others
 // once kept its deadline and, past it, woke without end (a core each, a minute after start).
 TEST_F(PostgresStoreTest, IdleWritersSleepPastThePeriodicDeadline) {

@@ -60,6 +60,27 @@ class PostgresStoreTest : public ::testing::Test {
     return postgres::openPostgresStore(std::move(o));
   }
 
+  // Three stores on the database (three nodes), a customer and one menu item.
+  struct ThreeNodes {
+    std::vector<std::unique_ptr<Store>> nodes;
+    User customer;
+    MenuItem item;
+  };
+  ThreeNodes threeNodesWithAnItem() {
+    ThreeNodes t;
+    for (int i = 0; i < 3; ++i) t.nodes.push_back(open());
+    t.customer = must<User>([&](auto done) {
+      t.nodes[0]->createUser(NewUser{"c@example.com", "C", Role::kCustomer, "h"}, done);
+    });
+    auto cat = must<MenuCategory>([&](auto done) {
+      t.nodes[0]->createCategory(NewMenuCategory{"Mains", {}}, done);
+    });
+    t.item = must<MenuItem>([&](auto done) {
+      t.nodes[0]->createMenuItem(NewMenuItem{cat.id, "Soup", "", 900, true, {}}, done);
+    });
+    return t;
+  }
+
   void expectRefused(const std::string& target, const std::string& needle) {
     postgres::PostgresOptions o;
     o.url = target;
@@ -179,17 +200,7 @@ TEST_F(PostgresStoreTest, SeqsAreGapFreeAndInCommitOrderAcrossNodesWithRollbacks
 // The same Idempotency-Key sent to several nodes at once makes one order: the key is a
 // primary key claimed inside the order's transaction, not a per-process map.
 TEST_F(PostgresStoreTest, OneIdempotencyKeyOnSeveralNodesAtOnceMakesOneOrder) {
-  std::vector<std::unique_ptr<Store>> nodes;
-  for (int i = 0; i < 3; ++i) nodes.push_back(open());
-  auto customer = must<User>([&](auto done) {
-    nodes[0]->createUser(NewUser{"c@example.com", "C", Role::kCustomer, "h"}, done);
-  });
-  auto cat = must<MenuCategory>([&](auto done) {
-    nodes[0]->createCategory(NewMenuCategory{"Mains", {}}, done);
-  });
-  auto item = must<MenuItem>([&](auto done) {
-    nodes[0]->createMenuItem(NewMenuItem{cat.id, "Soup", "", 900, true, {}}, done);
-  });
+  auto [nodes, customer, item] = threeNodesWithAnItem();
   for (int round = 0; round < 10; ++round) {
     NewOrder order;
     order.customer_id = customer.id;
@@ -225,17 +236,7 @@ TEST_F(PostgresStoreTest, OneIdempotencyKeyOnSeveralNodesAtOnceMakesOneOrder) {
 // race is rolled back whole: its history entry went before the row's conditional update).
 // The same for a setting written from two nodes.
 TEST_F(PostgresStoreTest, ConcurrentUpdatesOfOneRecordFromSeveralNodesApplyOnce) {
-  std::vector<std::unique_ptr<Store>> nodes;
-  for (int i = 0; i < 3; ++i) nodes.push_back(open());
-  auto customer = must<User>([&](auto done) {
-    nodes[0]->createUser(NewUser{"c@example.com", "C", Role::kCustomer, "h"}, done);
-  });
-  auto cat = must<MenuCategory>([&](auto done) {
-    nodes[0]->createCategory(NewMenuCategory{"Mains", {}}, done);
-  });
-  auto item = must<MenuItem>([&](auto done) {
-    nodes[0]->createMenuItem(NewMenuItem{cat.id, "Soup", "", 900, true, {}}, done);
-  });
+  auto [nodes, customer, item] = threeNodesWithAnItem();
   for (int round = 0; round < 10; ++round) {
     NewOrder order;
     order.customer_id = customer.id;
@@ -412,17 +413,7 @@ TEST_F(PostgresStoreTest, AReplacedDatabaseIsSeenAtReconnectAndEveryoneResyncs) 
 // item all land; six accepts of one order give one acceptance and, for the rest, the life
 // cycle's own refusal rather than a version conflict the callers never asked for.
 TEST_F(PostgresStoreTest, UpdatesWithoutAVersionRunAgainAfterLosingARace) {
-  std::vector<std::unique_ptr<Store>> nodes;
-  for (int i = 0; i < 3; ++i) nodes.push_back(open());
-  auto customer = must<User>([&](auto done) {
-    nodes[0]->createUser(NewUser{"c@example.com", "C", Role::kCustomer, "h"}, done);
-  });
-  auto cat = must<MenuCategory>([&](auto done) {
-    nodes[0]->createCategory(NewMenuCategory{"Mains", {}}, done);
-  });
-  auto item = must<MenuItem>([&](auto done) {
-    nodes[0]->createMenuItem(NewMenuItem{cat.id, "Soup", "", 900, true, {}}, done);
-  });
+  auto [nodes, customer, item] = threeNodesWithAnItem();
   for (int round = 0; round < 5; ++round) {
     std::vector<std::shared_ptr<std::promise<Result<MenuItem>>>> patches;
     for (int i = 0; i < 3; ++i) {

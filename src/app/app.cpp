@@ -161,32 +161,28 @@ void App::authenticate(const std::string& hash, std::function<void(Result<Caller
     done(std::move(*cached->caller));
     return;
   }
-  store_.findActiveToken(hash, [this, hash, done = std::move(done)](Result<store::Token> token) {
-    if (!token) {
-      // Not found: the token is invalid. Anything else (the database is unreachable) is
-      // not the token's fault: the caller answers 503, never "signed out".
-      done(token.error().code == store::errc::kNotFound ? Result<Caller>(unauthorized())
-                                                        : Result<Caller>(token.error()));
-      return;
-    }
-    // Cached no longer than the token lives.
-    int64_t keepMs = std::min(kCallerCacheMs, msUntil(token->expires_at, clock().wallNow()));
-    store_.findUserById(token->user_id, [this, hash, done, keepMs](Result<store::User> user) {
-      if (!user) {
-        done(user.error().code == store::errc::kNotFound ? Result<Caller>(unauthorized())
-                                                         : Result<Caller>(user.error()));
-        return;
-      }
-      Caller caller{user->id, user->role, user->email, user->name, hash};
-      if (keepMs > 0) {
-        std::lock_guard lock(callersMutex_);
-        if (callers_.size() >= kMaxCachedCallers) callers_.clear();
-        // emplace: a revocation recorded meanwhile is not overwritten.
-        callers_.emplace(hash, CachedCaller{caller, clock().nowMs() + keepMs});
-      }
-      done(std::move(caller));
-    });
-  });
+  store_.findActiveToken(
+      hash, [this, hash, done = std::move(done)](Result<store::ActiveToken> found) {
+        if (!found) {
+          // Not found: the token is invalid. Anything else (the database is unreachable) is
+          // not the token's fault: the caller answers 503, never "signed out".
+          done(found.error().code == store::errc::kNotFound ? Result<Caller>(unauthorized())
+                                                            : Result<Caller>(found.error()));
+          return;
+        }
+        const store::User& user = found->user;
+        Caller caller{user.id, user.role, user.email, user.name, hash};
+        // Cached no longer than the token lives.
+        const int64_t keepMs =
+            std::min(kCallerCacheMs, msUntil(found->token.expires_at, clock().wallNow()));
+        if (keepMs > 0) {
+          std::lock_guard lock(callersMutex_);
+          if (callers_.size() >= kMaxCachedCallers) callers_.clear();
+          // emplace: a revocation recorded meanwhile is not overwritten.
+          callers_.emplace(hash, CachedCaller{caller, clock().nowMs() + keepMs});
+        }
+        done(std::move(caller));
+      });
 }
 
 void App::forgetToken(const std::string& hash) {

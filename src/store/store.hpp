@@ -83,8 +83,9 @@ class Store {
   virtual void setUserPassword(int64_t id, std::string password_hash, Callback<User> done) = 0;
   virtual void countUsers(Role role, Callback<int64_t> done) = 0;
   virtual void createToken(NewToken token, Callback<Token> done) = 0;
-  // kNotFound when unknown, revoked or expired.
-  virtual void findActiveToken(std::string hash, Callback<Token> done) = 0;
+  // The token and its user, in one read (every uncached REST call asks); kNotFound when
+  // unknown, revoked or expired.
+  virtual void findActiveToken(std::string hash, Callback<ActiveToken> done) = 0;
   virtual void revokeToken(std::string hash, Callback<void> done) = 0;
   virtual void revokeUserTokens(int64_t user_id, Callback<int64_t> done) = 0;  // count revoked
 

@@ -61,6 +61,12 @@ struct Token {
   std::string expires_at;
 };
 
+// A token that is neither revoked nor expired, with the user holding it.
+struct ActiveToken {
+  Token token;
+  User user;
+};
+
 struct NewToken {
   std::string hash;
   int64_t user_id = 0;

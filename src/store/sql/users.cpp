@@ -113,18 +113,22 @@ void SqlStore::createToken(NewToken token, Callback<Token> done) {
       std::move(done));
 }
 
-void SqlStore::findActiveToken(std::string hash, Callback<Token> done) {
-  read<Token>(
-      [this, hash = std::move(hash)](Connection& c) -> Result<Token> {
+void SqlStore::findActiveToken(std::string hash, Callback<ActiveToken> done) {
+  read<ActiveToken>(
+      [this, hash = std::move(hash)](Connection& c) -> Result<ActiveToken> {
+        // The user's columns first, as userFromRow reads them.
         auto st = c.statement(
-            "SELECT hash, user_id, created_at, expires_at FROM tokens "
-            "WHERE hash = ? AND revoked_at IS NULL AND expires_at > ?");
+            "SELECT u.id, u.email, u.name, u.role, u.password_hash, u.created_at, u.version, "
+            "t.hash, t.created_at, t.expires_at FROM tokens AS t JOIN users AS u "
+            "ON u.id = t.user_id WHERE t.hash = ? AND t.revoked_at IS NULL AND t.expires_at > ?");
         if (!st) return st.error();
         st->bind(1, hash).bind(2, now());
         const Step rc = st->step();
         if (rc == Step::kDone) return makeError(errc::kNotFound, "no active token");
         if (rc != Step::kRow) return c.lastError(rc);
-        return Token{st->text(0), st->int64(1), st->text(2), st->text(3)};
+        User user = userFromRow(*st);
+        Token token{st->text(7), user.id, st->text(8), st->text(9)};
+        return ActiveToken{std::move(token), std::move(user)};
       },
       std::move(done));
 }

@@ -55,10 +55,14 @@ std::string changesQuery(ChangeAudience::Kind kind) {
 
 sql::DialectSql postgresSql() {
   sql::DialectSql d;
-  d.begin_write = "BEGIN";
+  // Marks Brigade's write transactions for the orders insert trigger (migration 8): in
+  // them the writer records a new order's change itself. SET LOCAL ends with the
+  // transaction, so a pooled connection (PgBouncer) never carries it into another program's.
+  d.begin_write = "BEGIN; SET LOCAL brigade.capture = 'writer'";
   d.begin_read = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
   d.next_order_id = "SELECT nextval(pg_get_serial_sequence('orders', 'id'))";
   d.writable_ctes = true;
+  d.writer_captures_new_orders = true;
   d.admission_lock = "SELECT pg_advisory_xact_lock(" + std::to_string(kAdmissionLockKey) + ")";
   // stream_head holds the newest seq ever assigned, even when retention emptied changes;
   // a seq is assigned at commit, so every seq up to the head is visible (docs/STORE.md).

@@ -30,6 +30,12 @@ struct DialectSql {
   std::string changes_rider;
   // INSERTs in WITH (PostgreSQL): an order's lines, history and row go in one statement.
   bool writable_ctes = false;
+  // The writer records a new order's change itself, in the order's statement, with the
+  // document it built (PostgreSQL: the capture trigger's document was the largest part of
+  // an order's cost there). begin_write must then mark the transaction so the orders insert
+  // trigger skips it; the trigger stays for every other program's inserts. Needs
+  // writable_ctes.
+  bool writer_captures_new_orders = false;
   // Taken before counting recent orders against a cap, held to the end of the transaction
   // (empty: writes are serialised already, as on SQLite).
   std::string admission_lock;
@@ -44,6 +50,7 @@ class Dialect {
   // The SELECT giving an unused order id, to be used as a scalar subquery.
   const std::string& nextOrderIdSql() const { return sql_.next_order_id; }
   bool writableCtes() const { return sql_.writable_ctes; }
+  bool writerCapturesNewOrders() const { return sql_.writer_captures_new_orders; }
   const std::string& admissionLockSql() const { return sql_.admission_lock; }
   // The first retained seq and the newest seq ever assigned, as the connection sees them.
   Result<StreamBounds> streamBounds(Connection& c) const;

@@ -506,6 +506,78 @@ TEST_F(PostgresStoreTest, WritesByPsqlAreCapturedOnceWithABumpedVersion) {
   EXPECT_EQ(changes[1]->document.at("version").as_int64(), 2);
 }
 
+// Brigade's writer records a new order's change itself, with the document it built
+// (migration 8): that document must be the one the capture trigger builds (the
+// order_documents view holds the same SQL), as JSON values, and there is exactly one change
+// per order. An order inserted by another program is still captured by the trigger, once.
+TEST_F(PostgresStoreTest, ANewOrdersChangeIsTheTriggersDocumentWhoeverInsertsIt) {
+  auto store = open();
+  auto customer = must<User>([&](auto done) {
+    store->createUser(NewUser{"c@example.com", "Zoë \"Z\" O'Neil", Role::kCustomer, "h"}, done);
+  });
+  auto cat = must<MenuCategory>([&](auto done) {
+    store->createCategory(NewMenuCategory{"Mains", {}}, done);
+  });
+  NewMenuItem soup{cat.id, "Soup", "", 900, true, {}, {}, {}};
+  NewOptionGroup size;
+  size.name = "Size";
+  size.min = 1;
+  size.max = 1;
+  size.options = {NewMenuOption{std::nullopt, "Large", 150, true}};
+  soup.option_groups = {size};
+  auto item = must<MenuItem>([&](auto done) { store->createMenuItem(soup, done); });
+  auto plain = must<MenuItem>([&](auto done) {
+    store->createMenuItem(NewMenuItem{cat.id, "Bread", "", 250, true, {}, {}, {}}, done);
+  });
+  NewOrder order;
+  order.customer_id = customer.id;
+  order.items = {{item.id, 2, "très chaud", {item.option_groups[0].options[0].id}},
+                 {plain.id, 1, "", {}}};
+  order.delivery = Delivery{"1 \"Main\" St\n2nd floor", 37.56650001, 126.978, 1234};
+  order.notes = "ring twice";
+  order.payment_method = "card";
+  order.delivery_code = "4821";
+  auto created = must<OrderCreated>([&](auto done) { store->createOrder(order, done); });
+  const std::string id = std::to_string(created.order.id);
+  // psql exits non-zero when the DO block raises.
+  auto same = [&](const std::string& order_id) {
+    return psql(url(),
+                "DO $$ BEGIN IF (SELECT count(*) FROM changes WHERE collection = 'orders' AND "
+                "op = 'insert' AND record_id = " +
+                    order_id +
+                    ") <> 1 THEN RAISE EXCEPTION 'not one change'; END IF; "
+                    "IF (SELECT document::jsonb FROM changes WHERE collection = 'orders' AND "
+                    "op = 'insert' AND record_id = " +
+                    order_id +
+                    ") IS DISTINCT FROM (SELECT document::jsonb FROM order_documents "
+                    "WHERE id = " +
+                    order_id + ") THEN RAISE EXCEPTION 'documents differ'; END IF; END $$");
+  };
+  EXPECT_EQ(same(id), 0);
+  // The audience columns too.
+  EXPECT_EQ(psql(url(), "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM changes WHERE record_id = " + id +
+                            " AND customer_id = " + std::to_string(customer.id) +
+                            " AND rider_id IS NULL AND seq IS NOT NULL) THEN "
+                            "RAISE EXCEPTION 'audience'; END IF; END $$"),
+            0);
+  // Another program's insert: the trigger captures it (and a session that says it is
+  // Brigade's writer only in its own transactions does not leak into the next one).
+  ASSERT_EQ(psql(url(),
+                 "BEGIN; SET LOCAL brigade.capture = 'writer'; COMMIT; "
+                 "INSERT INTO orders(id, customer_id, subtotal_cents, delivery_fee_cents, "
+                 "total_cents, delivery_address) VALUES (7777, " +
+                     std::to_string(customer.id) + ", 100, 0, 100, 'psql')"),
+            0);
+  EXPECT_EQ(same("7777"), 0);
+  auto page = must<ChangePage>(
+      [&](auto done) { store->readChanges(0, kMaxReadLimit, ChangeAudience::all(), done); });
+  std::vector<int64_t> inserted;
+  for (const auto& c : page.changes) {
+    if (c->collection == kOrders && c->op == ChangeOp::kInsert) inserted.push_back(c->record_id);
+  }
+  EXPECT_EQ(inserted, (std::vector<int64_t>{created.order.id, 7777}));
+}
+
 TEST_F(PostgresStoreTest, ForeignNewerAndUnreachableDatabasesAreRefusedInOneLine) {
   expectRefused("postgres://brigade@127.0.0.1:1/nowhere", "cannot connect");
   expectRefused("postgres://brigade@127.0.0.1:notaport/x", "malformed");

@@ -147,20 +147,27 @@ TEST_P(StoreTest, TokensCanBeFoundRevokedAndExpire) {
   EXPECT_EQ(t.user_id, u.id);
   must<Token>([&](auto done) { s().createToken(NewToken{"h2", u.id, 1h}, done); });
   must<Token>([&](auto done) { s().createToken(NewToken{"h3", u.id, 1h}, done); });
-  EXPECT_EQ(must<Token>([&](auto done) { s().findActiveToken("h1", done); }).user_id, u.id);
+  auto found = must<ActiveToken>([&](auto done) { s().findActiveToken("h1", done); });
+  EXPECT_EQ(found.token.hash, "h1");
+  EXPECT_EQ(found.token.user_id, u.id);
+  EXPECT_EQ(found.token.expires_at, t.expires_at);
+  EXPECT_EQ(found.user.id, u.id);
+  EXPECT_EQ(found.user.email, u.email);
+  EXPECT_EQ(found.user.role, u.role);
+  EXPECT_EQ(found.user.version, u.version);
 
   must<void>([&](auto done) { s().revokeToken("h1", done); });
-  auto revoked = await<Token>([&](auto done) { s().findActiveToken("h1", done); });
+  auto revoked = await<ActiveToken>([&](auto done) { s().findActiveToken("h1", done); });
   ASSERT_FALSE(revoked);
   EXPECT_EQ(revoked.error().code, errc::kNotFound);
 
   EXPECT_EQ(must<int64_t>([&](auto done) { s().revokeUserTokens(u.id, done); }), 2);
-  EXPECT_FALSE(await<Token>([&](auto done) { s().findActiveToken("h2", done); }));
+  EXPECT_FALSE(await<ActiveToken>([&](auto done) { s().findActiveToken("h2", done); }));
 
   must<Token>([&](auto done) { s().createToken(NewToken{"h4", u.id, 1h}, done); });
-  EXPECT_TRUE(await<Token>([&](auto done) { s().findActiveToken("h4", done); }));
+  EXPECT_TRUE(await<ActiveToken>([&](auto done) { s().findActiveToken("h4", done); }));
   advanceClock(2h);
-  EXPECT_FALSE(await<Token>([&](auto done) { s().findActiveToken("h4", done); }));
+  EXPECT_FALSE(await<ActiveToken>([&](auto done) { s().findActiveToken("h4", done); }));
 }
 
 // --- menu --------------------------------------------------------------------------------
@@ -259,6 +266,16 @@ TEST_P(StoreTest, OrderTotalsComeFromMenuPrices) {
 
   auto fetched = must<Order>([&](auto done) { s().getOrder(o.id, done); });
   EXPECT_EQ(toDocument(fetched), toDocument(o));
+  // The change sockets get says the same (made by the trigger, or by the writer itself).
+  auto page = must<ChangePage>(
+      [&](auto done) { s().readChanges(0, kMaxReadLimit, ChangeAudience::all(), done); });
+  ASSERT_FALSE(page.changes.empty());
+  const auto& change = page.changes.back();
+  EXPECT_EQ(change->op, ChangeOp::kInsert);
+  EXPECT_EQ(change->record_id, o.id);
+  auto live = orderFromDocument(change->document);
+  ASSERT_TRUE(live) << live.error().message;
+  EXPECT_EQ(toDocument(*live), toDocument(fetched));
 }
 
 TEST_P(StoreTest, OrderLinesAreValidated) {

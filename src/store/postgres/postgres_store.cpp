@@ -5,7 +5,9 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
+#include <charconv>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
@@ -146,7 +148,7 @@ class Listener {
  public:
   static constexpr std::chrono::milliseconds kRetry{500};
 
-  Listener(std::unique_ptr<Connection> c, std::function<void()> wake,
+  Listener(std::unique_ptr<Connection> c, std::function<void(int64_t head)> wake,
            std::shared_ptr<SignalBus> signals, std::string node_id)
       : c_(std::move(c)),
         wake_(std::move(wake)),
@@ -180,7 +182,7 @@ class Listener {
           waitStop(kRetry);
           continue;
         }
-        wake_();  // whatever was committed while we were not listening
+        wake_(sql::Backend::kUnknownHead);  // whatever was committed while we were away
         // Signals sent meanwhile are gone: the live layer checks its sockets again.
         signals_->missed();
       }
@@ -192,7 +194,7 @@ class Listener {
         listening = false;
         continue;
       }
-      bool any = false;
+      int64_t head = -1;  // the highest head notified (-1: none)
       while (PGnotify* n = PQnotifies(c_->raw())) {
         if (std::string_view(n->relname) == kSignalChannel) {
           std::string_view payload(n->extra);
@@ -203,11 +205,19 @@ class Listener {
               signals_->deliver(std::string(payload.substr(nl + 1)));
           }
         } else {
-          any = true;
+          // The payload is the head the commit reached (migration 1's numbering).
+          std::string_view payload(n->extra);
+          int64_t notified = 0;
+          const auto [end, ec] =
+              std::from_chars(payload.data(), payload.data() + payload.size(), notified);
+          if (ec != std::errc() || end != payload.data() + payload.size()) {
+            notified = sql::Backend::kUnknownHead;
+          }
+          head = std::max(head, notified);
         }
         PQfreemem(n);
       }
-      if (any) wake_();
+      if (head >= 0) wake_(head);
     }
   }
 
@@ -225,7 +235,7 @@ class Listener {
   }
 
   std::unique_ptr<Connection> c_;
-  std::function<void()> wake_;
+  std::function<void(int64_t)> wake_;
   std::shared_ptr<SignalBus> signals_;
   const std::string node_prefix_;
   int stop_fd_;
@@ -393,7 +403,7 @@ std::unique_ptr<Store> openPostgresStore(PostgresOptions options) {
   auto listen = std::make_shared<std::unique_ptr<Connection>>(
       std::make_unique<Connection>(options.url, "listen"));
   b.start_companion = [listen, signals = b.signals,
-                       node_id](std::function<void()> wake) -> std::shared_ptr<void> {
+                       node_id](std::function<void(int64_t)> wake) -> std::shared_ptr<void> {
     return std::make_shared<Listener>(std::move(*listen), std::move(wake), signals, node_id);
   };
   b.poll_interval = options.poll_interval;

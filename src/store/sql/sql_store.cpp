@@ -33,7 +33,13 @@ SqlStore::SqlStore(Backend backend)
         std::move(periodic)));
   }
   if (writers_.empty()) throw StoreError("a store needs at least one writer connection");
-  if (backend.start_companion) companion_ = backend.start_companion([this] { hub_->notify(); });
+  if (backend.start_companion) {
+    // A node hears of its own commits twice (the writer, then the database's notification):
+    // the second finds them delivered and costs no read.
+    companion_ = backend.start_companion([this](int64_t head) {
+      if (head > hub_->head()) hub_->notify();
+    });
+  }
 }
 
 SqlStore::~SqlStore() {

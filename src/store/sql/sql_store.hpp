@@ -1,6 +1,7 @@
 #pragma once
 
 #include <atomic>
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <string>
@@ -30,9 +31,11 @@ struct Backend {
   WriterOptions writer_options;
   StoreOptions store;
   // Starts whatever else the backend runs beside the store (SQLite's checkpointer,
-  // PostgreSQL's listener) once the stream exists; `wake` makes the stream thread look for
-  // new changes at once. Destroyed after the store's own threads have stopped.
-  std::function<std::shared_ptr<void>(std::function<void()> wake)> start_companion;
+  // PostgreSQL's listener) once the stream exists; `wake(head)` makes the stream thread look
+  // for new changes at once, unless it has delivered `head` already (kUnknownHead: look
+  // anyway). Destroyed after the store's own threads have stopped.
+  static constexpr int64_t kUnknownHead = INT64_MAX;
+  std::function<std::shared_ptr<void>(std::function<void(int64_t head)> wake)> start_companion;
   // Signals between nodes (store/signals.hpp): where the backend delivers those it
   // receives, and how to send one. Both empty on a backend without other nodes.
   std::shared_ptr<SignalBus> signals;
@@ -55,7 +58,7 @@ class SqlStore final : public Store {
   void setUserPassword(int64_t id, std::string password_hash, Callback<User> done) override;
   void countUsers(Role role, Callback<int64_t> done) override;
   void createToken(NewToken token, Callback<Token> done) override;
-  void findActiveToken(std::string hash, Callback<Token> done) override;
+  void findActiveToken(std::string hash, Callback<ActiveToken> done) override;
   void revokeToken(std::string hash, Callback<void> done) override;
   void revokeUserTokens(int64_t user_id, Callback<int64_t> done) override;
 

@@ -307,7 +307,7 @@ std::unique_ptr<Store> openSqliteStore(SqliteOptions options) {
   auto checkpointer = std::make_shared<std::unique_ptr<Connection>>(
       std::make_unique<Connection>(options.path, SQLITE_OPEN_READWRITE));
   configure(**checkpointer, options);
-  b.start_companion = [checkpointer](std::function<void()>) -> std::shared_ptr<void> {
+  b.start_companion = [checkpointer](std::function<void(int64_t)>) -> std::shared_ptr<void> {
     return std::make_shared<Checkpointer>(std::move(*checkpointer));
   };
   b.poll_interval = options.poll_interval;

@@ -2,14 +2,16 @@
 // the first admin of a restaurant started with --no-demo, and a way back in. The password
 // comes from standard input (one line from a pipe); one line on stdout and exit 0, or one
 // line on stderr and exit 1 (refused) or 2 (the database cannot be opened). They work on
-// the data dir of a running server, and a reset signs the account's sessions out.
+// the data dir of a running server, and a reset signs the account's sessions out. With
+// BRIGADE_TEST_PG_URL (CTest label `pg`) the same suite runs on a PostgreSQL database
+// named with --db, as the nodes of a cluster share it.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { after, describe, test } from "node:test";
 
-import { freshDataDir, sleep, within } from "../lib/server.mjs";
+import { createTestDatabase, freshDataDir, sleep, within } from "../lib/server.mjs";
 import { expectError, expectStatus, get, PWHASH_MEMLIMIT, post, serverBinary, startServer } from "./lib/server.mjs";
 
 const CLI_TIMEOUT_MS = 30_000;
@@ -85,7 +87,8 @@ describe("brigade admin", () => {
     servers.push(server);
     const out = server.output();
     assert.match(out, /No admin account yet/);
-    assert.ok(out.includes(`admin create --email you@example.com --name "Your Name" --data-dir ${server.dataDir}`), out);
+    const where = server.db ? "--db ..." : `--data-dir ${server.dataDir}`;
+    assert.ok(out.includes(`admin create --email you@example.com --name "Your Name" ${where}`), out);
     assert.ok(!out.includes("demo_accounts"), "no demo accounts");
     assert.deepEqual(server.accounts, {});
     const menu = await get(server, "/api/menu");
@@ -95,7 +98,8 @@ describe("brigade admin", () => {
   });
 
   const dataDir = freshDataDir("brigade-admin-cli-");
-  const dir = ["--data-dir", dataDir];
+  const db = process.env.BRIGADE_TEST_PG_URL ? createTestDatabase() : undefined;
+  const dir = db ? ["--db", db] : ["--data-dir", dataDir];
 
   test("create: a password under 10 characters is refused (exit 1, one line on stderr)", async () => {
     const r = await admin(["create", "--email", BOSS, "--name", "Boss", ...dir], "123456789\n");
@@ -130,17 +134,19 @@ describe("brigade admin", () => {
     );
   });
 
-  test("a data dir that cannot be opened → exit 2", async () => {
+  test("a database that cannot be opened → exit 2", async () => {
     const file = path.join(freshDataDir("brigade-admin-cli-file-"), "not-a-dir");
     writeFileSync(file, "x");
     expectRefused(await admin(["create", "--email", BOSS, "--name", "Boss", "--data-dir", file], `${BOSS_PASSWORD}\n`), /database/, 2);
+    const nowhere = ["--db", "postgres://brigade@127.0.0.1:1/nowhere"];
+    expectRefused(await admin(["create", "--email", BOSS, "--name", "Boss", ...nowhere], `${BOSS_PASSWORD}\n`), /database/, 2);
   });
 
   describe("on the data dir of a running server", () => {
     let server;
     let bossToken;
     test("the server does not ask for an admin; the created one signs in", async () => {
-      server = await startServer({ args: ["--no-demo"], dataDir });
+      server = await startServer({ args: ["--no-demo"], dataDir, db });
       servers.push(server);
       assert.doesNotMatch(server.output(), /No admin account yet/);
       const login = await post(server, "/api/auth/login", { email: BOSS, password: BOSS_PASSWORD });

@@ -109,6 +109,12 @@ App::App(store::Store& store, AppConfig config)
     if (!account || !account->is_string() || !address || !address->is_string()) return;
     recordLoginFailure(std::string(account->get_string()), std::string(address->get_string()));
   });
+  // Sign-ups on other nodes count here too (counted where they were accepted, as here).
+  signals_.on("registration", [this](const json::object& s) {
+    const auto* address = s.if_contains("address");
+    if (!address || !address->is_string()) return;
+    registrationsByAddress_.recordFailure(std::string(address->get_string()), clock().nowMs());
+  });
   signals_.on("login_success", [this](const json::object& s) {
     const auto* account = s.if_contains("account");
     const auto* address = s.if_contains("address");
@@ -335,6 +341,7 @@ void App::registerUser(const ApiRequestPtr& request, const ReplyPtr& reply) {
     metrics_.count(kRateLimitedMetric, kRateLimitedHelp, {{"limit", "registration"}});
     return reply->send(rateLimited(wait, "too many accounts registered from your address"));
   }
+  signals_.publish(json::object{{"kind", "registration"}, {"address", address}});
   // The password as sent (not trimmed): spaces may be part of it.
   std::string plain(request->body.get_object().at("password").get_string());
   // Background: a queue of sign-ups never delays a sign-in.

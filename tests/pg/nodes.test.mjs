@@ -120,6 +120,31 @@ describe("two nodes on one PostgreSQL", () => {
     assert.equal(res.status, 429, `node A let a sixth attempt through: ${res.text}`);
   });
 
+  test("sign-ups on node D count on node C: --register-limit holds across nodes", async () => {
+    // Registered before C and D exist, so it counts on neither (A's limit is not reached).
+    const marker = await registerCustomer(a, "signup-marker");
+    const limited = ["--db", url, "--no-demo", "--register-limit", "3"];
+    const c = await startBrigade({ args: [...limited, "--node-id", "c"], accounts: a.accounts });
+    const d = await startBrigade({ args: [...limited, "--node-id", "d"], accounts: a.accounts });
+    try {
+      const markerOnC = await open(c, marker.token, "marker@c");
+      await registerCustomer(c, "signup-c1");
+      await registerCustomer(c, "signup-c2");
+      await registerCustomer(d, "signup-d1");
+      // The barrier of the test above: once C has closed the socket D signed out, C has
+      // every signal D sent before.
+      assert.equal((await api(d, "POST", "/api/auth/logout", { token: marker.token })).status, 204);
+      await markerOnC.until(() => markerOnC.disconnects.length > 0, 5000, "node C has D's signals");
+      const res = await api(c, "POST", "/api/auth/register", {
+        body: { email: "signup-fourth@test.local", password: "password-123", name: "Fourth" },
+      });
+      assert.equal(res.status, 429, `node C let a fourth sign-up from one address through: ${res.text}`);
+    } finally {
+      c.dispose();
+      d.dispose();
+    }
+  });
+
   test("one Idempotency-Key sent to both nodes at once makes one order", async () => {
     const customer = await registerCustomer(a, "twice");
     const [item] = await availableItemIds(a);

@@ -113,7 +113,7 @@ App::App(store::Store& store, AppConfig config)
   signals_.on("registration", [this](const json::object& s) {
     const auto* address = s.if_contains("address");
     if (!address || !address->is_string()) return;
-    registrationsByAddress_.recordFailure(std::string(address->get_string()), clock().nowMs());
+    registrationsByAddress_.record(std::string(address->get_string()), clock().nowMs());
   });
   signals_.on("login_success", [this](const json::object& s) {
     const auto* account = s.if_contains("account");
@@ -147,8 +147,8 @@ App::App(store::Store& store, AppConfig config)
 void App::recordLoginFailure(const std::string& account, const std::string& address) {
   int64_t t = clock().nowMs();
   loginByPair_.recordFailure(account + '\n' + address, t);
-  loginByAccount_.recordFailure(account, t);
-  loginByAddress_.recordFailure(address, t);
+  loginByAccount_.record(account, t);
+  loginByAddress_.record(address, t);
 }
 
 App::~App() = default;

@@ -39,7 +39,7 @@ std::deque<int64_t>& RateLimiter::timesOf(const std::string& key, int64_t nowMs)
   return times;
 }
 
-void RateLimiter::recordFailure(const std::string& key, int64_t nowMs) {
+void RateLimiter::record(const std::string& key, int64_t nowMs) {
   std::lock_guard lock(mutex_);
   timesOf(key, nowMs).push_back(nowMs);
 }

@@ -8,7 +8,7 @@
 
 namespace brigade::app {
 
-// Counts events per key (failed logins, socket connections) in a sliding window;
+// Counts events per key (failed logins, sign-ups, socket connections) in a sliding window;
 // thread-safe.
 class RateLimiter {
  public:
@@ -16,7 +16,8 @@ class RateLimiter {
 
   // 0 when the key may try again now, else the milliseconds until it may.
   int64_t retryAfterMs(const std::string& key, int64_t nowMs);
-  void recordFailure(const std::string& key, int64_t nowMs);
+  // Counts one event for the key, whatever its count.
+  void record(const std::string& key, int64_t nowMs);
   // Counts one event for the key unless its limit is reached: 0 when counted, else the
   // milliseconds until one may be (and nothing is counted). Checking and counting are one
   // step, so two threads cannot both take the last place.

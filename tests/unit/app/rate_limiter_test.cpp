@@ -11,12 +11,12 @@ TEST(RateLimiterTest, FailuresSlideOutOfTheWindow) {
   RateLimiter limiter(3, 60000);
   for (int i = 0; i < 3; ++i) {
     EXPECT_EQ(limiter.retryAfterMs("a", i * 1000), 0);
-    limiter.recordFailure("a", i * 1000);
+    limiter.record("a", i * 1000);
   }
   EXPECT_EQ(limiter.retryAfterMs("a", 2000), 58000);  // the first leaves the window at 60 s
   EXPECT_EQ(limiter.retryAfterMs("b", 2000), 0);
   EXPECT_EQ(limiter.retryAfterMs("a", 60000), 0);
-  limiter.recordFailure("a", 60000);
+  limiter.record("a", 60000);
   EXPECT_EQ(limiter.retryAfterMs("a", 60000), 1000);
   limiter.reset("a");
   EXPECT_EQ(limiter.retryAfterMs("a", 60000), 0);
@@ -39,7 +39,7 @@ TEST(RateLimiterTest, AcquireCountsUpToTheLimitThenSaysWhenThereIsRoom) {
 
 TEST(RateLimiterTest, FailuresAndAcquireShareTheWindow) {
   RateLimiter limiter(2, 1000);
-  limiter.recordFailure("k", 0);
+  limiter.record("k", 0);
   EXPECT_EQ(limiter.retryAfterMs("k", 10), 0);
   EXPECT_EQ(limiter.acquire("k", 10), 0);
   EXPECT_EQ(limiter.retryAfterMs("k", 20), 980);
@@ -51,10 +51,10 @@ TEST(RateLimiterTest, FailuresAndAcquireShareTheWindow) {
 // still within their window keep their counts and the old ones are gone.
 TEST(RateLimiterTest, KeysWhoseWindowEmptiedAreDropped) {
   RateLimiter limiter(1, 1000);
-  for (int i = 0; i < 5000; ++i) limiter.recordFailure("old " + std::to_string(i), 0);
+  for (int i = 0; i < 5000; ++i) limiter.record("old " + std::to_string(i), 0);
   // A minute later, new keys: once the map has doubled since its last pass (8,192
   // keys), the old ones are pruned on the way.
-  for (int i = 0; i < 4000; ++i) limiter.recordFailure("new " + std::to_string(i), 60000);
+  for (int i = 0; i < 4000; ++i) limiter.record("new " + std::to_string(i), 60000);
   EXPECT_EQ(limiter.size(), 4000u);
   EXPECT_GT(limiter.retryAfterMs("new 3999", 60000), 0);
   EXPECT_EQ(limiter.retryAfterMs("old 1", 60000), 0);

@@ -154,21 +154,14 @@ void App::recordLoginFailure(const std::string& account, const std::string& addr
 App::~App() = default;
 
 void App::authenticate(const std::string& hash, std::function<void(Result<Caller>)> done) {
-  int64_t now = clock().nowMs();
-  std::optional<CachedCaller> cached;
-  {
-    std::lock_guard lock(callersMutex_);
-    if (auto it = callers_.find(hash); it != callers_.end() && it->second.untilMs > now) {
-      cached = it->second;
-    }
-  }
-  if (cached) {
-    if (!cached->caller) return done(unauthorized());  // a revoked token
-    done(std::move(*cached->caller));
+  const int64_t askedAt = clock().nowMs();
+  if (auto found = callers_.find(hash, askedAt); found.hit) {
+    if (!found.caller) return done(unauthorized());  // a revoked token
+    done(std::move(*found.caller));
     return;
   }
   store_.findActiveToken(
-      hash, [this, hash, done = std::move(done)](Result<store::ActiveToken> found) {
+      hash, [this, hash, askedAt, done = std::move(done)](Result<store::ActiveToken> found) {
         if (!found) {
           // Not found: the token is invalid. Anything else (the database is unreachable) is
           // not the token's fault: the caller answers 503, never "signed out".
@@ -179,23 +172,14 @@ void App::authenticate(const std::string& hash, std::function<void(Result<Caller
         const store::User& user = found->user;
         Caller caller{user.id, user.role, user.email, user.name, hash};
         // Cached no longer than the token lives.
-        const int64_t keepMs =
-            std::min(kCallerCacheMs, msUntil(found->token.expires_at, clock().wallNow()));
-        if (keepMs > 0) {
-          std::lock_guard lock(callersMutex_);
-          if (callers_.size() >= kMaxCachedCallers) callers_.clear();
-          // emplace: a revocation recorded meanwhile is not overwritten.
-          callers_.emplace(hash, CachedCaller{caller, clock().nowMs() + keepMs});
-        }
+        callers_.remember(hash, caller, askedAt,
+                          msUntil(found->token.expires_at, clock().wallNow()), clock().nowMs());
         done(std::move(caller));
       });
 }
 
 void App::forgetToken(const std::string& hash) {
-  std::lock_guard lock(callersMutex_);
-  // A tombstone for as long as a lookup that started before the revocation could
-  // still come back and fill the cache.
-  callers_[hash] = CachedCaller{std::nullopt, clock().nowMs() + kCallerCacheMs};
+  callers_.revoke(hash, clock().nowMs());
 }
 
 Result<store::User> App::createUserBlocking(const std::string& email, const std::string& password,

@@ -14,6 +14,7 @@
 
 #include "app/api.hpp"
 #include "app/backoff.hpp"
+#include "app/caller_cache.hpp"
 #include "app/metrics.hpp"
 #include "app/passwords.hpp"
 #include "app/rate_limiter.hpp"
@@ -146,15 +147,9 @@ class App {
   void dayStats(std::string from, std::string to, json::object measured, const ReplyPtr& reply);
   void metrics(const http::Request& request, const http::ResponderPtr& responder);
 
-  struct CachedCaller {
-    std::optional<Caller> caller;  // nullopt: revoked
-    int64_t untilMs = 0;
-  };
-
   store::Store& store_;
   AppConfig config_;
-  std::mutex callersMutex_;
-  std::unordered_map<std::string, CachedCaller> callers_;
+  CallerCache callers_{kCallerCacheMs, kMaxCachedCallers};
   WorkerPool hashers_;
   Backoff loginByPair_;  // account + address
   RateLimiter loginByAccount_;

@@ -346,8 +346,11 @@ export async function menuBarrier(server, adminToken, clients, ms = 5000) {
   const [itemId] = await availableItemIds(server);
   const price = BARRIER_PRICES[0] + (process.pid % 1000) * 100 + (++barriers % 100);
   await call(server, "PATCH", `/api/menu/items/${itemId}`, { token: adminToken, body: { price_cents: price } });
-  const seen = (c) => c.named("menu:changed").some((e) => e.args[0].item?.id === itemId && e.args[0].item.price_cents === price);
-  await Promise.all(clients.map((c) => c.until(() => seen(c), ms, "the menu barrier")));
+  const barrier = (c) => c.named("menu:changed").find((e) => e.args[0].item?.id === itemId && e.args[0].item.price_cents === price);
+  await Promise.all(clients.map((c) => c.until(() => barrier(c) !== undefined, ms, "the menu barrier")));
+  // The barrier's seq: every change up to it has reached every client (later ones may still
+  // be on their way: a node's timers write too).
+  return clients.length ? barrier(clients[0]).args[0].seq : null;
 }
 
 // Opens a socket and waits for connect (or rejects with the connect_error).

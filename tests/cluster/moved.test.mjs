@@ -6,9 +6,9 @@
 // not told `offset_ahead`, and PRODUCT.md that it then receives every change after X
 // once, in order.
 //
-// To make node c lag for certain, the PostgreSQL backend of its stream connection
-// (`brigade-stream`, found by the client port of node c's sockets) is stopped with
-// SIGSTOP while the orders are written and the socket connects, and continued after;
+// To make node c lag for certain, the PostgreSQL backends of its stream and LISTEN
+// connections (`brigade-stream`, `brigade-listen`: notifications carry the changes) are
+// stopped with SIGSTOP while the orders are written and the socket connects, and continued after;
 // node c's /healthz shows the lag (its last_seq is the head its stream has reached).
 // A second test moves sockets between nodes without any help, as fast as the client can.
 import assert from "node:assert/strict";
@@ -97,16 +97,22 @@ describe("a client moved to a lagging node", () => {
           open.push(mover);
           await mover.ready(1, 15000);
 
-          // Hold node c's stream back: stop the backend of its stream connection while idle.
+          // Hold node c's stream back: stop the backends of its stream and LISTEN connections
+          // while idle (notifications carry the changes, so the stream alone no longer holds
+          // a node back).
           const pids = await nodePids(cluster);
-          const stream = await eventually(
-            async () => (await backendsOf(cluster, pids.c)).find((b) => b.name === "brigade-stream" && b.state === "idle"),
-            10000,
-            "node c's stream connection, idle",
-            5,
-          );
-          process.kill(stream.pid, "SIGSTOP");
-          frozen.add(stream.pid);
+          const held = [];
+          for (const name of ["brigade-stream", "brigade-listen"]) {
+            const backend = await eventually(
+              async () => (await backendsOf(cluster, pids.c)).find((b) => b.name === name && b.state === "idle"),
+              10000,
+              `node c's ${name} connection, idle`,
+              5,
+            );
+            process.kill(backend.pid, "SIGSTOP");
+            frozen.add(backend.pid);
+            held.push(backend.pid);
+          }
           let X;
           let seqX;
           let client;
@@ -129,8 +135,10 @@ describe("a client moved to a lagging node", () => {
             assert.equal(client.connections, 1, `connect on node c: ${client.connectErrors.map((e) => e.message)}`);
             console.log(`${what}: X = ${X}; node c's head ${c.last_seq} when the socket connected there (database head ${(await dbHead(cluster)).max})`);
           } finally {
-            process.kill(stream.pid, "SIGCONT");
-            frozen.delete(stream.pid);
+            for (const pid of held) {
+              process.kill(pid, "SIGCONT");
+              frozen.delete(pid);
+            }
           }
           await client.ready(1, 15000);
           // Live after `ready`: one more change must follow the replay.

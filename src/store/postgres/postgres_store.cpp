@@ -7,7 +7,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <charconv>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
@@ -18,6 +17,7 @@
 #include "core/random.hpp"
 #include "store/errors.hpp"
 #include "store/postgres/connection.hpp"
+#include "store/postgres/notified_changes.hpp"
 #include "store/postgres/schema.hpp"
 #include "store/signals.hpp"
 #include "store/sql/rows.hpp"
@@ -79,12 +79,18 @@ sql::DialectSql postgresSql() {
 
 // The stream thread's reads. A commit by another node is seen by the head moving; the
 // listener wakes the thread at once, the poll interval bounds the wait when it cannot.
+// Changes a notification carried are served from memory when they follow on without a hole.
 class PostgresChangeSource final : public ChangeSource {
  public:
-  PostgresChangeSource(std::unique_ptr<Connection> c, std::string epoch)
-      : c_(std::move(c)), epoch_(std::move(epoch)), generation_(c_->generation()) {}
+  PostgresChangeSource(std::unique_ptr<Connection> c, std::string epoch,
+                       std::shared_ptr<NotifiedChanges> notified)
+      : c_(std::move(c)),
+        epoch_(std::move(epoch)),
+        generation_(c_->generation()),
+        notified_(std::move(notified)) {}
 
   Result<std::vector<ChangePtr>> fetch(int64_t after_seq, size_t limit) override {
+    if (auto run = notified_->after(after_seq, limit)) return std::move(*run);
     return sql::fetchChanges(*c_, dialect_, after_seq, limit, ChangeAudience::all());
   }
   Result<StreamBounds> bounds() override { return dialect_.streamBounds(*c_); }
@@ -126,6 +132,7 @@ class PostgresChangeSource final : public ChangeSource {
     std::string epoch = st->text(0);
     if (epoch.empty() || epoch == epoch_) return std::nullopt;
     epoch_ = epoch;
+    notified_->clear();  // another database's changes
     return epoch;
   }
 
@@ -136,6 +143,7 @@ class PostgresChangeSource final : public ChangeSource {
   std::string epoch_;
   uint64_t generation_;
   std::chrono::steady_clock::time_point epoch_read_at_ = std::chrono::steady_clock::now();
+  std::shared_ptr<NotifiedChanges> notified_;
   sql::Dialect dialect_{postgresSql()};
   int64_t last_head_ = -1;
   std::atomic<bool> reachable_{true};
@@ -149,9 +157,11 @@ class Listener {
   static constexpr std::chrono::milliseconds kRetry{500};
 
   Listener(std::unique_ptr<Connection> c, std::function<void(int64_t head)> wake,
-           std::shared_ptr<SignalBus> signals, std::string node_id)
+           std::shared_ptr<NotifiedChanges> notified, std::shared_ptr<SignalBus> signals,
+           std::string node_id)
       : c_(std::move(c)),
         wake_(std::move(wake)),
+        notified_(std::move(notified)),
         signals_(std::move(signals)),
         node_prefix_(std::move(node_id) + "\n"),
         stop_fd_(eventfd(0, EFD_CLOEXEC)) {
@@ -182,7 +192,9 @@ class Listener {
           waitStop(kRetry);
           continue;
         }
-        wake_(sql::Backend::kUnknownHead);  // whatever was committed while we were away
+        // Whatever was committed while we were away; what was kept may have a hole now.
+        notified_->clear();
+        wake_(sql::Backend::kUnknownHead);
         // Signals sent meanwhile are gone: the live layer checks its sockets again.
         signals_->missed();
       }
@@ -204,16 +216,12 @@ class Listener {
             if (nl != std::string_view::npos)
               signals_->deliver(std::string(payload.substr(nl + 1)));
           }
+        } else if (auto parsed = parseNotification(n->extra)) {
+          // The head the commit reached, and its changes when they fit (migration 9).
+          if (!parsed->changes.empty()) notified_->add(std::move(parsed->changes));
+          head = std::max(head, parsed->head);
         } else {
-          // The payload is the head the commit reached (migration 1's numbering).
-          std::string_view payload(n->extra);
-          int64_t notified = 0;
-          const auto [end, ec] =
-              std::from_chars(payload.data(), payload.data() + payload.size(), notified);
-          if (ec != std::errc() || end != payload.data() + payload.size()) {
-            notified = sql::Backend::kUnknownHead;
-          }
-          head = std::max(head, notified);
+          head = sql::Backend::kUnknownHead;  // something was committed: read
         }
         PQfreemem(n);
       }
@@ -236,6 +244,7 @@ class Listener {
 
   std::unique_ptr<Connection> c_;
   std::function<void(int64_t)> wake_;
+  std::shared_ptr<NotifiedChanges> notified_;
   std::shared_ptr<SignalBus> signals_;
   const std::string node_prefix_;
   int stop_fd_;
@@ -393,8 +402,9 @@ std::unique_ptr<Store> openPostgresStore(PostgresOptions options) {
   for (int i = 0; i < std::max(1, options.readers); ++i) {
     b.readers.push_back(std::make_unique<Connection>(options.url, "reader"));
   }
+  auto notified = std::make_shared<NotifiedChanges>();
   b.changes = std::make_unique<PostgresChangeSource>(
-      std::make_unique<Connection>(options.url, "stream"), b.epoch);
+      std::make_unique<Connection>(options.url, "stream"), b.epoch, notified);
   std::string node_id = options.node_id.empty() ? randomId(9) : options.node_id;
   b.signals = std::make_shared<SignalBus>();
   auto publisher =
@@ -402,11 +412,15 @@ std::unique_ptr<Store> openPostgresStore(PostgresOptions options) {
   b.publish_signal = [publisher](std::string payload) { publisher->publish(std::move(payload)); };
   auto listen = std::make_shared<std::unique_ptr<Connection>>(
       std::make_unique<Connection>(options.url, "listen"));
-  b.start_companion = [listen, signals = b.signals,
+  b.start_companion = [listen, notified, signals = b.signals,
                        node_id](std::function<void(int64_t)> wake) -> std::shared_ptr<void> {
-    return std::make_shared<Listener>(std::move(*listen), std::move(wake), signals, node_id);
+    return std::make_shared<Listener>(std::move(*listen), std::move(wake), notified, signals,
+                                      node_id);
   };
   b.poll_interval = options.poll_interval;
+  // The commit's notification wakes the stream with the changes in it; reading them back
+  // on our own commit too was one more read per commit.
+  b.wake_stream_on_commit = false;
   b.writer_options.group_commit = options.group_commit;
   b.writer_options.max_batch = options.max_batch;
   b.store = std::move(options.store);

@@ -2,6 +2,8 @@
 
 #include <string_view>
 
+#include "store/postgres/notified_changes.hpp"
+
 namespace brigade::store::postgres {
 namespace {
 
@@ -54,6 +56,8 @@ namespace {
 //   writes per transaction.
 // - Notifications are queued after the deferred triggers, still under the lock, so LISTENers
 //   get heads in increasing order. A notification is a hint to read; the table is the truth.
+//   Since migration 9 it also carries the changes it announces when they fit (a node takes
+//   them from there instead of reading them back, only as a run without a hole).
 // - The first firing collects its rows' ids through changes_unnumbered (id) WHERE seq IS
 //   NULL from the firing row's id, not from its left end: the index keeps an entry for the
 //   first version of every numbered row until vacuum removes it, and those lie below. The
@@ -577,6 +581,67 @@ CREATE TRIGGER orders_capture_insert AFTER INSERT ON orders
 )SQL";
 }
 
+// Notifications carry the changes they announce when they fit (store/postgres/
+// notified_changes.hpp has the payload's shape): every node hears every commit, and each
+// then read the commit's changes back (three reads per commit on three nodes, most of what
+// the stream cost PostgreSQL). The numbering is migration 6's; only the payload changed.
+// Under NOTIFY's 8000-byte limit, with room to spare; a larger batch sends the head alone,
+// and the nodes read it as before.
+std::string migration9() {
+  std::string sql = R"SQL(
+CREATE OR REPLACE FUNCTION brigade_number_changes() RETURNS trigger LANGUAGE plpgsql AS $fn$
+DECLARE
+  ids bigint[];
+  pending bigint;
+  head bigint;
+  n bigint;
+  change_id bigint;
+  c changes%ROWTYPE;
+  body text;
+BEGIN
+  -- Numbered already by an earlier firing of this transaction (or deleted by it).
+  PERFORM 1 FROM changes WHERE id = NEW.id AND seq IS NULL;
+  IF NOT FOUND THEN
+    RETURN NULL;
+  END IF;
+  SELECT array_agg(id ORDER BY id) INTO ids FROM changes WHERE seq IS NULL AND id >= NEW.id;
+  pending := cardinality(ids);
+  -- Locks the head until this transaction has ended (and its commit is visible).
+  UPDATE stream_head SET seq = seq + pending RETURNING seq INTO head;
+  IF head IS NULL THEN
+    RAISE EXCEPTION 'brigade: stream_head has no row';
+  END IF;
+  n := head - pending;
+  body := '';
+  FOREACH change_id IN ARRAY ids LOOP
+    n := n + 1;
+    UPDATE changes SET seq = n WHERE id = change_id AND seq IS NULL
+      RETURNING * INTO c;
+    IF NOT FOUND THEN
+      RAISE EXCEPTION 'brigade: change % was numbered by another transaction', change_id;
+    END IF;
+    -- Built while numbering (a query of its own cost more than the numbering).
+    IF body IS NOT NULL THEN
+      body := body || n || E'\t' || c.collection || E'\t' || c.op || E'\t' || c.record_id ||
+              E'\t' || c.at || E'\t' || coalesce(c.previous_rider_id::text, '') || E'\t' ||
+              octet_length(c.document) || E'\n' || c.document;
+      IF octet_length(body) > @MAX_BODY@ THEN
+        body := NULL;  -- the head alone
+      END IF;
+    END IF;
+  END LOOP;
+  IF body IS NOT NULL THEN
+    PERFORM pg_notify('brigade_changes', head::text || E'\n' || body);
+  ELSE
+    PERFORM pg_notify('brigade_changes', head::text);
+  END IF;
+  RETURN NULL;
+END
+$fn$;
+)SQL";
+  return replaceAll(sql, "@MAX_BODY@", std::to_string(kMaxNotifiedBodyBytes));
+}
+
 }  // namespace
 
 const std::vector<Migration>& migrations() {
@@ -589,6 +654,7 @@ const std::vector<Migration>& migrations() {
       {6, "number changes by primary key", migration6()},
       {7, "offered orders indexed by id", migration7()},
       {8, "new orders captured by the writer", migration8()},
+      {9, "notifications carry the changes", migration9()},
   };
   return kMigrations;
 }

@@ -28,14 +28,15 @@ SqlStore::SqlStore(Backend backend)
         return more && *more;
       };
     }
-    writers_.push_back(std::make_unique<Writer>(
-        std::move(connection), dialect_->beginWrite(), wo, [this] { hub_->notify(); },
-        std::move(periodic)));
+    std::function<void()> after_commit;
+    if (backend.wake_stream_on_commit) after_commit = [this] { hub_->notify(); };
+    writers_.push_back(std::make_unique<Writer>(std::move(connection), dialect_->beginWrite(), wo,
+                                                std::move(after_commit), std::move(periodic)));
   }
   if (writers_.empty()) throw StoreError("a store needs at least one writer connection");
   if (backend.start_companion) {
-    // A node hears of its own commits twice (the writer, then the database's notification):
-    // the second finds them delivered and costs no read.
+    // A node that hears of its own commits twice (the writer, then the database's
+    // notification) reads only once: the second finds them delivered.
     companion_ = backend.start_companion([this](int64_t head) {
       if (head > hub_->head()) hub_->notify();
     });

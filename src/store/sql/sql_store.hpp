@@ -36,6 +36,9 @@ struct Backend {
   // anyway). Destroyed after the store's own threads have stopped.
   static constexpr int64_t kUnknownHead = INT64_MAX;
   std::function<std::shared_ptr<void>(std::function<void(int64_t head)> wake)> start_companion;
+  // Whether a commit by this process wakes the stream thread at once. PostgreSQL: no, the
+  // commit's notification wakes it, carrying the changes (no read back).
+  bool wake_stream_on_commit = true;
   // Signals between nodes (store/signals.hpp): where the backend delivers those it
   // receives, and how to send one. Both empty on a backend without other nodes.
   std::shared_ptr<SignalBus> signals;

@@ -486,6 +486,64 @@ TEST_F(PostgresStoreTest, IdleWritersSleepPastThePeriodicDeadline) {
   EXPECT_LE(woke, 40u) << "idle writers woke " << woke << " times in 3.2 s";
 }
 
+// Notifications carry the changes they announce (migration 9), and a node that did not
+// write them takes them from there rather than reading them back: what it delivers must be
+// exactly what the table holds, field for field and byte for byte (unicode, quotes, tabs
+// and newlines in names, a rider taken off an order), and a batch too large for a
+// notification is read from the table.
+TEST_F(PostgresStoreTest, ChangesANotificationCarriedAreTheTablesOwn) {
+  auto [nodes, customer, item] = threeNodesWithAnItem();
+  auto collector = std::make_shared<Collector>();
+  SubscribeOptions live;
+  live.after_seq = nodes[1]->headSeq();
+  const int64_t start = *live.after_seq;
+  nodes[1]->subscribe(live, collector->callback(collector));
+  ASSERT_TRUE(collector->waitFor(
+      [](const auto& ev) { return !ev.empty() && ev.back().kind == StreamEventKind::kReady; }));
+  auto rider = must<User>([&](auto done) {
+    nodes[0]->createUser(NewUser{"r@example.com", "R", Role::kRider, "h"}, done);
+  });
+  must<MenuCategory>([&](auto done) {
+    nodes[0]->createCategory(NewMenuCategory{"Zoë's \"café\"\tnew\nline", {}}, done);
+  });
+  NewOrder order;
+  order.customer_id = customer.id;
+  order.items = {{item.id, 2, "très chaud"}};
+  order.delivery = Delivery{"1 \"Main\" St\n2nd floor", 37.5665, 126.978, 1234};
+  auto placed = must<OrderCreated>([&](auto done) { nodes[2]->createOrder(order, done); });
+  for (std::optional<int64_t> r : {std::optional<int64_t>(rider.id), std::optional<int64_t>()}) {
+    OrderUpdate update;
+    update.id = placed.order.id;
+    update.rider_id = r;
+    must<Order>([&](auto done) { nodes[0]->updateOrder(update, done); });
+  }
+  // One transaction, far more than a notification holds: announced by its head alone.
+  ASSERT_EQ(psql(url(),
+                 "INSERT INTO menu_categories(name) SELECT 'bulk ' || g || repeat('x', 300) "
+                 "FROM generate_series(1, 60) AS g"),
+            0);
+  const int64_t head = nodes[0]->headSeq();
+  ASSERT_GE(head, start + 65);
+  ASSERT_TRUE(collector->waitForSeq(head));
+  auto got = collector->changes();
+  auto table = readByAudience(*nodes[0], start, kMaxReadLimit, ChangeAudience::all());
+  ASSERT_EQ(got.size(), table.size());
+  bool unassigned = false;
+  for (size_t i = 0; i < got.size(); ++i) {
+    SCOPED_TRACE("seq " + std::to_string(table[i]->seq));
+    EXPECT_EQ(got[i]->seq, table[i]->seq);
+    EXPECT_EQ(got[i]->collection, table[i]->collection);
+    EXPECT_EQ(got[i]->op, table[i]->op);
+    EXPECT_EQ(got[i]->record_id, table[i]->record_id);
+    EXPECT_EQ(got[i]->document_json, table[i]->document_json);
+    EXPECT_EQ(got[i]->document, table[i]->document);
+    EXPECT_EQ(got[i]->at, table[i]->at);
+    EXPECT_EQ(got[i]->previous_rider_id, table[i]->previous_rider_id);
+    unassigned = unassigned || table[i]->previous_rider_id == rider.id;
+  }
+  EXPECT_TRUE(unassigned) << "the test lost its rider change";
+}
+
 TEST_F(PostgresStoreTest, WritesByPsqlAreCapturedOnceWithABumpedVersion) {
   auto store = open();
   auto collector = std::make_shared<Collector>();

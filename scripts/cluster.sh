@@ -32,7 +32,9 @@
 # of this checkout (built with the release preset if missing); `start` reuses the one
 # `up` used. CLUSTER_FAST_HASH=1 (tests) adds --pwhash-memlimit 8388608 (a small
 # Argon2id memory); CLUSTER_NODE_ARGS adds flags to every node (split on spaces, e.g.
-# "--register-limit 100000 --log-level warn").
+# "--register-limit 100000 --log-level warn"). Nodes share the machine's cores: each runs
+# nproc/N event loops (at least one) and, with N > 1, one writer connection, unless
+# CLUSTER_NODE_ARGS gives --threads or --db-writers.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
@@ -404,6 +406,19 @@ cmd_up() {
   echo "$bin" >"$dir/brigade.bin"
   local -a args=()
   [[ "${CLUSTER_FAST_HASH:-0}" != 1 ]] || args+=(--pwhash-memlimit 8388608)
+  # The nodes share this machine's cores with each other, PostgreSQL and HAProxy: each gets
+  # an equal share of event loops (a node's default is one per core), and with several
+  # nodes one writer connection (fewer, larger commits on the shared stream_head). On
+  # three nodes at 400 orders/s on two cores this halved the p99 (docs/BENCHMARKS.md).
+  # Nodes on machines of their own keep the defaults; CLUSTER_NODE_ARGS overrides these.
+  local given=" ${CLUSTER_NODE_ARGS:-} "
+  if [[ "$given" != *" --threads "* && "$given" != *" --threads="* ]]; then
+    local share=$(($(nproc) / nodes))
+    args+=(--threads "$((share > 0 ? share : 1))")
+  fi
+  if ((nodes > 1)) && [[ "$given" != *" --db-writers "* && "$given" != *" --db-writers="* ]]; then
+    args+=(--db-writers 1)
+  fi
   if [[ -n "${CLUSTER_NODE_ARGS:-}" ]]; then
     local -a extra
     read -r -a extra <<<"$CLUSTER_NODE_ARGS"

@@ -426,7 +426,12 @@ function LocationSharing({ live, active }: { live: LiveConnection | null; active
         if (res?.ok) {
           setLast({ lat: p.lat, lng: p.lng, at: Date.now() });
           setStatus({ kind: 'sharing' });
-        } else if (res?.error?.code !== 'rate_limited') setStatus({ kind: 'error', reason: 'refused', code: res?.error?.code });
+        } else if (res?.error?.code === 'rate_limited') {
+          // Two fixes can reach the server closer together than they left (a busy network):
+          // this one is sent again after the interval, unless a newer one is waiting.
+          if (!pending.current) pending.current = p;
+          if (!timer.current) timer.current = window.setTimeout(send, 1050);
+        } else setStatus({ kind: 'error', reason: 'refused', code: res?.error?.code });
       });
     };
     const id = navigator.geolocation.watchPosition(

@@ -131,13 +131,7 @@ sql::Step Statement::executeOnce() {
   if (simple_) {
     result_ = PQexec(conn, sql_.c_str());
   } else {
-    if (prepared_for_ != owner_.generation()) {
-      PGresult* prepared = PQprepare(conn, name_.c_str(), sql_.c_str(), params_, nullptr);
-      const sql::Step step = owner_.note(prepared);
-      PQclear(prepared);
-      if (step != sql::Step::kDone) return step;
-      prepared_for_ = owner_.generation();
-    }
+    if (const sql::Step step = prepare(); step != sql::Step::kDone) return step;
     std::vector<const char*> values(static_cast<size_t>(params_));
     for (size_t i = 0; i < values.size(); ++i) values[i] = set_[i] ? values_[i].c_str() : nullptr;
     result_ = PQexecPrepared(conn, name_.c_str(), params_, values.data(), nullptr, nullptr, 0);
@@ -146,6 +140,22 @@ sql::Step Statement::executeOnce() {
   if (step != sql::Step::kDone) return step;
   row_ = 0;
   return PQntuples(result_) > 0 ? sql::Step::kRow : sql::Step::kDone;
+}
+
+sql::Step Statement::prepare() {
+  if (prepared_for_ == owner_.generation()) return sql::Step::kDone;
+  PGresult* prepared = PQprepare(owner_.raw(), name_.c_str(), sql_.c_str(), params_, nullptr);
+  const sql::Step step = owner_.note(prepared);
+  PQclear(prepared);
+  if (step == sql::Step::kDone) prepared_for_ = owner_.generation();
+  return step;
+}
+
+bool Statement::send() {
+  std::vector<const char*> values(static_cast<size_t>(params_));
+  for (size_t i = 0; i < values.size(); ++i) values[i] = set_[i] ? values_[i].c_str() : nullptr;
+  return PQsendQueryPrepared(owner_.raw(), name_.c_str(), params_, values.data(), nullptr, nullptr,
+                             0) == 1;
 }
 
 sql::Step Statement::step() {
@@ -275,13 +285,82 @@ sql::Step Connection::note(PGresult* result) {
 }
 
 Result<sql::Statement> Connection::statement(const std::string& sql) {
-  if (auto it = cache_.find(sql); it != cache_.end()) return sql::Statement(it->second.get());
+  return sql::Statement(&cached(sql));
+}
+
+Statement& Connection::cached(const std::string& sql) {
+  if (auto it = cache_.find(sql); it != cache_.end()) return *it->second;
   auto rewritten = rewritePlaceholders(sql);
   const bool simple = rewritten.params == 0 && isTransactionControl(sql);
   auto stmt = std::make_unique<Statement>(*this, std::move(rewritten.sql), rewritten.params,
                                           "s" + std::to_string(++next_name_), simple);
-  auto* raw = cache_.emplace(sql, std::move(stmt)).first->second.get();
-  return sql::Statement(raw);
+  return *cache_.emplace(sql, std::move(stmt)).first->second;
+}
+
+Result<void> Connection::commit() {
+  if (recorded_.empty()) return exec("COMMIT");
+  const std::vector<sql::RecordedChange> recorded = std::move(recorded_);
+  recorded_.clear();
+  if (!write_recorded_) {
+    return makeError(errc::kStorage, "this connection cannot write recorded changes");
+  }
+  if (!conn_ || PQstatus(conn_) != CONNECTION_OK) {
+    in_transaction_ = false;
+    return makeError(errc::kUnavailable, "the database connection was lost before COMMIT");
+  }
+  Statement& last = write_recorded_(*this, recorded);
+  // A failed PREPARE leaves the transaction broken: the caller rolls it back.
+  sql::Step first = last.prepare(), second = sql::Step::kFailed;
+  if (first == sql::Step::kDone && PQenterPipelineMode(conn_) != 1) {
+    error_message_ = firstLine(PQerrorMessage(conn_));
+    error_state_.clear();
+    first = sql::Step::kFailed;
+  } else if (first == sql::Step::kDone) {
+    if (last.send() &&
+        PQsendQueryParams(conn_, "COMMIT", 0, nullptr, nullptr, nullptr, nullptr, 0) == 1 &&
+        PQpipelineSync(conn_) == 1) {
+      // Each query's results end with a null; the sync point ends the pipeline.
+      PGresult* results[2] = {nullptr, nullptr};
+      int query = 0;
+      for (;;) {
+        PGresult* r = PQgetResult(conn_);
+        if (!r) {
+          if (++query > 2 || PQstatus(conn_) != CONNECTION_OK) break;
+          continue;
+        }
+        if (PQresultStatus(r) == PGRES_PIPELINE_SYNC) {
+          PQclear(r);
+          break;
+        }
+        if (query < 2 && !results[query]) {
+          results[query] = r;
+        } else {
+          PQclear(r);
+        }
+      }
+      first = note(results[0]);
+      // COMMIT is skipped (PGRES_PIPELINE_ABORTED) when the statement failed.
+      if (first == sql::Step::kDone) second = note(results[1]);
+      PQclear(results[0]);
+      PQclear(results[1]);
+    } else {
+      error_message_ = firstLine(PQerrorMessage(conn_));
+      error_state_.clear();
+      first = sql::Step::kFailed;
+    }
+    (void)PQexitPipelineMode(conn_);
+  }
+  last.reset();
+  if (lost()) {
+    // Whether the COMMIT took effect is unknown: the caller must not retry it.
+    in_transaction_ = false;
+    if (error_message_.empty()) error_message_ = "the database connection was lost";
+    return lastError("COMMIT");
+  }
+  if (first != sql::Step::kDone) return lastError("writing the recorded changes");
+  in_transaction_ = false;  // committed, or rolled back by a failed COMMIT
+  if (second != sql::Step::kDone) return lastError("COMMIT");
+  return {};
 }
 
 Result<void> Connection::exec(const char* sql) {

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -32,6 +33,10 @@ class Statement final : public sql::StatementImpl {
   void bindText(int i, std::string_view v) override;
   void bindBool(int i, bool v) override;
   sql::Step step() override;
+  // For Connection::commit's pipeline: prepares the statement if this connection has not
+  // (outside pipeline mode), then queues its execution.
+  sql::Step prepare();
+  bool send();
   bool isNull(int col) const override;
   int64_t int64(int col) const override;
   double real(int col) const override;
@@ -74,7 +79,16 @@ class Connection final : public sql::Connection {
   Connection& operator=(const Connection&) = delete;
 
   Result<sql::Statement> statement(const std::string& sql) override;
+  // The same, unwrapped: bound and sent by the caller (commit's recorded changes).
+  Statement& cached(const std::string& sql);
   Result<void> exec(const char* sql) override;
+  // With recorded changes: the statement that writes them (from writeRecorded, bound) and
+  // COMMIT go in one round trip (libpq's pipeline mode), so the numbering's lock is taken
+  // as late as the commit's own triggers take it.
+  Result<void> commit() override;
+  using RecordedWriter =
+      std::function<Statement&(Connection&, const std::vector<sql::RecordedChange>&)>;
+  void writeRecordedWith(RecordedWriter writer) { write_recorded_ = std::move(writer); }
   Error lastError(std::string_view what = {}) const override;
   int64_t changes() const override { return changes_; }
   sql::TransactionState transactionState() const override;
@@ -110,6 +124,7 @@ class Connection final : public sql::Connection {
   int64_t changes_ = 0;
   uint64_t next_name_ = 0;
   std::unordered_map<std::string, std::unique_ptr<Statement>> cache_;
+  RecordedWriter write_recorded_;
 };
 
 }  // namespace brigade::store::postgres

@@ -18,6 +18,7 @@
 #include "store/errors.hpp"
 #include "store/postgres/connection.hpp"
 #include "store/postgres/notified_changes.hpp"
+#include "store/postgres/recorded_changes.hpp"
 #include "store/postgres/schema.hpp"
 #include "store/signals.hpp"
 #include "store/sql/rows.hpp"
@@ -394,9 +395,13 @@ std::unique_ptr<Store> openPostgresStore(PostgresOptions options) {
                      ": the change stream has no epoch");
   }
   b.epoch = *epoch;
+  // New orders' changes go in numbered with the COMMIT (postgresSql: writer_captures_new_orders).
+  writer->writeRecordedWith(recordedChangesStatement);
   b.writers.push_back(std::move(writer));
   for (int i = 1; i < std::max(1, options.writers); ++i) {
-    b.writers.push_back(std::make_unique<Connection>(options.url, "writer"));
+    auto another = std::make_unique<Connection>(options.url, "writer");
+    another->writeRecordedWith(recordedChangesStatement);
+    b.writers.push_back(std::move(another));
   }
   b.dialect = std::make_unique<sql::Dialect>(postgresSql());
   for (int i = 0; i < std::max(1, options.readers); ++i) {

@@ -41,6 +41,9 @@ namespace {
 //   `UPDATE stream_head SET seq = seq + n RETURNING seq` (= head), gives its rows
 //   head-n+1 .. head in id order and calls pg_notify('brigade_changes', head). Later
 //   firings of the same transaction find their own row numbered already and return.
+//   Since migration 10 it is queued only for rows inserted unnumbered (WHEN NEW.seq IS
+//   NULL): Brigade's writer inserts its new orders' changes numbered, with the same UPDATE
+//   of the head, in a statement sent with its COMMIT (recorded_changes.hpp).
 // - That UPDATE row-locks stream_head until the transaction has ended, and PostgreSQL
 //   releases a transaction's locks only once its commit is visible to every new snapshot.
 //   The next committer waits on the lock inside its own commit, then (READ COMMITTED)
@@ -642,6 +645,18 @@ $fn$;
   return replaceAll(sql, "@MAX_BODY@", std::to_string(kMaxNotifiedBodyBytes));
 }
 
+// A writer inserts a new order's change numbered, in the statement sent with its COMMIT
+// (recorded_changes.hpp): the numbering trigger is queued only for rows that need it. A
+// constraint trigger's WHEN is evaluated at the insert, so a numbered row costs no firing.
+std::string migration10() {
+  return R"SQL(
+DROP TRIGGER changes_number_at_commit ON changes;
+CREATE CONSTRAINT TRIGGER changes_number_at_commit AFTER INSERT ON changes
+  DEFERRABLE INITIALLY DEFERRED FOR EACH ROW WHEN (NEW.seq IS NULL)
+  EXECUTE FUNCTION brigade_number_changes();
+)SQL";
+}
+
 }  // namespace
 
 const std::vector<Migration>& migrations() {
@@ -655,6 +670,7 @@ const std::vector<Migration>& migrations() {
       {7, "offered orders indexed by id", migration7()},
       {8, "new orders captured by the writer", migration8()},
       {9, "notifications carry the changes", migration9()},
+      {10, "writers insert their changes numbered", migration10()},
   };
   return kMigrations;
 }

@@ -4,6 +4,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/result.hpp"
 
@@ -110,10 +111,35 @@ enum class TransactionState {
   kLost,    // the connection itself is gone
 };
 
+// A change a write leaves to the commit, which writes it numbered (PostgreSQL's writer:
+// see DialectSql::writer_captures_new_orders). Inserted, never updated: no trigger numbers it.
+struct RecordedChange {
+  std::string collection;
+  std::string op;
+  int64_t record_id = 0;
+  std::string document;
+  std::optional<int64_t> customer_id;
+  std::optional<int64_t> rider_id;
+};
+
 // One database connection, used by one thread at a time, with a statement cache.
 class Connection {
  public:
   virtual ~Connection() = default;
+
+  // The open transaction's recorded changes, in the order recorded; the writer drops those
+  // of a write it rolls back (forgetRecorded) and commit() writes the rest.
+  void recordAtCommit(RecordedChange change) { recorded_.push_back(std::move(change)); }
+  const std::vector<RecordedChange>& recorded() const { return recorded_; }
+  void forgetRecorded(size_t from) {
+    if (from < recorded_.size()) recorded_.resize(from);
+  }
+  // Commits the open transaction with its recorded changes, which are dropped either way.
+  // A backend that records none only runs COMMIT.
+  virtual Result<void> commit() {
+    recorded_.clear();
+    return exec("COMMIT");
+  }
 
   // A cached statement; the SQL text is the cache key.
   virtual Result<Statement> statement(const std::string& sql) = 0;
@@ -126,6 +152,9 @@ class Connection {
   virtual TransactionState transactionState() const = 0;
 
   Error lastError(Step, std::string_view what = {}) const { return lastError(what); }
+
+ protected:
+  std::vector<RecordedChange> recorded_;
 };
 
 }  // namespace brigade::store::sql

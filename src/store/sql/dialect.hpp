@@ -30,9 +30,10 @@ struct DialectSql {
   std::string changes_rider;
   // INSERTs in WITH (PostgreSQL): an order's lines, history and row go in one statement.
   bool writable_ctes = false;
-  // The writer records a new order's change itself, in the order's statement, with the
-  // document it built (PostgreSQL: the capture trigger's document was the largest part of
-  // an order's cost there). begin_write must then mark the transaction so the orders insert
+  // The writer records a new order's change itself, with the document it built
+  // (PostgreSQL: the capture trigger's document was the largest part of an order's cost
+  // there), and the commit writes it numbered (Connection::recordAtCommit): no trigger
+  // numbers it afterwards. begin_write must then mark the transaction so the orders insert
   // trigger skips it; the trigger stays for every other program's inserts. Needs
   // writable_ctes.
   bool writer_captures_new_orders = false;

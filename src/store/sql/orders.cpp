@@ -570,26 +570,17 @@ Result<OrderCreated> SqlStore::insertOrder(Connection& c, const NewOrder& order)
   Step rc;
   if (dialect_->writableCtes()) {
     // One statement: its AFTER triggers fire at its end and see all three inserts.
-    std::string sql = "WITH l AS (" + items_sql + "), h AS (" + history_sql + ")";
-    const bool capture = dialect_->writerCapturesNewOrders();
-    if (capture) {
-      sql +=
-          ", c AS (INSERT INTO changes(collection, op, record_id, document, customer_id) "
-          "VALUES ('orders', 'insert', ?, ?, ?))";
-    }
-    auto st = c.statement(sql + " " + order_sql);
+    auto st = c.statement("WITH l AS (" + items_sql + "), h AS (" + history_sql + ") " + order_sql);
     if (!st) return st.error();
-    int k = 0;
-    bindItems(*st, k);
-    bindHistory(*st, k += items_params);
-    k += history_params;
-    if (capture) {
-      st->bind(k + 1, id).bind(k + 2, boost::json::serialize(toDocument(created)));
-      st->bind(k + 3, order.customer_id);
-      k += 3;
-    }
-    bindOrder(*st, k);
+    bindItems(*st, 0);
+    bindHistory(*st, items_params);
+    bindOrder(*st, items_params + history_params);
     rc = st->step();
+    if (rc == Step::kDone && dialect_->writerCapturesNewOrders()) {
+      c.recordAtCommit(RecordedChange{"orders", "insert", id,
+                                      boost::json::serialize(toDocument(created)),
+                                      order.customer_id, std::nullopt});
+    }
   } else {
     auto items = c.statement(items_sql);
     if (!items) return items.error();

@@ -99,6 +99,7 @@ void Writer::commitBatch(const std::vector<WriteJob*>& jobs) {
 
 void Writer::commitBatch(const std::vector<WriteJob*>& jobs, bool savepoints) {
   const auto began = std::chrono::steady_clock::now();
+  c_->forgetRecorded(0);  // an earlier attempt's, rolled back with it
   if (auto begin = c_->exec(begin_sql_); !begin) {
     for (auto* j : jobs) finishJob(*j, &begin.error(), false);
     return;
@@ -110,6 +111,7 @@ void Writer::commitBatch(const std::vector<WriteJob*>& jobs, bool savepoints) {
       broken = true;
       break;
     }
+    const size_t recorded = c_->recorded().size();
     ok[i] = jobs[i]->apply(*c_);
     const auto state = c_->transactionState();
     if (!ok[i] && !savepoints && state != TransactionState::kLost) {
@@ -124,7 +126,10 @@ void Writer::commitBatch(const std::vector<WriteJob*>& jobs, bool savepoints) {
       }
       return;
     }
-    if (!ok[i] && savepoints) (void)savepoint("ROLLBACK TO w");
+    if (!ok[i] && savepoints) {
+      (void)savepoint("ROLLBACK TO w");
+      c_->forgetRecorded(recorded);
+    }
     // Some errors (disk full, I/O, a lost connection) end the whole transaction.
     if (c_->transactionState() != TransactionState::kActive) {
       broken = true;
@@ -132,8 +137,7 @@ void Writer::commitBatch(const std::vector<WriteJob*>& jobs, bool savepoints) {
     }
     if (savepoints) (void)savepoint("RELEASE w");
   }
-  Result<void> commit =
-      broken ? Result<void>(c_->lastError("transaction aborted")) : c_->exec("COMMIT");
+  Result<void> commit = broken ? Result<void>(c_->lastError("transaction aborted")) : c_->commit();
   if (!commit) {
     const auto state = c_->transactionState();
     if (state == TransactionState::kActive || state == TransactionState::kBroken) {

@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 #include <libpq-fe.h>
 
+#include <boost/json/serialize.hpp>
+
 #include <atomic>
 #include <condition_variable>
 #include <future>
@@ -13,6 +15,7 @@
 #include <set>
 #include <thread>
 
+#include "store/documents.hpp"
 #include "store/errors.hpp"
 #include "store/postgres/placeholders.hpp"
 #include "store/postgres/postgres_store.hpp"
@@ -125,6 +128,17 @@ TEST_F(PostgresStoreTest, SeqsAreGapFreeAndInCommitOrderAcrossNodesWithRollbacks
   constexpr int kTransactionsPerWriter = 40;
   std::vector<std::unique_ptr<Store>> nodes;
   for (int i = 0; i < kNodes; ++i) nodes.push_back(open());
+  // Some of the nodes' writes are orders, whose changes the writer inserts numbered.
+  auto customer = must<User>([&](auto done) {
+    nodes[0]->createUser(NewUser{"c@example.com", "C", Role::kCustomer, "h"}, done);
+  });
+  auto category = must<MenuCategory>([&](auto done) {
+    nodes[0]->createCategory(NewMenuCategory{"setup", {}}, done);
+  });
+  auto item = must<MenuItem>([&](auto done) {
+    nodes[0]->createMenuItem(NewMenuItem{category.id, "Soup", "", 900, true, {}}, done);
+  });
+  const size_t setup = readByAudience(*nodes[0], 0, kMaxReadLimit, ChangeAudience::all()).size();
   std::vector<std::shared_ptr<Collector>> seen;
   for (auto& node : nodes) {
     seen.push_back(std::make_shared<Collector>());
@@ -135,6 +149,7 @@ TEST_F(PostgresStoreTest, SeqsAreGapFreeAndInCommitOrderAcrossNodesWithRollbacks
   std::atomic<int> committed_rows{0};
   std::mutex names_mutex;
   std::set<std::string> committed_names, rolled_back_names;
+  std::set<int64_t> committed_orders;
   std::vector<std::thread> writers;
   for (int w = 0; w < kWriters; ++w) {
     writers.emplace_back([&, w] {
@@ -143,6 +158,17 @@ TEST_F(PostgresStoreTest, SeqsAreGapFreeAndInCommitOrderAcrossNodesWithRollbacks
         // Through a node's store (group commit batches them into shared transactions).
         Store& node = *nodes[static_cast<size_t>(w) % kNodes];
         for (int t = 0; t < kTransactionsPerWriter; ++t) {
+          if ((w + t) % 4 == 0) {
+            NewOrder order;
+            order.customer_id = customer.id;
+            order.items = {{item.id, 1, ""}};
+            auto r = await<OrderCreated>([&](auto done) { node.createOrder(order, done); });
+            ASSERT_TRUE(r) << r.error().message;
+            std::lock_guard lock(names_mutex);
+            committed_orders.insert(r->order.id);
+            ++committed_rows;
+            continue;
+          }
           const std::string name = "store-" + std::to_string(w) + "-" + std::to_string(t);
           auto r = await<MenuCategory>([&](auto done) {
             node.createCategory(NewMenuCategory{name, {}}, done);
@@ -175,20 +201,28 @@ TEST_F(PostgresStoreTest, SeqsAreGapFreeAndInCommitOrderAcrossNodesWithRollbacks
     });
   }
   for (auto& t : writers) t.join();
-  const auto total = static_cast<size_t>(committed_rows.load());
+  const auto total = setup + static_cast<size_t>(committed_rows.load());
   ASSERT_FALSE(rolled_back_names.empty()) << "the proof needs rollbacks";
+  ASSERT_FALSE(committed_orders.empty());
 
+  committed_names.insert("setup");
   for (size_t n = 0; n < seen.size(); ++n) {
     ASSERT_TRUE(seen[n]->waitForChanges(total, 30s)) << "node " << n << " fell short";
     auto changes = seen[n]->changes();
     ASSERT_EQ(changes.size(), total) << "node " << n << " saw extra changes";
     std::set<std::string> names;
+    std::set<int64_t> orders;
     for (size_t i = 0; i < changes.size(); ++i) {
       ASSERT_EQ(changes[i]->seq, static_cast<int64_t>(i + 1))
           << "node " << n << ": hole or reorder";
-      names.insert(std::string(changes[i]->document.at("name").as_string()));
+      if (changes[i]->collection == kOrders) {
+        orders.insert(changes[i]->record_id);
+      } else if (changes[i]->collection == kMenuCategories) {
+        names.insert(std::string(changes[i]->document.at("name").as_string()));
+      }
     }
     EXPECT_EQ(names, committed_names) << "node " << n;
+    EXPECT_EQ(orders, committed_orders) << "node " << n;
   }
   // The table itself: 1..head, no hole, nothing rolled back.
   auto page = readByAudience(*nodes[0], 0, kMaxReadLimit, ChangeAudience::all());
@@ -592,11 +626,25 @@ TEST_F(PostgresStoreTest, ANewOrdersChangeIsTheTriggersDocumentWhoeverInsertsIt)
   order.items = {{item.id, 2, "très chaud", {item.option_groups[0].options[0].id}},
                  {plain.id, 1, "", {}}};
   order.delivery = Delivery{"1 \"Main\" St\n2nd floor", 37.56650001, 126.978, 1234};
-  order.notes = "ring twice";
+  // What a PostgreSQL array literal would read otherwise (the change goes in through one).
+  order.notes = "ring twice \\ {a, b} \"NULL\", \\\"";
   order.payment_method = "card";
   order.delivery_code = "4821";
   auto created = must<OrderCreated>([&](auto done) { store->createOrder(order, done); });
   const std::string id = std::to_string(created.order.id);
+  {
+    // The table holds the writer's document byte for byte, and it is a real number.
+    auto page = must<ChangePage>(
+        [&](auto done) { store->readChanges(0, kMaxReadLimit, ChangeAudience::all(), done); });
+    ASSERT_FALSE(page.changes.empty());
+    const auto& change = *page.changes.back();
+    EXPECT_EQ(change.record_id, created.order.id);
+    EXPECT_EQ(change.document_json, boost::json::serialize(toDocument(created.order)));
+    EXPECT_EQ(change.document.at("notes").as_string(), order.notes);
+    for (size_t i = 0; i < page.changes.size(); ++i) {
+      EXPECT_EQ(page.changes[i]->seq, static_cast<int64_t>(i + 1));
+    }
+  }
   // psql exits non-zero when the DO block raises.
   auto same = [&](const std::string& order_id) {
     return psql(url(),

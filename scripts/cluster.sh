@@ -295,6 +295,9 @@ write_haproxy_cfg() {
 global
     log stderr format raw local0 info
     maxconn 4096
+    # Idle node connections are kept for REST requests (see deploy/haproxy.cfg).
+    tune.pool-low-fd-ratio 80
+    tune.pool-high-fd-ratio 90
 
 defaults
     mode http

@@ -67,9 +67,8 @@ sql::DialectSql postgresSql(const std::string& order_ids = "") {
   d.begin_read = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
   std::string quoted = "'";
   for (const char ch : order_ids) quoted += ch == '\'' ? std::string("''") : std::string(1, ch);
-  d.next_order_id = order_ids.empty()
-                        ? "SELECT nextval(pg_get_serial_sequence('orders', 'id'))"
-                        : "SELECT nextval(" + quoted + "'::regclass)";
+  d.next_order_id = order_ids.empty() ? "SELECT nextval(pg_get_serial_sequence('orders', 'id'))"
+                                      : "SELECT nextval(" + quoted + "'::regclass)";
   d.writable_ctes = true;
   d.writer_captures_new_orders = true;
   d.admission_lock = "SELECT pg_advisory_xact_lock(" + std::to_string(kAdmissionLockKey) + ")";

@@ -49,6 +49,7 @@ node_args="--pwhash-memlimit 8192 --max-connections-per-address 0 --max-pending-
 
 cluster_dir=""
 server_pid=""
+data_dir=""
 cleanup() {
   if [ -n "$cluster_dir" ]; then
     BRIGADE_BIN="$brigade" bash "$root/scripts/cluster.sh" down --dir "$cluster_dir" >/dev/null 2>&1 || true
@@ -60,6 +61,10 @@ cleanup() {
     for _ in $(seq 50); do kill -0 "$server_pid" 2>/dev/null || break; sleep 0.1; done
     kill -KILL "$server_pid" 2>/dev/null || true
     server_pid=""
+  fi
+  if [ -n "$data_dir" ]; then
+    rm -rf "$data_dir"
+    data_dir=""
   fi
 }
 trap cleanup EXIT
@@ -79,11 +84,11 @@ start_setup() {
   local setup="$1"
   case "$setup" in
     sqlite)
-      local data log
-      data=$(mktemp -d /tmp/cluster-bench-data.XXXXXX)
+      local log
+      data_dir=$(mktemp -d /tmp/cluster-bench-data.XXXXXX)
       log="$out/sqlite.log"
       # shellcheck disable=SC2086
-      (ulimit -n "$(ulimit -Hn)"; exec "$brigade" --listen 127.0.0.1:0 --data-dir "$data" $node_args >"$log" 2>"$log.err") &
+      (ulimit -n "$(ulimit -Hn)"; exec "$brigade" --listen 127.0.0.1:0 --data-dir "$data_dir" $node_args >"$log" 2>"$log.err") &
       server_pid=$!
       for _ in $(seq 150); do grep -q '^{"listening"' "$log" 2>/dev/null && break; sleep 0.1; done
       port=$(sed -n 's/^{"listening":"[^"]*:\([0-9]*\)".*/\1/p' "$log" | head -n 1)

@@ -240,7 +240,9 @@ bool Connection::connect() {
 }
 
 Result<void> Connection::ensureConnected() {
-  if (conn_ && PQstatus(conn_) == CONNECTION_OK) return {};
+  if (conn_ && PQstatus(conn_) == CONNECTION_OK && PQpipelineStatus(conn_) == PQ_PIPELINE_OFF) {
+    return {};
+  }
   if (in_transaction_) {
     // The transaction died with the connection; the caller must give up on it first.
     return makeError(errc::kUnavailable, "the database connection was lost");
@@ -348,7 +350,15 @@ Result<void> Connection::commit() {
       error_state_.clear();
       first = sql::Step::kFailed;
     }
-    (void)PQexitPipelineMode(conn_);
+    if (PQexitPipelineMode(conn_) != 1) {
+      // Not at its sync point (a send or a read failed part-way): libpq refuses every
+      // other command on the connection while it stays in pipeline mode, and the server
+      // side may be gone. Dropped, so that the next use connects again; whether the
+      // COMMIT took effect is unknown.
+      PQfinish(conn_);
+      conn_ = nullptr;
+      noteLost(error_message_.empty() ? "the connection failed during COMMIT" : error_message_);
+    }
   }
   last.reset();
   if (lost()) {

@@ -96,6 +96,15 @@ dir="$(realpath -m -- "$dir")"
 
 # Is PID alive and the process we think it is (its command line contains MARK)? A
 # zombie counts as gone.
+# Our own child, just started: it may not have exec'd the binary yet (its command line is
+# still this script's), so only whether it still runs is asked, not what it is.
+running() {
+  local pid="$1" state
+  [[ -r "/proc/$pid/stat" ]] || return 1
+  state="$(sed 's/^.*) //' "/proc/$pid/stat" 2>/dev/null | cut -d' ' -f1)" || return 1
+  [[ "$state" != Z && "$state" != X ]]
+}
+
 alive() {
   local pid="$1" mark="$2" state
   [[ "$pid" =~ ^[0-9]+$ ]] || return 1
@@ -225,11 +234,11 @@ start_node() {
     for ((i = 0; i < START_TIMEOUT * 10; i++)); do
       line="$(tail -c +$((offset + 1)) "$log" | grep -m1 '^{"listening":' || true)"
       [[ -z "$line" ]] || break
-      alive "$pid" "$mark" || break
+      running "$pid" || break
       sleep 0.1
     done
     [[ -z "$line" ]] || break
-    if alive "$pid" "$mark"; then
+    if running "$pid"; then
       kill -KILL "$pid" 2>/dev/null || true
       die "node $id printed no listening line within ${START_TIMEOUT} s (log: $log)"
     fi

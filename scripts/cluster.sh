@@ -94,23 +94,21 @@ dir="$(realpath -m -- "$dir")"
 
 # --- small helpers -----------------------------------------------------------------------
 
-# Is PID alive and the process we think it is (its command line contains MARK)? A
-# zombie counts as gone.
-# Our own child, just started: it may not have exec'd the binary yet (its command line is
-# still this script's), so only whether it still runs is asked, not what it is.
+# Does PID run (a zombie counts as gone)? For our own child just started: it may not have
+# exec'd the binary yet (its command line is still this script's), so only whether it runs
+# is asked, not what it is.
 running() {
   local pid="$1" state
+  [[ "$pid" =~ ^[0-9]+$ ]] || return 1
   [[ -r "/proc/$pid/stat" ]] || return 1
   state="$(sed 's/^.*) //' "/proc/$pid/stat" 2>/dev/null | cut -d' ' -f1)" || return 1
   [[ "$state" != Z && "$state" != X ]]
 }
 
+# Is PID alive and the process we think it is (its command line contains MARK)?
 alive() {
-  local pid="$1" mark="$2" state
-  [[ "$pid" =~ ^[0-9]+$ ]] || return 1
-  [[ -r "/proc/$pid/stat" ]] || return 1
-  state="$(sed 's/^.*) //' "/proc/$pid/stat" 2>/dev/null | cut -d' ' -f1)" || return 1
-  [[ "$state" != Z && "$state" != X ]] || return 1
+  local pid="$1" mark="$2"
+  running "$pid" || return 1
   tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$mark"
 }
 

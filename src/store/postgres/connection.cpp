@@ -132,8 +132,7 @@ sql::Step Statement::executeOnce() {
     result_ = PQexec(conn, sql_.c_str());
   } else {
     if (const sql::Step step = prepare(); step != sql::Step::kDone) return step;
-    std::vector<const char*> values(static_cast<size_t>(params_));
-    for (size_t i = 0; i < values.size(); ++i) values[i] = set_[i] ? values_[i].c_str() : nullptr;
+    const std::vector<const char*> values = boundValues();
     result_ = PQexecPrepared(conn, name_.c_str(), params_, values.data(), nullptr, nullptr, 0);
   }
   const sql::Step step = owner_.note(result_);
@@ -151,9 +150,14 @@ sql::Step Statement::prepare() {
   return step;
 }
 
-bool Statement::send() {
+std::vector<const char*> Statement::boundValues() const {
   std::vector<const char*> values(static_cast<size_t>(params_));
   for (size_t i = 0; i < values.size(); ++i) values[i] = set_[i] ? values_[i].c_str() : nullptr;
+  return values;
+}
+
+bool Statement::send() {
+  const std::vector<const char*> values = boundValues();
   return PQsendQueryPrepared(owner_.raw(), name_.c_str(), params_, values.data(), nullptr, nullptr,
                              0) == 1;
 }

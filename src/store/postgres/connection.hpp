@@ -47,6 +47,8 @@ class Statement final : public sql::StatementImpl {
   void set(int i, std::string value);
   sql::Step execute();
   sql::Step executeOnce();
+  // libpq's parameter array: the bound values, null where none is bound.
+  std::vector<const char*> boundValues() const;
 
   Connection& owner_;
   const std::string sql_;  // with $N placeholders
